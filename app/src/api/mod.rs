@@ -1,0 +1,51 @@
+//! Server functions. They only translate: find the acting principal, call one service, return
+//! its answer. No registry logic lives here.
+
+pub mod auth;
+pub mod catalogs;
+pub mod models;
+pub mod schemas;
+pub mod tokens;
+pub mod versions;
+
+#[cfg(feature = "ssr")]
+pub use ctx::RequestAuth;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ctx {
+    use leptos::prelude::*;
+    use quiver::types::{Actor, Source};
+    use quiver::Quiver;
+
+    use crate::error::AppError;
+
+    /// What the HTTP layer learned about the caller, stored in the request's extensions.
+    #[derive(Debug, Clone)]
+    pub struct RequestAuth {
+        pub actor: Option<Actor>,
+        /// The raw session secret from the cookie, for sign-out.
+        pub session_secret: Option<String>,
+        pub request_id: String,
+        pub client_ip: String,
+        pub https: bool,
+    }
+
+    pub fn quiver() -> Quiver {
+        expect_context::<crate::AppState>().quiver
+    }
+
+    pub fn request_auth() -> Option<RequestAuth> {
+        use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<RequestAuth>().cloned())
+    }
+
+    /// The signed-in caller, or Unauthenticated.
+    pub fn actor() -> Result<Actor, AppError> {
+        request_auth()
+            .and_then(|a| a.actor)
+            .map(|mut a| {
+                a.source = Source::Ui;
+                a
+            })
+            .ok_or_else(|| quiver::error::Error::unauthenticated().into())
+    }
+}

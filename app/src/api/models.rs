@@ -1,0 +1,40 @@
+use leptos::prelude::*;
+use quiver::types::{Page, PageRequest, RegisteredModel};
+
+use crate::error::AppResult;
+#[cfg(feature = "ssr")]
+use super::ctx::{actor, quiver};
+
+/// Models of a schema; `filter` keeps names containing it (case-insensitive).
+#[server]
+pub async fn list_models(
+    catalog: String,
+    schema: String,
+    filter: Option<String>,
+    page_token: Option<String>,
+    max_results: Option<u32>,
+) -> AppResult<Page<RegisteredModel>> {
+    let page = PageRequest { max_results, page_token };
+    Ok(quiver().list_models(&actor()?, &catalog, &schema, filter.as_deref(), &page).await?)
+}
+
+#[server]
+pub async fn get_model(catalog: String, schema: String, name: String) -> AppResult<RegisteredModel> {
+    Ok(quiver().get_model(&actor()?, &quiver::names::ModelPath::new(&catalog, &schema, &name)?).await?)
+}
+
+#[server]
+pub async fn create_model(catalog: String, schema: String, name: String, description: String) -> AppResult<RegisteredModel> {
+    Ok(quiver().create_model(&actor()?, &catalog, &schema, &name, &description).await?)
+}
+
+#[server]
+pub async fn update_model(catalog: String, schema: String, name: String, description: String) -> AppResult<RegisteredModel> {
+    let path = quiver::names::ModelPath::new(&catalog, &schema, &name)?;
+    Ok(quiver().update_model(&actor()?, &path, &description).await?)
+}
+
+#[server]
+pub async fn delete_model(catalog: String, schema: String, name: String) -> AppResult<()> {
+    Ok(quiver().delete_model(&actor()?, &quiver::names::ModelPath::new(&catalog, &schema, &name)?).await?)
+}

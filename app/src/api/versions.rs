@@ -1,0 +1,65 @@
+use leptos::prelude::*;
+use quiver::types::{ModelVersion, Page, PageRequest};
+
+use crate::error::AppResult;
+#[cfg(feature = "ssr")]
+use super::ctx::{actor, quiver};
+#[cfg(feature = "ssr")]
+use quiver::names::ModelPath;
+
+#[server]
+pub async fn list_versions(
+    catalog: String,
+    schema: String,
+    model: String,
+    page_token: Option<String>,
+    max_results: Option<u32>,
+) -> AppResult<Page<ModelVersion>> {
+    let path = ModelPath::new(&catalog, &schema, &model)?;
+    Ok(quiver().list_versions(&actor()?, &path, &PageRequest { max_results, page_token }).await?)
+}
+
+#[server]
+pub async fn get_version(catalog: String, schema: String, model: String, version: i64) -> AppResult<ModelVersion> {
+    let path = ModelPath::new(&catalog, &schema, &model)?;
+    Ok(quiver().get_version(&actor()?, &path, version).await?)
+}
+
+/// The form for registering a version by hand; optional fields arrive as empty strings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VersionForm {
+    pub source: String,
+    pub run_id: String,
+    pub run_link: String,
+    pub description: String,
+    pub signature_inputs: String,
+    pub signature_outputs: String,
+}
+
+#[server]
+pub async fn create_version(catalog: String, schema: String, model: String, form: VersionForm) -> AppResult<ModelVersion> {
+    let path = ModelPath::new(&catalog, &schema, &model)?;
+    let opt = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    let new = quiver::services::NewVersion {
+        source: form.source.trim().to_string(),
+        run_id: opt(form.run_id),
+        run_link: opt(form.run_link),
+        description: form.description,
+        signature_inputs: opt(form.signature_inputs),
+        signature_outputs: opt(form.signature_outputs),
+        status: None,
+    };
+    Ok(quiver().create_version(&actor()?, &path, new).await?)
+}
+
+#[server]
+pub async fn update_version(catalog: String, schema: String, model: String, version: i64, description: String) -> AppResult<ModelVersion> {
+    let path = ModelPath::new(&catalog, &schema, &model)?;
+    Ok(quiver().update_version(&actor()?, &path, version, &description).await?)
+}
+
+#[server]
+pub async fn delete_version(catalog: String, schema: String, model: String, version: i64) -> AppResult<()> {
+    let path = ModelPath::new(&catalog, &schema, &model)?;
+    Ok(quiver().delete_version(&actor()?, &path, version).await?)
+}

@@ -1,0 +1,46 @@
+//! The frame around every signed-in page: header, catalog tree, content, toasts.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+
+use super::toast::ToastHost;
+use super::tree::Tree;
+use crate::api::auth::{current_user, Logout};
+
+#[component]
+pub fn Layout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Quiver"<span>"·"</span></a>
+            <nav aria-label="Main">
+                <A href="/explore">"Catalogs"</A>
+            </nav>
+            <div class="spacer"></div>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    user.await.ok().flatten().map(|u| view! {
+                        <div class="user">
+                            <span>"Signed in as " <strong data-testid="current-user">{u.username.clone()}</strong></span>
+                            {u.admin.then(|| view! { <span class="badge admin">"admin"</span> })}
+                            <A href="/settings/tokens">"Access tokens"</A>
+                            <ActionForm action=logout>
+                                <button type="submit" class="link" disabled=move || logout.pending().get()>"Sign out"</button>
+                            </ActionForm>
+                        </div>
+                    })
+                })}
+            </Suspense>
+        </header>
+        <div class="shell">
+            <aside class="sidebar">
+                <Tree/>
+            </aside>
+            <main class="content">
+                <Outlet/>
+            </main>
+        </div>
+        <ToastHost/>
+    }
+}

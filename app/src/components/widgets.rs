@@ -1,0 +1,74 @@
+//! Small pieces: timestamps, status badges, copy buttons, pagers, empty states.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use quiver::types::{Stamp, VersionStatus};
+
+/// `2026-11-23 14:05 UTC`, with the full ISO time as a tooltip.
+#[component]
+pub fn Time(at: DateTime<Utc>) -> impl IntoView {
+    let iso = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    view! { <time datetime=iso.clone() title=iso>{at.format("%Y-%m-%d %H:%M UTC").to_string()}</time> }
+}
+
+/// "2026-11-23 14:05 UTC by alice".
+#[component]
+pub fn StampView(stamp: Stamp) -> impl IntoView {
+    view! { <Time at=stamp.at/> " by " <strong>{stamp.by}</strong> }
+}
+
+#[component]
+pub fn StatusBadge(status: VersionStatus) -> impl IntoView {
+    let class = match status {
+        VersionStatus::Ready => "badge ready",
+        VersionStatus::PendingRegistration => "badge pending",
+        VersionStatus::FailedRegistration => "badge failed",
+    };
+    view! { <span class=class>{status.label()}</span> }
+}
+
+/// Copies `text` to the clipboard and says so.
+#[component]
+pub fn CopyButton(text: String, #[prop(optional)] label: &'static str) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let label = if label.is_empty() { "Copy" } else { label };
+    let aria = format!("Copy {text}");
+    let on_click = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let clipboard = window().navigator().clipboard();
+            let _ = clipboard.write_text(&text);
+            copied.set(true);
+            set_timeout(move || copied.set(false), std::time::Duration::from_millis(1500));
+        }
+    };
+    view! {
+        <button type="button" class="copy" aria-label=aria on:click=on_click>
+            {move || if copied.get() { "Copied" } else { label }}
+        </button>
+    }
+}
+
+/// Links to the first and the next page of a list paged by tokens in the `page` query parameter.
+#[component]
+pub fn Pager(
+    /// The current page's token (None on the first page).
+    current: Option<String>,
+    next: Option<String>,
+    /// The page's path without a query.
+    base: String,
+) -> impl IntoView {
+    let first = current.is_some().then(|| view! { <a class="button" href=base.clone()>"« First page"</a> });
+    let next = next.map(|t| view! { <a class="button" href=format!("{base}?page={t}") rel="next">"Next page »"</a> });
+    (first.is_some() || next.is_some()).then(|| view! { <nav class="pager" aria-label="Pages">{first}{next}</nav> })
+}
+
+#[component]
+pub fn EmptyState(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <strong>{title}</strong>
+            {children()}
+        </div>
+    }
+}

@@ -1,0 +1,108 @@
+//! Quiver's browser app: rendered on the server, hydrated in the browser.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::components::layout::Layout;
+use crate::components::toast::provide_toasts;
+use crate::pages::{
+    catalog::CatalogPage, catalogs::CatalogsPage, login::LoginPage, model::ModelPage, not_found::NotFound,
+    schema::SchemaPage, tokens::TokensPage, version::VersionPage, version_new::NewVersionPage,
+};
+
+/// Server-side state every server function can reach through `expect_context`.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub quiver: quiver::Quiver,
+    /// Lifetime of the session cookie, in seconds.
+    pub session_ttl_secs: u64,
+    pub secure_cookies: bool,
+}
+
+#[cfg(feature = "ssr")]
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Bumped after every successful change so lists and the tree fetch again.
+#[derive(Clone, Copy)]
+pub struct RegistryVersion(pub RwSignal<u64>);
+
+impl RegistryVersion {
+    pub fn bump(&self) {
+        self.0.update(|v| *v += 1);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.get()
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_toasts();
+    provide_context(RegistryVersion(RwSignal::new(0)));
+    let ssr = SsrMode::Async;
+    view! {
+        <Stylesheet id="quiver" href="/pkg/quiver.css"/>
+        <Title formatter=|t: String| if t.is_empty() { "Quiver".to_string() } else { format!("{t} · Quiver") }/>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/login") view=LoginPage ssr/>
+                <ParentRoute path=path!("") view=Layout ssr>
+                    <Route path=path!("/") view=CatalogsPage ssr/>
+                    <Route path=path!("/explore") view=CatalogsPage ssr/>
+                    <Route path=path!("/explore/:catalog") view=CatalogPage ssr/>
+                    <Route path=path!("/explore/:catalog/:schema") view=SchemaPage ssr/>
+                    <Route path=path!("/explore/:catalog/:schema/:model") view=ModelPage ssr/>
+                    <Route path=path!("/explore/:catalog/:schema/:model/versions/new") view=NewVersionPage ssr/>
+                    <Route path=path!("/explore/:catalog/:schema/:model/versions/:n") view=VersionPage ssr/>
+                    <Route path=path!("/settings/tokens") view=TokensPage ssr/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+    // Lets tests (and curious users) tell the interactive app from the server-rendered page.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

@@ -1,0 +1,104 @@
+//! A catalog: its description, owner and schemas.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::dialogs::{CreateDialog, DeleteDialog};
+use super::{loaded, page_token, param};
+use crate::api::catalogs::{delete_catalog, get_catalog};
+use crate::api::schemas::{create_schema, list_schemas};
+use crate::components::crumbs::{crumbs_for, explore_href, Crumbs};
+use crate::components::widgets::{EmptyState, Pager, StampView};
+use crate::RegistryVersion;
+
+#[component]
+pub fn CatalogPage() -> impl IntoView {
+    let name = param("catalog");
+    let token = page_token();
+    let registry = expect_context::<RegistryVersion>();
+    let catalog = Resource::new(move || (registry.get(), name.get()), |(_, n)| get_catalog(n));
+    let schemas = Resource::new(move || (registry.get(), name.get(), token.get()), |(_, n, t)| list_schemas(n, t, None));
+    let creating = RwSignal::new(false);
+    let deleting = RwSignal::new(false);
+    let create = Action::new(move |(schema, description): &(String, String)| {
+        let (schema, description) = (schema.clone(), description.clone());
+        let catalog = name.get_untracked();
+        async move { create_schema(catalog, schema, description).await.map(|s| explore_href(&[&s.catalog_name, &s.name])) }
+    });
+    let delete = Action::new(move |cascade: &bool| {
+        let (catalog, cascade) = (name.get_untracked(), *cascade);
+        async move { delete_catalog(catalog, cascade).await }
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let schemas = schemas.await;
+                loaded(catalog.await, move |c| {
+                    let base = explore_href(&[&c.name]);
+                    view! {
+                        <Title text=c.name.clone()/>
+                        <Crumbs parts=crumbs_for(&[&c.name])/>
+                        <div class="page-head">
+                            <div class="title">
+                                <div>
+                                    <span class="kind">"Catalog"</span>
+                                    <h1>{c.name.clone()}</h1>
+                                </div>
+                            </div>
+                            <div class="actions">
+                                <button class="primary" on:click=move |_| creating.set(true)>"New schema"</button>
+                                <button on:click=move |_| deleting.set(true)>"Delete"</button>
+                            </div>
+                        </div>
+                        <div class="card">
+                            <p class="description">{if c.description.is_empty() { "No description.".to_string() } else { c.description.clone() }}</p>
+                            <dl class="facts">
+                                <dt>"Owner"</dt><dd>{c.owner.clone()}</dd>
+                                <dt>"Created"</dt><dd><StampView stamp=c.created.clone()/></dd>
+                                <dt>"Updated"</dt><dd><StampView stamp=c.updated.clone()/></dd>
+                            </dl>
+                        </div>
+                        <h2>"Schemas"</h2>
+                        {loaded(schemas, move |page| {
+                            if page.items.is_empty() {
+                                return view! {
+                                    <EmptyState title="No schemas in this catalog">
+                                        <p>"Schemas group related models, for example by team: " <code>"ml_team"</code> "."</p>
+                                        <button class="primary" on:click=move |_| creating.set(true)>"New schema"</button>
+                                    </EmptyState>
+                                }.into_any();
+                            }
+                            view! {
+                                <table class="list" data-testid="schemas">
+                                    <thead><tr><th>"Name"</th><th>"Description"</th><th>"Owner"</th><th>"Created"</th></tr></thead>
+                                    <tbody>
+                                        {page.items.into_iter().map(|s| view! {
+                                            <tr>
+                                                <td><a href=explore_href(&[&s.catalog_name, &s.name])>{s.name.clone()}</a></td>
+                                                <td class="muted">{s.description.clone()}</td>
+                                                <td>{s.owner.clone()}</td>
+                                                <td><StampView stamp=s.created.clone()/></td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                <Pager current=token.get_untracked() next=page.next_page_token base=base.clone()/>
+                            }.into_any()
+                        })}
+                    }
+                })
+            })}
+        </Suspense>
+        <Show when=move || creating.get()>
+            <CreateDialog title=format!("New schema in {}", name.get_untracked()) noun="Schema" create
+                hint="Letters, digits, '_' and '-'; up to 255 characters."
+                on_close=Callback::new(move |_| creating.set(false))/>
+        </Show>
+        <Show when=move || deleting.get()>
+            <DeleteDialog title=format!("Delete catalog {}", name.get_untracked())
+                warning="Deleting a catalog cannot be undone. A catalog with schemas is only deleted together with everything inside it.".into()
+                confirm_text=name.get_untracked() offer_cascade=true delete after="/explore".into()
+                on_close=Callback::new(move |_| deleting.set(false))/>
+        </Show>
+    }
+}

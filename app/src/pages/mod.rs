@@ -1,0 +1,50 @@
+//! One module per page, plus what several pages share.
+
+pub mod catalog;
+pub mod catalogs;
+pub mod dialogs;
+pub mod login;
+pub mod model;
+pub mod not_found;
+pub mod schema;
+pub mod tokens;
+pub mod version;
+pub mod version_new;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use quiver::error::ErrorKind;
+
+use crate::error::AppResult;
+use not_found::NotFound;
+
+/// A route parameter as a reactive string ("" when absent).
+pub fn param(name: &'static str) -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get(name).unwrap_or_default())
+}
+
+/// The `page` query parameter: the token of the page shown.
+pub fn page_token() -> Memo<Option<String>> {
+    let query = use_query_map();
+    Memo::new(move |_| query.read().get("page").filter(|t| !t.is_empty()))
+}
+
+/// Renders a loaded object, or the page a user should see instead: a real 404 for a missing
+/// object, a sign-in link when the session ended, the message otherwise.
+pub fn loaded<T, V: IntoView + 'static>(result: AppResult<T>, ok: impl FnOnce(T) -> V) -> AnyView {
+    match result {
+        Ok(v) => ok(v).into_any(),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            view! { <NotFound message=e.message().to_string()/> }.into_any()
+        }
+        Err(e) if e.kind() == ErrorKind::Unauthenticated => view! {
+            <div class="empty-state">
+                <strong>"Your session has ended."</strong>
+                <a href="/login">"Sign in again"</a>
+            </div>
+        }
+        .into_any(),
+        Err(e) => view! { <div class="form-error" role="alert">{e.message().to_string()}</div> }.into_any(),
+    }
+}

@@ -1,0 +1,150 @@
+//! A schema: its models, with a filter box.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+use super::dialogs::{CreateDialog, DeleteDialog};
+use super::{loaded, page_token, param};
+use crate::api::models::{create_model, list_models};
+use crate::api::schemas::{delete_schema, get_schema};
+use crate::components::crumbs::{crumbs_for, explore_href, Crumbs};
+use crate::components::widgets::{EmptyState, Pager, StampView};
+use crate::RegistryVersion;
+
+#[component]
+pub fn SchemaPage() -> impl IntoView {
+    let catalog = param("catalog");
+    let name = param("schema");
+    let token = page_token();
+    let query = use_query_map();
+    let filter = Memo::new(move |_| query.read().get("q").unwrap_or_default());
+    let registry = expect_context::<RegistryVersion>();
+    let schema = Resource::new(move || (registry.get(), catalog.get(), name.get()), |(_, c, s)| get_schema(c, s));
+    let models = Resource::new(
+        move || (registry.get(), catalog.get(), name.get(), filter.get(), token.get()),
+        |(_, c, s, f, t)| list_models(c, s, (!f.is_empty()).then_some(f), t, None),
+    );
+    let creating = RwSignal::new(false);
+    let deleting = RwSignal::new(false);
+    let create = Action::new(move |(model, description): &(String, String)| {
+        let (model, description) = (model.clone(), description.clone());
+        let (c, s) = (catalog.get_untracked(), name.get_untracked());
+        async move {
+            create_model(c, s, model, description)
+                .await
+                .map(|m| explore_href(&[&m.catalog_name, &m.schema_name, &m.name]))
+        }
+    });
+    let delete = Action::new(move |cascade: &bool| {
+        let (c, s, cascade) = (catalog.get_untracked(), name.get_untracked(), *cascade);
+        async move { delete_schema(c, s, cascade).await }
+    });
+    let navigate = use_navigate();
+    let on_filter = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let base = explore_href(&[&catalog.get_untracked(), &name.get_untracked()]);
+        let href = if value.is_empty() { base } else { format!("{base}?q={}", urlencode(&value)) };
+        navigate(&href, NavigateOptions { replace: true, scroll: false, ..Default::default() });
+    };
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                loaded(schema.await, move |s| view! {
+                    <Title text=s.full_name()/>
+                    <Crumbs parts=crumbs_for(&[&s.catalog_name, &s.name])/>
+                    <div class="page-head">
+                        <div class="title">
+                            <div>
+                                <span class="kind">"Schema"</span>
+                                <h1>{s.full_name()}</h1>
+                            </div>
+                        </div>
+                        <div class="actions">
+                            <button class="primary" on:click=move |_| creating.set(true)>"New model"</button>
+                            <button on:click=move |_| deleting.set(true)>"Delete"</button>
+                        </div>
+                    </div>
+                    <div class="card">
+                        <p class="description">{if s.description.is_empty() { "No description.".to_string() } else { s.description.clone() }}</p>
+                        <dl class="facts">
+                            <dt>"Owner"</dt><dd>{s.owner.clone()}</dd>
+                            <dt>"Created"</dt><dd><StampView stamp=s.created.clone()/></dd>
+                            <dt>"Updated"</dt><dd><StampView stamp=s.updated.clone()/></dd>
+                        </dl>
+                    </div>
+                })
+            })}
+        </Suspense>
+        <h2>"Registered models"</h2>
+        <form class="toolbar" method="get" role="search" on:submit=|ev| ev.prevent_default()>
+            <label for="model-filter" class="muted">"Filter"</label>
+            <input id="model-filter" type="search" name="q" placeholder="Model name contains…"
+                prop:value=move || filter.get() on:input=on_filter/>
+        </form>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let base = explore_href(&[&catalog.get_untracked(), &name.get_untracked()]);
+                let filtering = !filter.get_untracked().is_empty();
+                loaded(models.await, move |page| {
+                    if page.items.is_empty() {
+                        return if filtering {
+                            view! { <EmptyState title="No model matches the filter"><p>"Try a shorter part of the name."</p></EmptyState> }.into_any()
+                        } else {
+                            view! {
+                                <EmptyState title="No models in this schema">
+                                    <p>"Create a model here, then register its versions by hand or from training code."</p>
+                                    <button class="primary" on:click=move |_| creating.set(true)>"New model"</button>
+                                </EmptyState>
+                            }.into_any()
+                        };
+                    }
+                    view! {
+                        <table class="list" data-testid="models">
+                            <thead><tr><th>"Name"</th><th>"Description"</th><th>"Latest version"</th><th>"Owner"</th><th>"Updated"</th></tr></thead>
+                            <tbody>
+                                {page.items.into_iter().map(|m| view! {
+                                    <tr>
+                                        <td><a href=explore_href(&[&m.catalog_name, &m.schema_name, &m.name])>{m.name.clone()}</a></td>
+                                        <td class="muted">{snippet(&m.description)}</td>
+                                        <td class="num">{if m.latest_version > 0 { format!("v{}", m.latest_version) } else { "—".into() }}</td>
+                                        <td>{m.owner.clone()}</td>
+                                        <td><StampView stamp=m.updated.clone()/></td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <Pager current=token.get_untracked() next=page.next_page_token base/>
+                    }.into_any()
+                })
+            })}
+        </Suspense>
+        <Show when=move || creating.get()>
+            <CreateDialog title=format!("New model in {}.{}", catalog.get_untracked(), name.get_untracked()) noun="Model" create
+                hint="Letters, digits, '_' and '-'; up to 255 characters."
+                on_close=Callback::new(move |_| creating.set(false))/>
+        </Show>
+        <Show when=move || deleting.get()>
+            <DeleteDialog title=format!("Delete schema {}.{}", catalog.get_untracked(), name.get_untracked())
+                warning="Deleting a schema cannot be undone. A schema with models is only deleted together with its models and their versions.".into()
+                confirm_text=name.get_untracked() offer_cascade=true delete after=explore_href(&[&catalog.get_untracked()])
+                on_close=Callback::new(move |_| deleting.set(false))/>
+        </Show>
+    }
+}
+
+/// The first line of a description, shortened for tables.
+pub fn snippet(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    if line.chars().count() > 120 { format!("{}…", line.chars().take(120).collect::<String>()) } else { line.to_string() }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

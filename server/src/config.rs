@@ -1,0 +1,138 @@
+//! Command line and environment. Every flag has a matching `QUIVER_*` variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "quiver", version, about = "Quiver: a self-hosted model catalog (Unity Catalog / MLflow registry compatible).",
+    long_about = "Quiver: a self-hosted model catalog.\n\n\
+Run `quiver serve` to start the web app and APIs. The first start on an empty store creates an \
+admin account `admin` (password from QUIVER_ADMIN_PASSWORD, or a generated one printed once).\n\n\
+The server looks for its web assets (WASM, JS, CSS) in --site-root, by default ./target/site as \
+built by `cargo leptos build`; run it from the repository root or point --site-root elsewhere.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app and the APIs.
+    Serve(ServeArgs),
+    /// Manage user accounts directly in the store (works offline; stop the server first when
+    /// the store is an embedded SurrealKV directory, which one process opens at a time).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Database: surrealkv://PATH (embedded, on disk), mem:// (embedded, in memory, lost on exit)
+    /// or ws://HOST:PORT (a remote SurrealDB server).
+    #[arg(long, env = "QUIVER_DB", default_value = "surrealkv://./data/quiver.db")]
+    pub db: String,
+    /// Root user for a remote SurrealDB server.
+    #[arg(long, env = "QUIVER_DB_USER")]
+    pub db_user: Option<String>,
+    /// Password of --db-user.
+    #[arg(long, env = "QUIVER_DB_PASS", hide_env_values = true)]
+    pub db_pass: Option<String>,
+    /// SurrealDB namespace.
+    #[arg(long, env = "QUIVER_DB_NS", default_value = "quiver")]
+    pub db_ns: String,
+    /// SurrealDB database.
+    #[arg(long, env = "QUIVER_DB_NAME", default_value = "quiver")]
+    pub db_name: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "QUIVER_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Directory for files Quiver keeps outside the database (artifacts).
+    #[arg(long, env = "QUIVER_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Directory holding the built web assets (pkg/quiver.js, pkg/quiver_bg.wasm, pkg/quiver.css).
+    #[arg(long, env = "QUIVER_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// Password for the `admin` account created on first start (otherwise one is generated and printed once).
+    #[arg(long, env = "QUIVER_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// How long a browser session lasts without activity, in seconds.
+    #[arg(long, env = "QUIVER_SESSION_TTL", default_value_t = 12 * 3600)]
+    pub session_ttl_secs: u64,
+    /// Failed sign-ins (per username and per client address) before sign-in is paused.
+    #[arg(long, env = "QUIVER_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+    /// How long sign-in stays paused after too many failures, in seconds.
+    #[arg(long, env = "QUIVER_LOGIN_LOCKOUT", default_value_t = 300)]
+    pub login_lockout_secs: u64,
+    /// Mark cookies Secure even when no proxy says the request came over https.
+    #[arg(long, env = "QUIVER_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from QUIVER_NEW_PASSWORD or standard input.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The new user's name.
+        #[arg(long)]
+        username: String,
+        /// Make the user an administrator.
+        #[arg(long, default_value_t = false)]
+        admin: bool,
+    },
+    /// Set a new password for a user (read from QUIVER_NEW_PASSWORD or standard input) and end
+    /// their sessions.
+    ResetPassword {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Whose password to reset.
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
+
+impl StoreArgs {
+    pub fn to_config(&self) -> quiver::store::StoreConfig {
+        quiver::store::StoreConfig {
+            url: self.db.clone(),
+            user: self.db_user.clone(),
+            pass: self.db_pass.clone(),
+            namespace: self.db_ns.clone(),
+            database: self.db_name.clone(),
+        }
+    }
+}
+
+impl ServeArgs {
+    pub fn service_config(&self) -> quiver::ServiceConfig {
+        let defaults = quiver::ServiceConfig::default();
+        quiver::ServiceConfig {
+            session_idle: std::time::Duration::from_secs(self.session_ttl_secs.max(1)),
+            session_max: defaults.session_max.max(std::time::Duration::from_secs(self.session_ttl_secs)),
+            login_max_failures: self.login_max_failures.max(1),
+            login_lockout: std::time::Duration::from_secs(self.login_lockout_secs),
+            ..defaults
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The HTTP application: Leptos pages and server functions, the REST API, static assets, and
+//! the authentication layer in front of all of them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::{shell, App, AppState};
+use axum::serve::ListenerExt;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use quiver::Quiver;
+
+use crate::config::ServeArgs;
+
+/// Everything the router needs besides the registry.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub site_root: String,
+    pub addr: SocketAddr,
+    pub session_ttl_secs: u64,
+    pub secure_cookies: bool,
+}
+
+/// Lifetime of the session cookie: the server-side session expires earlier when idle.
+const COOKIE_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
+
+/// Builds the whole application router on top of `quiver`.
+pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
+    let mut options = get_configuration(None).map(|c| c.leptos_options).unwrap_or_else(|_| {
+        LeptosOptions::builder().output_name("quiver").site_root("target/site").site_pkg_dir("pkg").build()
+    });
+    options.output_name = Arc::from("quiver");
+    options.site_root = Arc::from(config.site_root.as_str());
+    options.site_addr = config.addr;
+    let state = AppState {
+        leptos_options: options,
+        quiver,
+        session_ttl_secs: COOKIE_MAX_AGE_SECS.max(config.session_ttl_secs),
+        secure_cookies: config.secure_cookies,
+    };
+    let routes = generate_route_list(App);
+    Router::new()
+        .nest("/api/quiver/v1", crate::rest::router())
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::middleware::authenticate))
+        .with_state(state)
+}
+
+/// `quiver serve`: opens the store, creates the first admin if needed, and serves until
+/// interrupted.
+pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| format!("cannot create the data directory {}: {e}", args.data_dir.display()))?;
+    let quiver = Quiver::open(&args.store.to_config(), args.service_config()).await.map_err(|e| e.message)?;
+    if let Some(password) = quiver.bootstrap_admin(args.admin_password.clone()).await.map_err(|e| e.message)? {
+        println!("\nCreated the administrator account.\n  username: admin\n  password: {password}\nThis password is shown once. Change it with `quiver user reset-password --username admin`.\n");
+    }
+    let site_root = args.site_root.to_string_lossy().to_string();
+    if !args.site_root.join("pkg").join("quiver.wasm").exists() {
+        tracing::warn!(
+            site_root,
+            "web assets not found: pages render but stay static. Build them with `cargo leptos build` from the repository root, or pass --site-root"
+        );
+    }
+    let config = HttpConfig {
+        site_root,
+        addr: args.addr,
+        session_ttl_secs: args.session_ttl_secs,
+        secure_cookies: args.secure_cookies,
+    };
+    let app = router(quiver, &config);
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!("Quiver is listening on http://{local}");
+    println!("Quiver is listening on http://{local}");
+    serve_on(listener, app).await
+}
+
+/// Serves `app` on `listener` with TCP_NODELAY on every accepted socket until Ctrl-C/SIGTERM.
+pub async fn serve_on(listener: tokio::net::TcpListener, app: Router) -> Result<(), String> {
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!("cannot set TCP_NODELAY: {e}");
+        }
+    });
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

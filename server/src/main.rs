@@ -1,0 +1,28 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use quiver_server::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,surrealdb=warn,surrealdb_core=warn,surrealkv=warn".into()),
+        )
+        .init();
+    // With no arguments at all (as `cargo leptos watch` starts it) Quiver serves with defaults.
+    let args: Vec<String> = std::env::args().collect();
+    let cli = if args.len() == 1 { Cli::parse_from(["quiver", "serve"]) } else { Cli::parse() };
+    let outcome = match cli.command {
+        Command::Serve(args) => quiver_server::http::serve(args).await,
+        Command::User(cmd) => quiver_server::cli::user(cmd).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Authentication in front of every route: a bearer token or the session cookie becomes the
+//! request's actor. Deny by default: without one, API calls get 401 and pages redirect to the
+//! sign-in page; only sign-in itself and static assets are public.
+
+use std::net::SocketAddr;
+
+use app::api::auth::SESSION_COOKIE;
+use app::api::RequestAuth;
+use app::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use quiver::error::{Error, ErrorKind};
+use quiver::types::{Actor, Principal, Source};
+
+use crate::rest::error_response;
+
+pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req: Request, next: Next) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let client_ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let https = req
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    let path = req.uri().path().to_string();
+
+    let mut principal: Option<Principal> = None;
+    let mut source = Source::Ui;
+    let mut session_secret = None;
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return error_response(
+                &Error::new(ErrorKind::Unauthenticated, "Use 'Authorization: Bearer <token>'."),
+                &request_id,
+            );
+        };
+        match state.quiver.authenticate_token(token).await {
+            Ok(p) => {
+                principal = Some(p);
+                source = Source::Rest;
+            }
+            Err(e) if e.kind == ErrorKind::Unauthenticated => {
+                let e = Error::new(ErrorKind::Unauthenticated, "The access token is invalid, expired or revoked.");
+                return error_response(&e, &request_id);
+            }
+            Err(e) => return error_response(&e, &request_id),
+        }
+    } else if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        match state.quiver.authenticate_session(cookie.value()).await {
+            Ok(p) => {
+                principal = Some(p);
+                session_secret = Some(cookie.value().to_string());
+            }
+            // An expired or unknown cookie is the same as none.
+            Err(e) if e.kind == ErrorKind::Unauthenticated => {}
+            Err(e) => return error_response(&e, &request_id),
+        }
+    }
+
+    let signed_in = principal.is_some();
+    req.extensions_mut().insert(RequestAuth {
+        actor: principal.map(|principal| Actor { principal, source, request_id: request_id.clone() }),
+        session_secret,
+        request_id: request_id.clone(),
+        client_ip,
+        https,
+    });
+
+    if !signed_in && !is_public(&path) {
+        if path.starts_with("/api/") {
+            return error_response(&Error::unauthenticated(), &request_id);
+        }
+        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let next = if target == "/" { String::new() } else { format!("?next={}", encode_component(target)) };
+        return Redirect::to(&format!("/login{next}")).into_response();
+    }
+    if signed_in && path == "/login" {
+        return Redirect::to("/").into_response();
+    }
+    let mut response = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    if response.status() == StatusCode::OK && !path.starts_with("/pkg/") {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Reachable without signing in.
+fn is_public(path: &str) -> bool {
+    matches!(path, "/login" | "/api/login" | "/favicon.svg" | "/healthz") || path.starts_with("/pkg/")
+}
+
+/// Percent-encodes a path for the `next` query parameter.
+fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sign_in_and_assets_are_public() {
+        for p in ["/login", "/api/login", "/pkg/quiver.wasm", "/favicon.svg"] {
+            assert!(is_public(p), "{p}");
+        }
+        for p in ["/", "/explore", "/api/list_catalogs", "/api/quiver/v1/me", "/login/x", "/pkgs"] {
+            assert!(!is_public(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn next_is_encoded() {
+        assert_eq!(encode_component("/explore/a b?x=1&y"), "/explore/a%20b%3Fx%3D1%26y");
+    }
+}

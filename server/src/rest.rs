@@ -1,0 +1,107 @@
+//! Quiver's own REST API under /api/quiver/v1. Handlers only translate HTTP to service calls.
+
+use app::api::RequestAuth;
+use app::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use quiver::error::Error;
+use quiver::types::{Actor, PageRequest, Source};
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/catalogs", get(list_catalogs).post(create_catalog))
+        .route("/catalogs/{name}", get(get_catalog))
+}
+
+/// MLflow's error shape, which every Quiver API answers with.
+pub fn error_response(e: &Error, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut body = json!({ "error_code": e.kind.code(), "message": e.message, "request_id": request_id });
+    if let Some(field) = &e.field {
+        body["field"] = json!(field);
+    }
+    let mut response = (status, Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"quiver\""));
+    }
+    response
+}
+
+/// An error answered in the API's shape.
+pub struct ApiError(Error, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(&self.0, &self.1)
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// The acting principal of an API call; the middleware already refused anonymous callers.
+fn actor(auth: &RequestAuth) -> Result<Actor, ApiError> {
+    auth.actor
+        .clone()
+        .map(|mut a| {
+            a.source = Source::Rest;
+            a
+        })
+        .ok_or_else(|| ApiError(Error::unauthenticated(), auth.request_id.clone()))
+}
+
+fn call<T>(auth: &RequestAuth, r: quiver::error::Result<T>) -> ApiResult<T> {
+    r.map(Json).map_err(|e| ApiError(e, auth.request_id.clone()))
+}
+
+async fn me(Extension(auth): Extension<RequestAuth>) -> ApiResult<quiver::types::Principal> {
+    Ok(Json(actor(&auth)?.principal))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    max_results: Option<u32>,
+    page_token: Option<String>,
+}
+
+async fn list_catalogs(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<quiver::types::Page<quiver::types::Catalog>> {
+    let a = actor(&auth)?;
+    let page = PageRequest { max_results: q.max_results, page_token: q.page_token };
+    call(&auth, state.quiver.list_catalogs(&a, &page).await)
+}
+
+#[derive(Debug, Deserialize)]
+struct NewCatalog {
+    name: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn create_catalog(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+    Json(body): Json<NewCatalog>,
+) -> ApiResult<quiver::types::Catalog> {
+    let a = actor(&auth)?;
+    call(&auth, state.quiver.create_catalog(&a, &body.name, &body.comment).await)
+}
+
+async fn get_catalog(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+    Path(name): Path<String>,
+) -> ApiResult<quiver::types::Catalog> {
+    let a = actor(&auth)?;
+    call(&auth, state.quiver.get_catalog(&a, &name).await)
+}

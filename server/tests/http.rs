@@ -1,0 +1,170 @@
+//! The real app on a random loopback port, over HTTP: sign-in, throttling, sessions, tokens, 401s.
+
+use std::time::Duration;
+
+use quiver::services::system_actor;
+use quiver::store::StoreConfig;
+use quiver::types::Source;
+use quiver::{Quiver, ServiceConfig};
+use quiver_server::http::{router, serve_on, HttpConfig};
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+
+const ADMIN_PASSWORD: &str = "correct-horse-battery";
+
+struct App {
+    base: String,
+    quiver: Quiver,
+}
+
+async fn spawn(config: ServiceConfig) -> App {
+    let quiver = Quiver::open(&StoreConfig::memory(), config).await.unwrap();
+    quiver.bootstrap_admin(Some(ADMIN_PASSWORD.into())).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let http = HttpConfig { site_root: "target/site".into(), addr, session_ttl_secs: 3600, secure_cookies: false };
+    let app = router(quiver.clone(), &http);
+    tokio::spawn(async move { serve_on(listener, app).await.unwrap() });
+    App { base: format!("http://{addr}"), quiver }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+}
+
+async fn login(c: &reqwest::Client, app: &App, user: &str, password: &str) -> reqwest::Response {
+    c.post(format!("{}/api/login", app.base))
+        .form(&[("username", user), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_sign_in_sets_a_safe_cookie() {
+    let app = spawn(ServiceConfig::default()).await;
+    let c = client();
+    let r = c.get(format!("{}/explore", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?next=/explore");
+    let r = c.get(format!("{}/login", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Sign in"));
+
+    let r = login(&c, &app, "admin", ADMIN_PASSWORD).await;
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("quiver_session=qvs_"), "{cookie}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie} lacks {attr}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http gets no Secure flag");
+
+    // Signed in: pages render on the server with the user in the header.
+    app.quiver.create_catalog(&system_actor(Source::Cli), "prod", "Production models").await.unwrap();
+    let r = c.get(format!("{}/explore", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("prod") && html.contains("Production models"), "catalog list is server-rendered");
+    assert!(html.contains("admin"), "the signed-in user shows in the header");
+    // A missing object is a real 404.
+    let r = c.get(format!("{}/explore/nope", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("does not exist"));
+
+    // Signing out ends the session on the server, not only in the browser.
+    let r = c.post(format!("{}/api/logout", app.base)).send().await.unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection());
+    let r = c.get(format!("{}/explore", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_users_look_the_same_and_are_throttled() {
+    let app = spawn(ServiceConfig { login_max_failures: 3, ..ServiceConfig::default() }).await;
+    let c = client();
+    let wrong = login(&c, &app, "admin", "not-the-password").await;
+    let wrong_status = wrong.status();
+    let wrong_body = wrong.text().await.unwrap();
+    let unknown = login(&client(), &app, "nobody", "not-the-password").await;
+    assert_eq!(unknown.status(), wrong_status);
+    assert_eq!(unknown.text().await.unwrap(), wrong_body, "no user enumeration");
+    assert_eq!(wrong_status, StatusCode::UNAUTHORIZED);
+    assert!(wrong_body.contains("Invalid username or password."));
+
+    login(&c, &app, "admin", "nope-2").await;
+    login(&c, &app, "admin", "nope-3").await;
+    // Locked now, even with the right password.
+    let r = login(&c, &app, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().await.unwrap().contains("Too many failed sign-ins"));
+}
+
+#[tokio::test]
+async fn sessions_expire_when_idle() {
+    let app = spawn(ServiceConfig { session_idle: Duration::from_secs(1), ..ServiceConfig::default() }).await;
+    let c = client();
+    let r = login(&c, &app, "admin", ADMIN_PASSWORD).await;
+    assert!(r.headers().contains_key("set-cookie"));
+    let r = c.get(format!("{}/explore", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let r = c.get(format!("{}/explore", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "expired session redirects to sign-in");
+}
+
+#[tokio::test]
+async fn api_needs_a_valid_token() {
+    let app = spawn(ServiceConfig::default()).await;
+    let c = client();
+    let me = format!("{}/api/quiver/v1/me", app.base);
+
+    let r = c.get(&me).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error_code"], "UNAUTHENTICATED");
+    // Server functions are API calls too.
+    let r = c.post(format!("{}/api/current_user", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    let r = c.get(&me).bearer_auth("qvp_made_up").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    let admin = admin_actor(&app).await;
+    let token = app.quiver.create_token(&admin, "ci", Some(30)).await.unwrap();
+    let r = c.get(&me).bearer_auth(&token.secret).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["username"], "admin");
+
+    // The token works for the REST API…
+    let r = c
+        .post(format!("{}/api/quiver/v1/catalogs", app.base))
+        .bearer_auth(&token.secret)
+        .json(&serde_json::json!({"name": "staging", "comment": "pre-prod"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = c
+        .post(format!("{}/api/quiver/v1/catalogs", app.base))
+        .bearer_auth(&token.secret)
+        .json(&serde_json::json!({"name": "bad name"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error_code"], "INVALID_PARAMETER_VALUE");
+    assert_eq!(body["field"], "name");
+
+    // …and stops working when revoked.
+    app.quiver.revoke_token(&admin, &token.token.id).await.unwrap();
+    let r = c.get(&me).bearer_auth(&token.secret).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn admin_actor(app: &App) -> quiver::types::Actor {
+    let session = app.quiver.login("admin", ADMIN_PASSWORD, "test").await.unwrap();
+    quiver::types::Actor { principal: session.principal, source: Source::Rest, request_id: "t".into() }
+}

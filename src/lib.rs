@@ -1,0 +1,16 @@
+//! Quiver's registry core: names, shared types and errors (also built for the browser), and,
+//! with the `server` feature, the SurrealDB store and the service layer every surface calls.
+
+pub mod error;
+pub mod names;
+pub mod types;
+
+#[cfg(feature = "server")]
+pub mod auth;
+#[cfg(feature = "server")]
+pub mod services;
+#[cfg(feature = "server")]
+pub mod store;
+
+#[cfg(feature = "server")]
+pub use services::{Quiver, ServiceConfig};

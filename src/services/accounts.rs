@@ -1,0 +1,239 @@
+//! Users, sign-in and browser sessions.
+
+use chrono::{DateTime, Utc};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::{require_admin, Quiver};
+use crate::auth::{self, SecretKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::names::{Name, NameKind};
+use crate::store::{internal, key_of};
+use crate::types::{Actor, Principal, User};
+
+/// A successful sign-in: who, and the session secret for the cookie (shown once).
+#[derive(Debug, Clone)]
+pub struct LoginSession {
+    pub principal: Principal,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct UserRow {
+    id: RecordId,
+    username: String,
+    admin: bool,
+    disabled: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User { id: key_of(&r.id), username: r.username, admin: r.admin, disabled: r.disabled, created_at: r.created_at }
+    }
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct Credentials {
+    id: RecordId,
+    username: String,
+    admin: bool,
+    disabled: bool,
+    password_hash: String,
+}
+
+/// A session or token joined with its user, as authentication reads it.
+#[derive(Debug, Clone, SurrealValue)]
+pub(super) struct Bearer {
+    pub id: RecordId,
+    pub user_id: RecordId,
+    pub username: String,
+    pub admin: bool,
+    pub disabled: bool,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Bearer {
+    pub fn principal(&self) -> Principal {
+        Principal { user_id: key_of(&self.user_id), username: self.username.clone(), admin: self.admin }
+    }
+}
+
+const USER_FIELDS: &str = "id, username, admin, disabled, created_at";
+
+fn invalid_login() -> Error {
+    Error::new(ErrorKind::Unauthenticated, "Invalid username or password.")
+}
+
+impl Quiver {
+    /// Creates a user account. Administrators only.
+    pub async fn create_user(&self, actor: &Actor, username: &str, password: &str, admin: bool) -> Result<User> {
+        require_admin(actor, "create users")?;
+        let name = Name::parse(NameKind::Username, username)?;
+        auth::validate_new_password(password)?;
+        let hash = auth::hash_password(password.to_string()).await?;
+        let sql = format!(
+            "CREATE ONLY user SET username = $username, username_lc = $username_lc, password_hash = $hash,
+                 admin = $admin, disabled = false, created_at = time::now() RETURN {USER_FIELDS}"
+        );
+        let mut res = self
+            .write(
+                || {
+                    self.q(&sql)
+                        .bind(("username", name.as_str().to_string()))
+                        .bind(("username_lc", name.folded()))
+                        .bind(("hash", hash.clone()))
+                        .bind(("admin", admin))
+                },
+                |_| Error::already_exists("username", format!("A user named '{name}' already exists.")),
+            )
+            .await?;
+        let row: Option<UserRow> = res.take(0).map_err(internal)?;
+        Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
+    }
+
+    pub async fn get_user(&self, actor: &Actor, username: &str) -> Result<User> {
+        let name = Name::parse(NameKind::Username, username)?;
+        if !actor.principal.admin && actor.principal.username.to_lowercase() != name.folded() {
+            return Err(Error::permission_denied("Only administrators may look at other users."));
+        }
+        let sql = format!("SELECT {USER_FIELDS} FROM user WHERE username_lc = $u LIMIT 1");
+        let mut res = self.read(self.q(&sql).bind(("u", name.folded()))).await?;
+        let row: Option<UserRow> = res.take(0).map_err(internal)?;
+        row.map(Into::into).ok_or_else(|| Error::not_found(format!("User '{name}' does not exist.")))
+    }
+
+    /// Sets a new password and ends every session of the user, in one transaction.
+    pub async fn reset_password(&self, actor: &Actor, username: &str, password: &str) -> Result<()> {
+        require_admin(actor, "reset passwords")?;
+        let name = Name::parse(NameKind::Username, username)?;
+        auth::validate_new_password(password)?;
+        let hash = auth::hash_password(password.to_string()).await?;
+        let not_found = super::thrown_not_found(&Error::not_found(format!("User '{name}' does not exist.")));
+        self.write(
+            || {
+                self.q("BEGIN TRANSACTION;
+                        LET $user = (SELECT VALUE id FROM user WHERE username_lc = $u LIMIT 1)[0];
+                        IF !$user { THROW $not_found };
+                        UPDATE $user SET password_hash = $hash;
+                        DELETE user_session WHERE user = $user;
+                        COMMIT TRANSACTION;")
+                    .bind(("u", name.folded()))
+                    .bind(("hash", hash.clone()))
+                    .bind(("not_found", not_found.clone()))
+            },
+            |i| Error::internal(format!("unexpected unique violation on {i}")),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Creates the `admin` account when the store has no users yet. Returns the generated
+    /// password when none was given, so the caller can print it once.
+    pub async fn bootstrap_admin(&self, password: Option<String>) -> Result<Option<String>> {
+        let mut res = self.read(self.q("SELECT VALUE id FROM user LIMIT 1")).await?;
+        let any: Vec<RecordId> = res.take(0).map_err(internal)?;
+        if !any.is_empty() {
+            return Ok(None);
+        }
+        let (password, generated) = match password.filter(|p| !p.is_empty()) {
+            Some(p) => (p, false),
+            None => (auth::generate_secret(SecretKind::Session)[4..28].to_string(), true),
+        };
+        let system = super::system_actor(crate::types::Source::Cli);
+        match self.create_user(&system, "admin", &password, true).await {
+            Ok(_) => Ok(generated.then_some(password)),
+            // Another process bootstrapped first.
+            Err(e) if e.kind == ErrorKind::AlreadyExists => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Checks a username and password and opens a session. Every failure, whatever its cause,
+    /// gets the same answer; repeated failures per username and per client address are throttled.
+    pub async fn login(&self, username: &str, password: &str, client: &str) -> Result<LoginSession> {
+        let keys = vec![format!("user:{}", username.trim().to_lowercase()), format!("client:{client}")];
+        if let Err(wait) = self.inner.throttle.check(&keys) {
+            return Err(Error::new(
+                ErrorKind::RateLimited,
+                format!("Too many failed sign-ins. Try again in {} seconds.", wait.as_secs().max(1)),
+            ));
+        }
+        let mut res = self
+            .read(
+                self.q("SELECT id, username, admin, disabled, password_hash FROM user WHERE username_lc = $u LIMIT 1")
+                    .bind(("u", username.trim().to_lowercase())),
+            )
+            .await?;
+        let user: Option<Credentials> = res.take(0).map_err(internal)?;
+        let ok = auth::verify_password(password.to_string(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+        let user = match user {
+            Some(u) if ok && !u.disabled => u,
+            _ => {
+                self.inner.throttle.record_failure(&keys);
+                return Err(invalid_login());
+            }
+        };
+        self.inner.throttle.record_success(&keys);
+        let secret = auth::generate_secret(SecretKind::Session);
+        let idle = chrono::Duration::from_std(self.config().session_idle).map_err(internal)?;
+        self.write(
+            || {
+                self.q("CREATE user_session SET user = $user, secret_hash = $hash, created_at = time::now(),
+                        expires_at = time::now() + $idle")
+                    .bind(("user", user.id.clone()))
+                    .bind(("hash", auth::hash_secret(&secret)))
+                    .bind(("idle", surrealdb::types::Duration::from(idle.to_std().unwrap_or_default())))
+            },
+            |i| Error::internal(format!("session secret collision on {i}")),
+        )
+        .await?;
+        Ok(LoginSession {
+            principal: Principal { user_id: key_of(&user.id), username: user.username, admin: user.admin },
+            secret,
+        })
+    }
+
+    /// The principal behind a session secret; an unknown, expired or disabled one is
+    /// Unauthenticated. Activity extends the session (sliding expiry, capped by the maximum age).
+    pub async fn authenticate_session(&self, secret: &str) -> Result<Principal> {
+        let mut res = self
+            .read(
+                self.q("SELECT id, user AS user_id, user.username AS username, user.admin AS admin,
+                            user.disabled AS disabled, expires_at, created_at
+                        FROM user_session WHERE secret_hash = $hash LIMIT 1")
+                    .bind(("hash", auth::hash_secret(secret))),
+            )
+            .await?;
+        let session: Option<Bearer> = res.take(0).map_err(internal)?;
+        let session = session.ok_or_else(Error::unauthenticated)?;
+        let now = Utc::now();
+        let idle = chrono::Duration::from_std(self.config().session_idle).map_err(internal)?;
+        let max = chrono::Duration::from_std(self.config().session_max).map_err(internal)?;
+        let expires = session.expires_at.unwrap_or(now);
+        if session.disabled || expires <= now || session.created_at + max <= now {
+            return Err(Error::unauthenticated());
+        }
+        // Extend once half the idle window has passed, so busy sessions do not write per request.
+        if expires - now < idle / 2 {
+            let new_expiry = (now + idle).min(session.created_at + max);
+            self.q("UPDATE $id SET expires_at = $exp")
+                .bind(("id", session.id.clone()))
+                .bind(("exp", new_expiry))
+                .await
+                .and_then(crate::store::first_error)
+                .map_err(internal)?;
+        }
+        Ok(session.principal())
+    }
+
+    /// Ends the session behind `secret` (no error when it is already gone).
+    pub async fn logout(&self, secret: &str) -> Result<()> {
+        self.write(
+            || self.q("DELETE user_session WHERE secret_hash = $hash").bind(("hash", auth::hash_secret(secret))),
+            |i| Error::internal(format!("unexpected unique violation on {i}")),
+        )
+        .await?;
+        Ok(())
+    }
+}

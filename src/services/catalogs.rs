@@ -1,0 +1,107 @@
+use super::rows::{CatalogRow, OBJECT_FIELDS};
+use super::{check_description, paging, thrown_not_found, thrown_precondition, Quiver};
+use crate::error::{Error, Result};
+use crate::names::{Name, NameKind};
+use crate::store::internal;
+use crate::types::{Actor, Catalog, Page, PageRequest};
+
+impl Quiver {
+    pub async fn create_catalog(&self, actor: &Actor, name: &str, description: &str) -> Result<Catalog> {
+        let name = Name::parse(NameKind::Catalog, name)?;
+        check_description(description)?;
+        let sql = format!(
+            "CREATE ONLY catalog SET name = $name, name_lc = $name_lc, description = $description, owner = $actor, \
+             created_at = time::now(), created_by = $actor, updated_at = time::now(), updated_by = $actor \
+             RETURN {OBJECT_FIELDS}"
+        );
+        let mut res = self
+            .write(
+                || {
+                    self.q(&sql)
+                        .bind(("name", name.as_str().to_string()))
+                        .bind(("name_lc", name.folded()))
+                        .bind(("description", description.to_string()))
+                        .bind(("actor", actor.principal.username.clone()))
+                },
+                |_| Error::already_exists("name", format!("A catalog named '{name}' already exists.")),
+            )
+            .await?;
+        let row: Option<CatalogRow> = res.take(0).map_err(internal)?;
+        Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
+    }
+
+    pub async fn get_catalog(&self, _actor: &Actor, name: &str) -> Result<Catalog> {
+        let name = Name::parse(NameKind::Catalog, name)?;
+        let sql = format!("SELECT {OBJECT_FIELDS} FROM catalog WHERE name_lc = $name_lc LIMIT 1");
+        let mut res = self.read(self.q(&sql).bind(("name_lc", name.folded()))).await?;
+        let row: Option<CatalogRow> = res.take(0).map_err(internal)?;
+        row.map(Into::into).ok_or_else(|| catalog_not_found(&name))
+    }
+
+    /// Catalogs sorted by name (case-insensitive), a page at a time.
+    pub async fn list_catalogs(&self, _actor: &Actor, page: &PageRequest) -> Result<Page<Catalog>> {
+        let limit = paging::limit(page)?;
+        let after = paging::after_name(page)?;
+        let sql = format!("SELECT {OBJECT_FIELDS} FROM catalog WHERE name_lc > $after ORDER BY name_lc LIMIT $limit");
+        let mut res = self.read(self.q(&sql).bind(("after", after)).bind(("limit", limit + 1))).await?;
+        let rows: Vec<CatalogRow> = res.take(0).map_err(internal)?;
+        Ok(paging::page(rows, limit, |r| paging::name_token(&r.name_lc), Into::into))
+    }
+
+    pub async fn update_catalog(&self, actor: &Actor, name: &str, description: &str) -> Result<Catalog> {
+        let name = Name::parse(NameKind::Catalog, name)?;
+        check_description(description)?;
+        let sql = format!(
+            "UPDATE catalog SET description = $description, updated_at = time::now(), updated_by = $actor \
+             WHERE name_lc = $name_lc RETURN {OBJECT_FIELDS}"
+        );
+        let mut res = self
+            .write(
+                || {
+                    self.q(&sql)
+                        .bind(("name_lc", name.folded()))
+                        .bind(("description", description.to_string()))
+                        .bind(("actor", actor.principal.username.clone()))
+                },
+                |i| Error::internal(format!("unexpected unique violation on {i}")),
+            )
+            .await?;
+        let rows: Vec<CatalogRow> = res.take(0).map_err(internal)?;
+        rows.into_iter().next().map(Into::into).ok_or_else(|| catalog_not_found(&name))
+    }
+
+    /// Deletes a catalog. One that holds schemas is refused unless `cascade` is set, which
+    /// removes its schemas, models and versions in the same transaction.
+    pub async fn delete_catalog(&self, _actor: &Actor, name: &str, cascade: bool) -> Result<()> {
+        let name = Name::parse(NameKind::Catalog, name)?;
+        let sql = "BEGIN TRANSACTION;
+            LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $name_lc LIMIT 1)[0];
+            IF !$cat { THROW $not_found };
+            IF !$cascade AND array::len(SELECT VALUE id FROM catalog_schema WHERE catalog = $cat LIMIT 1) > 0 { THROW $not_empty };
+            FOR $m IN (SELECT VALUE id FROM registered_model WHERE catalog = $cat) { DELETE model_version WHERE model = $m; };
+            DELETE registered_model WHERE catalog = $cat;
+            DELETE catalog_schema WHERE catalog = $cat;
+            DELETE $cat;
+            COMMIT TRANSACTION;";
+        let not_found = thrown_not_found(&catalog_not_found(&name));
+        let not_empty = thrown_precondition(&format!(
+            "Catalog '{name}' is not empty. Delete its schemas first, or confirm deleting everything inside it."
+        ));
+        self.write(
+            || {
+                self.q(sql)
+                    .bind(("name_lc", name.folded()))
+                    .bind(("cascade", cascade))
+                    .bind(("not_found", not_found.clone()))
+                    .bind(("not_empty", not_empty.clone()))
+            },
+            |i| Error::internal(format!("unexpected unique violation on {i}")),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+pub(super) fn catalog_not_found(name: &Name) -> Error {
+    Error::not_found(format!("Catalog '{name}' does not exist."))
+}

@@ -1,0 +1,171 @@
+//! The service layer: the only way into the registry. UI server functions, REST handlers and
+//! the CLI all call these methods with the acting principal.
+
+mod accounts;
+mod catalogs;
+mod models;
+mod paging;
+mod rows;
+mod schemas;
+mod tokens;
+mod versions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use accounts::LoginSession;
+pub use versions::NewVersion;
+
+use crate::auth::LoginThrottle;
+use crate::error::{Error, Result};
+use crate::store::{self, Db, StoreConfig};
+use crate::types::{Actor, Principal, Source};
+
+/// Tunables of the service layer.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// A browser session ends after this long without activity.
+    pub session_idle: Duration,
+    /// ... and after this long in any case.
+    pub session_max: Duration,
+    pub login_max_failures: u32,
+    pub login_window: Duration,
+    pub login_lockout: Duration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            session_idle: Duration::from_secs(12 * 3600),
+            session_max: Duration::from_secs(7 * 24 * 3600),
+            login_max_failures: 5,
+            login_window: Duration::from_secs(15 * 60),
+            login_lockout: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+/// Handle to the registry. Cheap to clone.
+#[derive(Clone)]
+pub struct Quiver {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    config: ServiceConfig,
+    throttle: LoginThrottle,
+}
+
+impl Quiver {
+    /// Opens the store described by `store` and returns the services on top of it.
+    pub async fn open(store: &StoreConfig, config: ServiceConfig) -> Result<Self> {
+        Ok(Self::with_db(store::open(store).await?, config))
+    }
+
+    pub fn with_db(db: Db, config: ServiceConfig) -> Self {
+        let throttle = LoginThrottle::new(config.login_max_failures, config.login_window, config.login_lockout);
+        Quiver { inner: Arc::new(Inner { db, config, throttle }) }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+}
+
+/// The actor for work done by Quiver itself or by an operator at the command line.
+pub fn system_actor(source: Source) -> Actor {
+    Actor {
+        principal: Principal { user_id: String::new(), username: "system".into(), admin: true },
+        source,
+        request_id: String::new(),
+    }
+}
+
+/// Deny by default: only administrators pass.
+fn require_admin(actor: &Actor, what: &str) -> Result<()> {
+    if actor.principal.admin {
+        Ok(())
+    } else {
+        Err(Error::permission_denied(format!("Only administrators may {what}.")))
+    }
+}
+
+/// Descriptions are free text up to a bound.
+const MAX_DESCRIPTION_LEN: usize = 100_000;
+
+fn check_description(description: &str) -> Result<()> {
+    if description.len() > MAX_DESCRIPTION_LEN {
+        return Err(Error::invalid("description", format!("The description must be at most {MAX_DESCRIPTION_LEN} bytes.")));
+    }
+    Ok(())
+}
+
+type Query<'a> = surrealdb::method::Query<'a, surrealdb::engine::any::Any>;
+
+impl Quiver {
+    /// A query on the store; values go in with `.bind(..)`, never into the text.
+    fn q(&self, sql: &str) -> Query<'_> {
+        self.db().query(sql.to_string())
+    }
+
+    /// Runs a read and returns its results, or an internal error (logged, not shown).
+    async fn read(&self, query: Query<'_>) -> Result<surrealdb::IndexedResults> {
+        let res = query.await.map_err(store::internal)?;
+        store::first_error(res).map_err(store::internal)
+    }
+
+    /// Runs a write, retrying on transaction conflicts. Domain conditions raised with `THROW`
+    /// (see [`thrown_not_found`]) become their errors; a unique-index collision becomes
+    /// `on_unique(index name)`.
+    async fn write<'a>(
+        &'a self,
+        build: impl Fn() -> Query<'a>,
+        on_unique: impl Fn(&str) -> Error,
+    ) -> Result<surrealdb::IndexedResults> {
+        store::run_retrying(|| std::future::IntoFuture::into_future(build()))
+            .await
+            .map_err(|e| write_error(e, on_unique))
+    }
+}
+
+const THROWN_NOT_FOUND: &str = "QV:NOT_FOUND:";
+const THROWN_PRECONDITION: &str = "QV:PRECONDITION:";
+
+/// The value to `THROW` from SurrealQL for a missing object (bound as a parameter).
+fn thrown_not_found(e: &Error) -> String {
+    format!("{THROWN_NOT_FOUND}{}", e.message)
+}
+
+/// The value to `THROW` from SurrealQL when the state forbids the change.
+fn thrown_precondition(message: &str) -> String {
+    format!("{THROWN_PRECONDITION}{message}")
+}
+
+fn write_error(e: surrealdb::Error, on_unique: impl Fn(&str) -> Error) -> Error {
+    if let Some(t) = store::thrown(&e) {
+        if let Some(m) = t.strip_prefix(THROWN_NOT_FOUND) {
+            return Error::not_found(m);
+        }
+        if let Some(m) = t.strip_prefix(THROWN_PRECONDITION) {
+            return Error::precondition(m);
+        }
+    }
+    if let Some(index) = store::unique_violation(&e) {
+        return on_unique(&index);
+    }
+    Error::internal(e)
+}
+
+/// Takes the value of the `RETURN` that ends a `BEGIN … RETURN …; COMMIT` block.
+fn returned<T: surrealdb::types::SurrealValue>(res: &mut surrealdb::IndexedResults) -> Result<Option<T>> {
+    let n = res.num_statements();
+    if n < 2 {
+        return Err(Error::internal("transaction returned no rows"));
+    }
+    res.take(n - 2).map_err(store::internal)
+}

@@ -1,0 +1,216 @@
+use super::catalogs::catalog_not_found;
+use super::rows::{ModelRow, Resolved, MODEL_FIELDS, RESOLVE};
+use super::schemas::schema_not_found;
+use super::{check_description, paging, returned, thrown_not_found, Quiver};
+use crate::error::{Error, Result};
+use crate::names::{ModelPath, Name, NameKind};
+use crate::store::internal;
+use crate::types::{Actor, Page, PageRequest, RegisteredModel};
+
+/// Longest filter string accepted for model lists.
+const MAX_FILTER_LEN: usize = 255;
+
+impl Quiver {
+    pub async fn create_model(
+        &self,
+        actor: &Actor,
+        catalog: &str,
+        schema: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<RegisteredModel> {
+        let path = ModelPath::new(catalog, schema, name)?;
+        check_description(description)?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             {RESOLVE}
+             IF !$cat {{ THROW $no_catalog }};
+             IF !$sch {{ THROW $no_schema }};
+             LET $id = (CREATE ONLY registered_model SET catalog = $cat, schema = $sch, name = $name, name_lc = $m,
+                 description = $description, owner = $actor, last_version = 0, created_at = time::now(),
+                 created_by = $actor, updated_at = time::now(), updated_by = $actor RETURN VALUE id);
+             RETURN (SELECT {MODEL_FIELDS} FROM ONLY $id);
+             COMMIT TRANSACTION;"
+        );
+        let (no_catalog, no_schema) = self.missing_parents(&path);
+        let mut res = self
+            .write(
+                || {
+                    self.path_query(&sql, &path)
+                        .bind(("name", path.model.as_str().to_string()))
+                        .bind(("description", description.to_string()))
+                        .bind(("actor", actor.principal.username.clone()))
+                        .bind(("no_catalog", no_catalog.clone()))
+                        .bind(("no_schema", no_schema.clone()))
+                },
+                |_| {
+                    Error::already_exists(
+                        "name",
+                        format!("Schema '{}.{}' already has a model named '{}'.", path.catalog, path.schema, path.model),
+                    )
+                },
+            )
+            .await?;
+        let row: Option<ModelRow> = returned(&mut res)?;
+        Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
+    }
+
+    pub async fn get_model(&self, _actor: &Actor, path: &ModelPath) -> Result<RegisteredModel> {
+        let sql = format!(
+            "{RESOLVE} {FOUND}
+             IF $mdl THEN (SELECT {MODEL_FIELDS} FROM ONLY $mdl) ELSE NONE END;"
+        );
+        let mut res = self.read(self.path_query(&sql, path)).await?;
+        check_found(&mut res, 3, path)?;
+        let row: Option<ModelRow> = res.take(4).map_err(internal)?;
+        row.map(Into::into).ok_or_else(|| model_not_found(path))
+    }
+
+    /// Models of a schema sorted by name; `filter` keeps names containing it (case-insensitive).
+    pub async fn list_models(
+        &self,
+        _actor: &Actor,
+        catalog: &str,
+        schema: &str,
+        filter: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<RegisteredModel>> {
+        let catalog = Name::parse(NameKind::Catalog, catalog)?;
+        let schema = Name::parse(NameKind::Schema, schema)?;
+        let limit = paging::limit(page)?;
+        let after = paging::after_name(page)?;
+        let filter = filter.map(str::trim).unwrap_or("").to_lowercase();
+        if filter.chars().count() > MAX_FILTER_LEN {
+            return Err(Error::invalid("filter", format!("The filter must be at most {MAX_FILTER_LEN} characters.")));
+        }
+        let sql = format!(
+            "LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
+             LET $sch = IF $cat THEN (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0] ELSE NONE END;
+             ({{ catalog: $cat != NONE, schema: $sch != NONE }});
+             SELECT {MODEL_FIELDS} FROM registered_model
+                 WHERE schema = $sch AND name_lc > $after AND ($filter = '' OR string::contains(name_lc, $filter))
+                 ORDER BY name_lc LIMIT $limit;"
+        );
+        let mut res = self
+            .read(
+                self.q(&sql)
+                    .bind(("c", catalog.folded()))
+                    .bind(("s", schema.folded()))
+                    .bind(("after", after))
+                    .bind(("filter", filter))
+                    .bind(("limit", limit + 1)),
+            )
+            .await?;
+        let found: Option<Found> = res.take(2).map_err(internal)?;
+        let found = found.unwrap_or(Found { catalog: false, schema: false });
+        if !found.catalog {
+            return Err(catalog_not_found(&catalog));
+        }
+        if !found.schema {
+            return Err(schema_not_found(&catalog, &schema));
+        }
+        let rows: Vec<ModelRow> = res.take(3).map_err(internal)?;
+        Ok(paging::page(rows, limit, |r| paging::name_token(&r.name_lc), Into::into))
+    }
+
+    pub async fn update_model(&self, actor: &Actor, path: &ModelPath, description: &str) -> Result<RegisteredModel> {
+        check_description(description)?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             {RESOLVE}
+             IF !$mdl {{ THROW $no_model }};
+             UPDATE $mdl SET description = $description, updated_at = time::now(), updated_by = $actor;
+             RETURN (SELECT {MODEL_FIELDS} FROM ONLY $mdl);
+             COMMIT TRANSACTION;"
+        );
+        let no_model = thrown_not_found(&model_not_found(path));
+        let mut res = self
+            .write(
+                || {
+                    self.path_query(&sql, path)
+                        .bind(("description", description.to_string()))
+                        .bind(("actor", actor.principal.username.clone()))
+                        .bind(("no_model", no_model.clone()))
+                },
+                |i| Error::internal(format!("unexpected unique violation on {i}")),
+            )
+            .await?;
+        let row: Option<ModelRow> = returned(&mut res)?;
+        Ok(row.ok_or_else(|| Error::internal("UPDATE returned nothing"))?.into())
+    }
+
+    /// Deletes a model and all its versions in one transaction.
+    pub async fn delete_model(&self, _actor: &Actor, path: &ModelPath) -> Result<()> {
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             {RESOLVE}
+             IF !$mdl {{ THROW $no_model }};
+             DELETE model_version WHERE model = $mdl;
+             DELETE $mdl;
+             COMMIT TRANSACTION;"
+        );
+        let no_model = thrown_not_found(&model_not_found(path));
+        self.write(
+            || self.path_query(&sql, path).bind(("no_model", no_model.clone())),
+            |i| Error::internal(format!("unexpected unique violation on {i}")),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Binds `$c`, `$s`, `$m` for [`RESOLVE`].
+    pub(super) fn path_query(&self, sql: &str, path: &ModelPath) -> super::Query<'_> {
+        self.q(sql)
+            .bind(("c", path.catalog.folded()))
+            .bind(("s", path.schema.folded()))
+            .bind(("m", path.model.folded()))
+    }
+
+    /// THROW values for a missing catalog or schema of `path`.
+    pub(super) fn missing_parents(&self, path: &ModelPath) -> (String, String) {
+        (
+            thrown_not_found(&catalog_not_found(&path.catalog)),
+            thrown_not_found(&schema_not_found(&path.catalog, &path.schema)),
+        )
+    }
+
+    /// Resolves a model path into record ids; a missing part is an error that names it.
+    pub(super) async fn resolve_model(&self, path: &ModelPath) -> Result<surrealdb::types::RecordId> {
+        let sql = format!("{RESOLVE} ({{ catalog: $cat, schema: $sch, model: $mdl }});");
+        let mut res = self.read(self.path_query(&sql, path)).await?;
+        let r: Option<Resolved> = res.take(3).map_err(internal)?;
+        let r = r.ok_or_else(|| Error::internal("resolve returned nothing"))?;
+        match (r.catalog, r.schema, r.model) {
+            (None, _, _) => Err(catalog_not_found(&path.catalog)),
+            (_, None, _) => Err(schema_not_found(&path.catalog, &path.schema)),
+            (_, _, None) => Err(model_not_found(path)),
+            (_, _, Some(id)) => Ok(id),
+        }
+    }
+}
+
+/// A statement reporting which parents of `$mdl` exist; read with [`check_found`].
+pub(super) const FOUND: &str = "({ catalog: $cat != NONE, schema: $sch != NONE });";
+
+/// Turns the [`FOUND`] row at `index` into the error naming the first missing parent.
+pub(super) fn check_found(res: &mut surrealdb::IndexedResults, index: usize, path: &ModelPath) -> Result<()> {
+    let found: Option<Found> = res.take(index).map_err(internal)?;
+    let found = found.unwrap_or(Found { catalog: false, schema: false });
+    if !found.catalog {
+        return Err(catalog_not_found(&path.catalog));
+    }
+    if !found.schema {
+        return Err(schema_not_found(&path.catalog, &path.schema));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, surrealdb::types::SurrealValue)]
+struct Found {
+    catalog: bool,
+    schema: bool,
+}
+
+pub(super) fn model_not_found(path: &ModelPath) -> Error {
+    Error::not_found(format!("Model '{path}' does not exist."))
+}

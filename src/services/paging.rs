@@ -1,0 +1,108 @@
+//! Keyset pagination: a page token carries the sort key of the last item shown, so each page is
+//! one index range scan however deep the caller goes.
+
+use base64::Engine;
+
+use crate::error::{Error, Result};
+use crate::types::{Page, PageRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The validated page size.
+pub fn limit(req: &PageRequest) -> Result<i64> {
+    match req.max_results {
+        None => Ok(DEFAULT_PAGE_SIZE as i64),
+        Some(0) => Err(Error::invalid("max_results", "max_results must be at least 1.")),
+        Some(n) if n > MAX_PAGE_SIZE => {
+            Err(Error::invalid("max_results", format!("max_results must be at most {MAX_PAGE_SIZE}.")))
+        }
+        Some(n) => Ok(n as i64),
+    }
+}
+
+fn bad_token() -> Error {
+    Error::invalid("page_token", "The page token is not valid; start again from the first page.")
+}
+
+/// Decodes a token made by [`name_token`]: the folded name to continue after ("" for the start).
+pub fn after_name(req: &PageRequest) -> Result<String> {
+    match req.page_token.as_deref().filter(|t| !t.is_empty()) {
+        None => Ok(String::new()),
+        Some(t) => {
+            let bytes = B64.decode(t).map_err(|_| bad_token())?;
+            let s = String::from_utf8(bytes).map_err(|_| bad_token())?;
+            s.strip_prefix("n:").map(str::to_string).ok_or_else(bad_token)
+        }
+    }
+}
+
+pub fn name_token(last_name_lc: &str) -> String {
+    B64.encode(format!("n:{last_name_lc}"))
+}
+
+/// Decodes a token made by [`number_token`]: the number to continue below (`i64::MAX` at the start).
+pub fn below_number(req: &PageRequest) -> Result<i64> {
+    match req.page_token.as_deref().filter(|t| !t.is_empty()) {
+        None => Ok(i64::MAX),
+        Some(t) => {
+            let bytes = B64.decode(t).map_err(|_| bad_token())?;
+            let s = String::from_utf8(bytes).map_err(|_| bad_token())?;
+            s.strip_prefix("v:").and_then(|n| n.parse().ok()).ok_or_else(bad_token)
+        }
+    }
+}
+
+pub fn number_token(last: i64) -> String {
+    B64.encode(format!("v:{last}"))
+}
+
+/// Builds a page from `limit + 1` fetched rows: the extra row only tells that more exist.
+pub fn page<R, T>(mut rows: Vec<R>, limit: i64, token: impl Fn(&R) -> String, convert: impl Fn(R) -> T) -> Page<T> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_page_token = if more { rows.last().map(&token) } else { None };
+    Page { items: rows.into_iter().map(convert).collect(), next_page_token }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(token: Option<String>) -> PageRequest {
+        PageRequest { max_results: None, page_token: token }
+    }
+
+    #[test]
+    fn tokens_round_trip() {
+        assert_eq!(after_name(&req(Some(name_token("ml_team")))).unwrap(), "ml_team");
+        assert_eq!(below_number(&req(Some(number_token(42)))).unwrap(), 42);
+        assert_eq!(after_name(&req(None)).unwrap(), "");
+        assert_eq!(below_number(&req(None)).unwrap(), i64::MAX);
+    }
+
+    #[test]
+    fn foreign_or_garbled_tokens_are_refused() {
+        assert!(after_name(&req(Some(number_token(3)))).is_err());
+        assert!(below_number(&req(Some(name_token("x")))).is_err());
+        let e = after_name(&req(Some("%%%".into()))).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("page_token"));
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        let r = |n| PageRequest { max_results: Some(n), page_token: None };
+        assert_eq!(limit(&PageRequest::default()).unwrap(), 50);
+        assert!(limit(&r(0)).is_err());
+        assert!(limit(&r(1001)).is_err());
+        assert_eq!(limit(&r(1000)).unwrap(), 1000);
+    }
+
+    #[test]
+    fn page_knows_when_more_exist() {
+        let p = page(vec![1, 2, 3], 2, |n| n.to_string(), |n| n * 10);
+        assert_eq!(p.items, vec![10, 20]);
+        assert_eq!(p.next_page_token.as_deref(), Some("2"));
+        let p = page(vec![1, 2], 2, |n| n.to_string(), |n| n);
+        assert_eq!(p.next_page_token, None);
+    }
+}

@@ -1,0 +1,170 @@
+//! Rows as SurrealDB returns them, and their conversion into the shared types.
+
+use chrono::{DateTime, Utc};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use crate::store::key_of;
+use crate::types::{Catalog, ModelVersion, RegisteredModel, Schema, Signature, Stamp, VersionStatus};
+
+/// The projection shared by catalog, schema and model queries.
+pub const OBJECT_FIELDS: &str = "id, name, name_lc, description, owner, created_at, created_by, updated_at, updated_by";
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct CatalogRow {
+    pub id: RecordId,
+    pub name: String,
+    pub name_lc: String,
+    pub description: String,
+    pub owner: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+impl From<CatalogRow> for Catalog {
+    fn from(r: CatalogRow) -> Self {
+        Catalog {
+            id: key_of(&r.id),
+            name: r.name,
+            description: r.description,
+            owner: r.owner,
+            created: Stamp { at: r.created_at, by: r.created_by },
+            updated: Stamp { at: r.updated_at, by: r.updated_by },
+        }
+    }
+}
+
+/// `SELECT` projection for schemas.
+pub const SCHEMA_FIELDS: &str =
+    "id, name, name_lc, description, owner, created_at, created_by, updated_at, updated_by, catalog.name AS catalog_name";
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct SchemaRow {
+    pub id: RecordId,
+    pub catalog_name: String,
+    pub name: String,
+    pub name_lc: String,
+    pub description: String,
+    pub owner: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+impl From<SchemaRow> for Schema {
+    fn from(r: SchemaRow) -> Self {
+        Schema {
+            id: key_of(&r.id),
+            catalog_name: r.catalog_name,
+            name: r.name,
+            description: r.description,
+            owner: r.owner,
+            created: Stamp { at: r.created_at, by: r.created_by },
+            updated: Stamp { at: r.updated_at, by: r.updated_by },
+        }
+    }
+}
+
+/// `SELECT` projection for registered models.
+pub const MODEL_FIELDS: &str = "id, name, name_lc, description, owner, last_version, created_at, created_by, \
+     updated_at, updated_by, catalog.name AS catalog_name, schema.name AS schema_name";
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct ModelRow {
+    pub id: RecordId,
+    pub catalog_name: String,
+    pub schema_name: String,
+    pub name: String,
+    pub name_lc: String,
+    pub description: String,
+    pub owner: String,
+    pub last_version: i64,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+impl From<ModelRow> for RegisteredModel {
+    fn from(r: ModelRow) -> Self {
+        RegisteredModel {
+            id: key_of(&r.id),
+            catalog_name: r.catalog_name,
+            schema_name: r.schema_name,
+            name: r.name,
+            description: r.description,
+            owner: r.owner,
+            latest_version: r.last_version,
+            created: Stamp { at: r.created_at, by: r.created_by },
+            updated: Stamp { at: r.updated_at, by: r.updated_by },
+        }
+    }
+}
+
+/// `SELECT` projection for model versions.
+pub const VERSION_FIELDS: &str = "id, version, source, run_id, run_link, description, status, signature_inputs, \
+     signature_outputs, created_at, created_by, updated_at, updated_by, model.name AS model_name, \
+     model.schema.name AS schema_name, model.catalog.name AS catalog_name";
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct VersionRow {
+    pub id: RecordId,
+    pub catalog_name: String,
+    pub schema_name: String,
+    pub model_name: String,
+    pub version: i64,
+    pub source: String,
+    pub run_id: Option<String>,
+    pub run_link: Option<String>,
+    pub description: String,
+    pub status: String,
+    pub signature_inputs: Option<String>,
+    pub signature_outputs: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+impl From<VersionRow> for ModelVersion {
+    fn from(r: VersionRow) -> Self {
+        let signature = match (r.signature_inputs, r.signature_outputs) {
+            (None, None) => None,
+            (i, o) => Some(Signature { inputs: i.unwrap_or_else(|| "[]".into()), outputs: o.unwrap_or_else(|| "[]".into()) }),
+        };
+        ModelVersion {
+            id: key_of(&r.id),
+            catalog_name: r.catalog_name,
+            schema_name: r.schema_name,
+            model_name: r.model_name,
+            version: r.version,
+            source: r.source,
+            run_id: r.run_id,
+            run_link: r.run_link,
+            description: r.description,
+            // The schema asserts the three values; anything else would be a bug in Quiver.
+            status: VersionStatus::parse(&r.status).unwrap_or(VersionStatus::FailedRegistration),
+            signature,
+            created: Stamp { at: r.created_at, by: r.created_by },
+            updated: Stamp { at: r.updated_at, by: r.updated_by },
+        }
+    }
+}
+
+/// Ids of a catalog, schema and model, resolved from names in one round trip. Each is NONE
+/// when that part (or a parent) does not exist.
+#[derive(Debug, Clone, SurrealValue)]
+pub struct Resolved {
+    pub catalog: Option<RecordId>,
+    pub schema: Option<RecordId>,
+    pub model: Option<RecordId>,
+}
+
+/// SurrealQL that resolves `$c`, `$s`, `$m` (folded names) into `$cat`, `$sch`, `$mdl`.
+pub const RESOLVE: &str = "
+LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
+LET $sch = IF $cat THEN (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0] ELSE NONE END;
+LET $mdl = IF $sch THEN (SELECT VALUE id FROM registered_model WHERE schema = $sch AND name_lc = $m LIMIT 1)[0] ELSE NONE END;
+";

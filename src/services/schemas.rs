@@ -1,0 +1,159 @@
+use super::catalogs::catalog_not_found;
+use super::rows::{SchemaRow, SCHEMA_FIELDS};
+use super::{check_description, paging, returned, thrown_not_found, thrown_precondition, Quiver};
+use crate::error::{Error, Result};
+use crate::names::{Name, NameKind};
+use crate::store::internal;
+use crate::types::{Actor, Page, PageRequest, Schema};
+
+fn no_unique(i: &str) -> Error {
+    Error::internal(format!("unexpected unique violation on {i}"))
+}
+
+impl Quiver {
+    pub async fn create_schema(&self, actor: &Actor, catalog: &str, name: &str, description: &str) -> Result<Schema> {
+        let catalog = Name::parse(NameKind::Catalog, catalog)?;
+        let name = Name::parse(NameKind::Schema, name)?;
+        check_description(description)?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
+             IF !$cat {{ THROW $no_catalog }};
+             LET $id = (CREATE ONLY catalog_schema SET catalog = $cat, name = $name, name_lc = $name_lc,
+                 description = $description, owner = $actor, created_at = time::now(), created_by = $actor,
+                 updated_at = time::now(), updated_by = $actor RETURN VALUE id);
+             RETURN (SELECT {SCHEMA_FIELDS} FROM ONLY $id);
+             COMMIT TRANSACTION;"
+        );
+        let no_catalog = thrown_not_found(&catalog_not_found(&catalog));
+        let mut res = self
+            .write(
+                || {
+                    self.q(&sql)
+                        .bind(("c", catalog.folded()))
+                        .bind(("name", name.as_str().to_string()))
+                        .bind(("name_lc", name.folded()))
+                        .bind(("description", description.to_string()))
+                        .bind(("actor", actor.principal.username.clone()))
+                        .bind(("no_catalog", no_catalog.clone()))
+                },
+                |_| Error::already_exists("name", format!("Catalog '{catalog}' already has a schema named '{name}'.")),
+            )
+            .await?;
+        let row: Option<SchemaRow> = returned(&mut res)?;
+        Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
+    }
+
+    pub async fn get_schema(&self, _actor: &Actor, catalog: &str, name: &str) -> Result<Schema> {
+        let catalog = Name::parse(NameKind::Catalog, catalog)?;
+        let name = Name::parse(NameKind::Schema, name)?;
+        let sql = format!(
+            "LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
+             $cat != NONE;
+             SELECT {SCHEMA_FIELDS} FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1;"
+        );
+        let mut res = self.read(self.q(&sql).bind(("c", catalog.folded())).bind(("s", name.folded()))).await?;
+        let catalog_exists: Option<bool> = res.take(1).map_err(internal)?;
+        if catalog_exists != Some(true) {
+            return Err(catalog_not_found(&catalog));
+        }
+        let row: Option<SchemaRow> = res.take(2).map_err(internal)?;
+        row.map(Into::into).ok_or_else(|| schema_not_found(&catalog, &name))
+    }
+
+    /// Schemas of a catalog sorted by name (case-insensitive), a page at a time.
+    pub async fn list_schemas(&self, _actor: &Actor, catalog: &str, page: &PageRequest) -> Result<Page<Schema>> {
+        let catalog = Name::parse(NameKind::Catalog, catalog)?;
+        let limit = paging::limit(page)?;
+        let after = paging::after_name(page)?;
+        let sql = format!(
+            "LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
+             $cat != NONE;
+             SELECT {SCHEMA_FIELDS} FROM catalog_schema WHERE catalog = $cat AND name_lc > $after
+                 ORDER BY name_lc LIMIT $limit;"
+        );
+        let mut res = self
+            .read(self.q(&sql).bind(("c", catalog.folded())).bind(("after", after)).bind(("limit", limit + 1)))
+            .await?;
+        let catalog_exists: Option<bool> = res.take(1).map_err(internal)?;
+        if catalog_exists != Some(true) {
+            return Err(catalog_not_found(&catalog));
+        }
+        let rows: Vec<SchemaRow> = res.take(2).map_err(internal)?;
+        Ok(paging::page(rows, limit, |r| paging::name_token(&r.name_lc), Into::into))
+    }
+
+    pub async fn update_schema(&self, actor: &Actor, catalog: &str, name: &str, description: &str) -> Result<Schema> {
+        let catalog = Name::parse(NameKind::Catalog, catalog)?;
+        let name = Name::parse(NameKind::Schema, name)?;
+        check_description(description)?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
+             IF !$cat {{ THROW $no_catalog }};
+             LET $sch = (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0];
+             IF !$sch {{ THROW $no_schema }};
+             UPDATE $sch SET description = $description, updated_at = time::now(), updated_by = $actor;
+             RETURN (SELECT {SCHEMA_FIELDS} FROM ONLY $sch);
+             COMMIT TRANSACTION;"
+        );
+        let no_catalog = thrown_not_found(&catalog_not_found(&catalog));
+        let no_schema = thrown_not_found(&schema_not_found(&catalog, &name));
+        let mut res = self
+            .write(
+                || {
+                    self.q(&sql)
+                        .bind(("c", catalog.folded()))
+                        .bind(("s", name.folded()))
+                        .bind(("description", description.to_string()))
+                        .bind(("actor", actor.principal.username.clone()))
+                        .bind(("no_catalog", no_catalog.clone()))
+                        .bind(("no_schema", no_schema.clone()))
+                },
+                no_unique,
+            )
+            .await?;
+        let row: Option<SchemaRow> = returned(&mut res)?;
+        Ok(row.ok_or_else(|| Error::internal("UPDATE returned nothing"))?.into())
+    }
+
+    /// Deletes a schema; one holding models only with `cascade`, which removes them and their
+    /// versions in the same transaction.
+    pub async fn delete_schema(&self, _actor: &Actor, catalog: &str, name: &str, cascade: bool) -> Result<()> {
+        let catalog = Name::parse(NameKind::Catalog, catalog)?;
+        let name = Name::parse(NameKind::Schema, name)?;
+        let sql = "BEGIN TRANSACTION;
+            LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
+            IF !$cat { THROW $no_catalog };
+            LET $sch = (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0];
+            IF !$sch { THROW $no_schema };
+            IF !$cascade AND array::len(SELECT VALUE id FROM registered_model WHERE schema = $sch LIMIT 1) > 0 { THROW $not_empty };
+            FOR $m IN (SELECT VALUE id FROM registered_model WHERE schema = $sch) { DELETE model_version WHERE model = $m; };
+            DELETE registered_model WHERE schema = $sch;
+            DELETE $sch;
+            COMMIT TRANSACTION;";
+        let no_catalog = thrown_not_found(&catalog_not_found(&catalog));
+        let no_schema = thrown_not_found(&schema_not_found(&catalog, &name));
+        let not_empty = thrown_precondition(&format!(
+            "Schema '{catalog}.{name}' is not empty. Delete its models first, or confirm deleting everything inside it."
+        ));
+        self.write(
+            || {
+                self.q(sql)
+                    .bind(("c", catalog.folded()))
+                    .bind(("s", name.folded()))
+                    .bind(("cascade", cascade))
+                    .bind(("no_catalog", no_catalog.clone()))
+                    .bind(("no_schema", no_schema.clone()))
+                    .bind(("not_empty", not_empty.clone()))
+            },
+            no_unique,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+pub(super) fn schema_not_found(catalog: &Name, name: &Name) -> Error {
+    Error::not_found(format!("Schema '{catalog}.{name}' does not exist."))
+}

@@ -1,0 +1,207 @@
+use super::models::{check_found, model_not_found, FOUND};
+use super::rows::{VersionRow, RESOLVE, VERSION_FIELDS};
+use super::{check_description, paging, returned, thrown_not_found, Quiver};
+use crate::error::{Error, Result};
+use crate::names::ModelPath;
+use crate::store::internal;
+use crate::types::{Actor, ModelVersion, Page, PageRequest, Signature, VersionStatus};
+
+/// What it takes to register a version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewVersion {
+    /// Where the artifacts are (a URI such as `runs:/…`, `models:/m-…`, `s3://…`).
+    pub source: String,
+    pub run_id: Option<String>,
+    pub run_link: Option<String>,
+    pub description: String,
+    /// MLflow's JSON column/tensor specs.
+    pub signature_inputs: Option<String>,
+    pub signature_outputs: Option<String>,
+    /// READY when omitted.
+    pub status: Option<VersionStatus>,
+}
+
+const MAX_SOURCE_LEN: usize = 4096;
+const MAX_SIGNATURE_LEN: usize = 1_000_000;
+
+impl NewVersion {
+    fn validate(&self) -> Result<()> {
+        let source = self.source.trim();
+        if source.is_empty() {
+            return Err(Error::invalid("source", "The source is required: the URI of the version's artifacts."));
+        }
+        if source.len() > MAX_SOURCE_LEN {
+            return Err(Error::invalid("source", format!("The source must be at most {MAX_SOURCE_LEN} characters.")));
+        }
+        if source.chars().any(char::is_control) {
+            return Err(Error::invalid("source", "The source must not contain control characters."));
+        }
+        if let Some(run_id) = &self.run_id {
+            if run_id.len() > 256 || !run_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(Error::invalid("run_id", "A run id has at most 256 letters, digits, '-' or '_'."));
+            }
+        }
+        if let Some(link) = &self.run_link {
+            let lower = link.to_ascii_lowercase();
+            if !(lower.starts_with("https://") || lower.starts_with("http://")) || link.len() > MAX_SOURCE_LEN {
+                return Err(Error::invalid("run_link", "The run link must be an http:// or https:// URL."));
+            }
+        }
+        check_description(&self.description)?;
+        for (field, json) in [("signature_inputs", &self.signature_inputs), ("signature_outputs", &self.signature_outputs)] {
+            if let Some(json) = json {
+                if json.len() > MAX_SIGNATURE_LEN {
+                    return Err(Error::invalid(field, "The signature is too large."));
+                }
+                Signature::fields(json).map_err(|e| Error::invalid(field, format!("The signature is invalid: {e}.")))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Quiver {
+    /// Registers a new version with the next number of the model. Concurrent registrations on
+    /// one model get distinct, gap-free numbers: the model's counter is incremented in the same
+    /// transaction, and a conflicting transaction is retried.
+    pub async fn create_version(&self, actor: &Actor, path: &ModelPath, new: NewVersion) -> Result<ModelVersion> {
+        new.validate()?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             {RESOLVE}
+             IF !$cat {{ THROW $no_catalog }};
+             IF !$sch {{ THROW $no_schema }};
+             IF !$mdl {{ THROW $no_model }};
+             LET $v = (UPDATE ONLY $mdl SET last_version += 1, updated_at = time::now(), updated_by = $actor
+                 RETURN VALUE last_version);
+             LET $id = (CREATE ONLY model_version SET model = $mdl, version = $v, source = $source,
+                 run_id = $run_id, run_link = $run_link, description = $description, status = $status,
+                 signature_inputs = $sig_in, signature_outputs = $sig_out, created_at = time::now(),
+                 created_by = $actor, updated_at = time::now(), updated_by = $actor RETURN VALUE id);
+             RETURN (SELECT {VERSION_FIELDS} FROM ONLY $id);
+             COMMIT TRANSACTION;"
+        );
+        let (no_catalog, no_schema) = self.missing_parents(path);
+        let no_model = thrown_not_found(&model_not_found(path));
+        let status = new.status.unwrap_or(VersionStatus::Ready).as_str();
+        let mut res = self
+            .write(
+                || {
+                    self.path_query(&sql, path)
+                        .bind(("source", new.source.trim().to_string()))
+                        .bind(("run_id", new.run_id.clone()))
+                        .bind(("run_link", new.run_link.clone()))
+                        .bind(("description", new.description.clone()))
+                        .bind(("status", status))
+                        .bind(("sig_in", new.signature_inputs.clone()))
+                        .bind(("sig_out", new.signature_outputs.clone()))
+                        .bind(("actor", actor.principal.username.clone()))
+                        .bind(("no_catalog", no_catalog.clone()))
+                        .bind(("no_schema", no_schema.clone()))
+                        .bind(("no_model", no_model.clone()))
+                },
+                |i| Error::internal(format!("version number collision on {i}")),
+            )
+            .await?;
+        let row: Option<VersionRow> = returned(&mut res)?;
+        Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
+    }
+
+    pub async fn get_version(&self, _actor: &Actor, path: &ModelPath, version: i64) -> Result<ModelVersion> {
+        let sql = format!(
+            "{RESOLVE} {FOUND}
+             SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version = $version LIMIT 1;"
+        );
+        let mut res = self.read(self.path_query(&sql, path).bind(("version", version))).await?;
+        check_found(&mut res, 3, path)?;
+        let row: Option<VersionRow> = res.take(4).map_err(internal)?;
+        match row {
+            Some(row) => Ok(row.into()),
+            None => {
+                self.resolve_model(path).await?;
+                Err(version_not_found(path, version))
+            }
+        }
+    }
+
+    /// Versions of a model, newest first, a page at a time.
+    pub async fn list_versions(&self, _actor: &Actor, path: &ModelPath, page: &PageRequest) -> Result<Page<ModelVersion>> {
+        let limit = paging::limit(page)?;
+        let below = paging::below_number(page)?;
+        let sql = format!(
+            "{RESOLVE} {FOUND}
+             SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version < $below
+                 ORDER BY version DESC LIMIT $limit;"
+        );
+        let mut res =
+            self.read(self.path_query(&sql, path).bind(("below", below)).bind(("limit", limit + 1))).await?;
+        check_found(&mut res, 3, path)?;
+        let rows: Vec<VersionRow> = res.take(4).map_err(internal)?;
+        if rows.is_empty() {
+            // Tell a missing model apart from a model without versions.
+            self.resolve_model(path).await?;
+        }
+        Ok(paging::page(rows, limit, |r| paging::number_token(r.version), Into::into))
+    }
+
+    pub async fn update_version(&self, actor: &Actor, path: &ModelPath, version: i64, description: &str) -> Result<ModelVersion> {
+        check_description(description)?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             {RESOLVE}
+             IF !$mdl {{ THROW $no_model }};
+             LET $id = (SELECT VALUE id FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0];
+             IF !$id {{ THROW $no_version }};
+             UPDATE $id SET description = $description, updated_at = time::now(), updated_by = $actor;
+             RETURN (SELECT {VERSION_FIELDS} FROM ONLY $id);
+             COMMIT TRANSACTION;"
+        );
+        let no_model = thrown_not_found(&model_not_found(path));
+        let no_version = thrown_not_found(&version_not_found(path, version));
+        let mut res = self
+            .write(
+                || {
+                    self.path_query(&sql, path)
+                        .bind(("version", version))
+                        .bind(("description", description.to_string()))
+                        .bind(("actor", actor.principal.username.clone()))
+                        .bind(("no_model", no_model.clone()))
+                        .bind(("no_version", no_version.clone()))
+                },
+                |i| Error::internal(format!("unexpected unique violation on {i}")),
+            )
+            .await?;
+        let row: Option<VersionRow> = returned(&mut res)?;
+        Ok(row.ok_or_else(|| Error::internal("UPDATE returned nothing"))?.into())
+    }
+
+    /// Deletes one version. Its number is not reused.
+    pub async fn delete_version(&self, _actor: &Actor, path: &ModelPath, version: i64) -> Result<()> {
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             {RESOLVE}
+             IF !$mdl {{ THROW $no_model }};
+             LET $id = (SELECT VALUE id FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0];
+             IF !$id {{ THROW $no_version }};
+             DELETE $id;
+             COMMIT TRANSACTION;"
+        );
+        let no_model = thrown_not_found(&model_not_found(path));
+        let no_version = thrown_not_found(&version_not_found(path, version));
+        self.write(
+            || {
+                self.path_query(&sql, path)
+                    .bind(("version", version))
+                    .bind(("no_model", no_model.clone()))
+                    .bind(("no_version", no_version.clone()))
+            },
+            |i| Error::internal(format!("unexpected unique violation on {i}")),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+pub(super) fn version_not_found(path: &ModelPath, version: i64) -> Error {
+    Error::not_found(format!("Model '{path}' has no version {version}."))
+}

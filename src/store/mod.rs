@@ -1,0 +1,135 @@
+//! The SurrealDB store: connection, schema, and the few helpers every query needs.
+
+use std::time::Duration;
+
+use surrealdb::engine::any::{self, Any};
+use surrealdb::opt::auth::Root;
+use surrealdb::types::{QueryError, RecordId, RecordIdKey, ToSql};
+use surrealdb::{IndexedResults, Surreal};
+
+use crate::error::{Error, Result};
+
+pub type Db = Surreal<Any>;
+
+/// The schema version this build writes. Bumped with every schema change.
+pub const SCHEMA_VERSION: i64 = 1;
+const SCHEMA: &str = include_str!("schema.surql");
+
+/// Where the store lives and how to reach it.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `surrealkv://PATH`, `mem://` or `ws://HOST:PORT`.
+    pub url: String,
+    pub user: Option<String>,
+    pub pass: Option<String>,
+    pub namespace: String,
+    pub database: String,
+}
+
+impl StoreConfig {
+    pub fn memory() -> Self {
+        StoreConfig { url: "mem://".into(), user: None, pass: None, namespace: "quiver".into(), database: "quiver".into() }
+    }
+}
+
+/// Opens the store and brings its schema up to date.
+pub async fn open(config: &StoreConfig) -> Result<Db> {
+    if let Some(path) = config.url.strip_prefix("surrealkv://") {
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::internal(format!("cannot create {}: {e}", parent.display())))?;
+        }
+    }
+    let db = any::connect(config.url.as_str()).await.map_err(|e| {
+        Error::internal(format!("cannot open the store at {}: {e}", config.url))
+    })?;
+    if let (Some(user), Some(pass)) = (&config.user, &config.pass) {
+        db.signin(Root { username: user.clone(), password: pass.clone() })
+            .await
+            .map_err(|e| Error::internal(format!("cannot sign in to {} as {user}: {e}", config.url)))?;
+    }
+    db.use_ns(config.namespace.as_str()).use_db(config.database.as_str()).await.map_err(internal)?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+/// Applies the schema (idempotent) unless the store was written by a newer Quiver.
+async fn migrate(db: &Db) -> Result<()> {
+    let mut res = db.query("SELECT VALUE schema_version FROM ONLY meta:schema").await.map_err(internal)?;
+    let current: Option<i64> = res.take(0).unwrap_or(None);
+    if let Some(v) = current.filter(|v| *v > SCHEMA_VERSION) {
+        return Err(Error::internal(format!(
+            "the store has schema version {v}, newer than this Quiver understands ({SCHEMA_VERSION}); upgrade Quiver"
+        )));
+    }
+    let res = db.query(format!("BEGIN TRANSACTION;\n{SCHEMA}\nCOMMIT TRANSACTION;")).await.map_err(internal)?;
+    first_error(res)?;
+    Ok(())
+}
+
+pub fn internal(e: impl std::fmt::Display) -> Error {
+    Error::internal(e)
+}
+
+/// The error that caused a failed query: inside a transaction the other statements report
+/// "not executed"/"cancelled", which says nothing, so the real cause is picked out.
+pub fn first_error(mut res: IndexedResults) -> std::result::Result<IndexedResults, surrealdb::Error> {
+    let mut errors: Vec<_> = res.take_errors().into_iter().collect();
+    if errors.is_empty() {
+        return Ok(res);
+    }
+    errors.sort_by_key(|(i, _)| *i);
+    let pick = errors
+        .iter()
+        .position(|(_, e)| !matches!(e.query_details(), Some(QueryError::NotExecuted) | Some(QueryError::Cancelled)))
+        .unwrap_or(0);
+    Err(errors.swap_remove(pick).1)
+}
+
+/// A write-write conflict between concurrent transactions: safe to run again.
+pub fn is_retryable(e: &surrealdb::Error) -> bool {
+    matches!(e.query_details(), Some(QueryError::TransactionConflict)) || e.message().contains("can be retried")
+}
+
+/// The name of the unique index a failed write collided with, if that is what happened.
+pub fn unique_violation(e: &surrealdb::Error) -> Option<String> {
+    let m = e.message();
+    let rest = m.strip_prefix("Database index `")?;
+    rest.contains("already contains").then(|| rest.split('`').next().unwrap_or_default().to_string())
+}
+
+/// The text of a `THROW` in SurrealQL, which Quiver uses for domain conditions.
+pub fn thrown(e: &surrealdb::Error) -> Option<&str> {
+    e.is_thrown().then(|| e.message().trim_start_matches("An error occurred: "))
+}
+
+/// Runs a query with retries on transaction conflicts (exponential backoff with jitter).
+pub async fn run_retrying<F, Fut>(mut attempt: F) -> std::result::Result<IndexedResults, surrealdb::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<IndexedResults, surrealdb::Error>>,
+{
+    use rand::Rng;
+    let mut delay = Duration::from_millis(1);
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await.and_then(first_error) {
+            Err(e) if is_retryable(&e) && tries < 200 => {
+                let jitter = rand::thread_rng().gen_range(0..=delay.as_micros() as u64);
+                tokio::time::sleep(delay + Duration::from_micros(jitter)).await;
+                delay = (delay * 2).min(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The key part of a record id, as Quiver shows ids.
+pub fn key_of(id: &RecordId) -> String {
+    match &id.key {
+        RecordIdKey::String(s) => s.clone(),
+        RecordIdKey::Number(n) => n.to_string(),
+        other => other.to_sql(),
+    }
+}

@@ -1,0 +1,266 @@
+//! Data shapes the services return. Shared with the browser (WASM) build, so plain serde only.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Who changed something and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub owner: String,
+    pub created: Stamp,
+    pub updated: Stamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    pub id: String,
+    pub catalog_name: String,
+    pub name: String,
+    pub description: String,
+    pub owner: String,
+    pub created: Stamp,
+    pub updated: Stamp,
+}
+
+impl Schema {
+    pub fn full_name(&self) -> String {
+        format!("{}.{}", self.catalog_name, self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegisteredModel {
+    pub id: String,
+    pub catalog_name: String,
+    pub schema_name: String,
+    pub name: String,
+    pub description: String,
+    pub owner: String,
+    /// Highest version number ever allocated (0 when none); numbers are never reused.
+    pub latest_version: i64,
+    pub created: Stamp,
+    pub updated: Stamp,
+}
+
+impl RegisteredModel {
+    pub fn full_name(&self) -> String {
+        format!("{}.{}.{}", self.catalog_name, self.schema_name, self.name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VersionStatus {
+    PendingRegistration,
+    Ready,
+    FailedRegistration,
+}
+
+impl VersionStatus {
+    pub const ALL: [VersionStatus; 3] =
+        [VersionStatus::PendingRegistration, VersionStatus::Ready, VersionStatus::FailedRegistration];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionStatus::PendingRegistration => "PENDING_REGISTRATION",
+            VersionStatus::Ready => "READY",
+            VersionStatus::FailedRegistration => "FAILED_REGISTRATION",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Words for people: "Ready", "Pending registration", ...
+    pub fn label(self) -> &'static str {
+        match self {
+            VersionStatus::PendingRegistration => "Pending registration",
+            VersionStatus::Ready => "Ready",
+            VersionStatus::FailedRegistration => "Failed registration",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelVersion {
+    pub id: String,
+    pub catalog_name: String,
+    pub schema_name: String,
+    pub model_name: String,
+    pub version: i64,
+    pub source: String,
+    pub run_id: Option<String>,
+    pub run_link: Option<String>,
+    pub description: String,
+    pub status: VersionStatus,
+    /// The model signature: MLflow's JSON column/tensor specs for inputs and outputs.
+    pub signature: Option<Signature>,
+    pub created: Stamp,
+    pub updated: Stamp,
+}
+
+impl ModelVersion {
+    pub fn model_full_name(&self) -> String {
+        format!("{}.{}.{}", self.catalog_name, self.schema_name, self.model_name)
+    }
+}
+
+/// A model signature as MLflow writes it: two JSON arrays of column or tensor specs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    pub inputs: String,
+    pub outputs: String,
+}
+
+/// One row of a signature table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureField {
+    pub name: String,
+    pub kind: String,
+    pub required: bool,
+}
+
+impl Signature {
+    /// Parses one side (inputs or outputs) into table rows. Column specs look like
+    /// `{"name": "x", "type": "double", "required": true}`; tensor specs like
+    /// `{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, 4]}}`.
+    pub fn fields(json: &str) -> Result<Vec<SignatureField>, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
+        let items = value.as_array().ok_or_else(|| "expected a JSON array of column specs".to_string())?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let obj = item.as_object().ok_or_else(|| format!("entry {} is not an object", i + 1))?;
+                let ty = obj.get("type").and_then(|t| t.as_str()).unwrap_or("");
+                let kind = if ty == "tensor" {
+                    let spec = obj.get("tensor-spec");
+                    let dtype = spec.and_then(|s| s.get("dtype")).and_then(|d| d.as_str()).unwrap_or("?");
+                    let shape = spec.and_then(|s| s.get("shape")).map(|s| s.to_string()).unwrap_or_default();
+                    format!("tensor {dtype} {shape}")
+                } else if ty.is_empty() {
+                    return Err(format!("entry {} has no \"type\"", i + 1));
+                } else {
+                    ty.to_string()
+                };
+                Ok(SignatureField {
+                    name: obj.get("name").and_then(|n| n.as_str()).unwrap_or("").to_string(),
+                    kind,
+                    required: obj.get("required").and_then(|r| r.as_bool()).unwrap_or(true),
+                })
+            })
+            .collect()
+    }
+}
+
+/// One page of a list, with an opaque token for the next page when there is one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_page_token: Option<String>,
+}
+
+/// What a caller asks of a list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRequest {
+    pub max_results: Option<u32>,
+    pub page_token: Option<String>,
+}
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub admin: bool,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessToken {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A freshly created token: `secret` is shown once and never stored in clear.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAccessToken {
+    pub token: AccessToken,
+    pub secret: String,
+}
+
+/// Where a call came from, recorded with everything it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Ui,
+    Rest,
+    Cli,
+}
+
+/// The authenticated caller of a service operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Principal {
+    pub user_id: String,
+    pub username: String,
+    pub admin: bool,
+}
+
+/// Every service call receives the actor: who, through which surface, under which request id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    pub principal: Principal,
+    pub source: Source,
+    pub request_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_columns_and_tensors_become_rows() {
+        let cols = r#"[{"type": "double", "name": "sepal length (cm)", "required": true},
+                       {"type": "string", "name": "note", "required": false}]"#;
+        let rows = Signature::fields(cols).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].name, "sepal length (cm)");
+        assert_eq!(rows[0].kind, "double");
+        assert!(!rows[1].required);
+        let tensor = r#"[{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]"#;
+        assert_eq!(Signature::fields(tensor).unwrap()[0].kind, "tensor int64 [-1]");
+    }
+
+    #[test]
+    fn signature_errors_say_what_is_wrong() {
+        assert!(Signature::fields("{").unwrap_err().contains("not valid JSON"));
+        assert!(Signature::fields("{}").unwrap_err().contains("JSON array"));
+        assert!(Signature::fields("[1]").unwrap_err().contains("entry 1 is not an object"));
+        assert!(Signature::fields(r#"[{"name":"a"}]"#).unwrap_err().contains("no \"type\""));
+    }
+
+    #[test]
+    fn status_round_trips() {
+        for s in VersionStatus::ALL {
+            assert_eq!(VersionStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(VersionStatus::parse("nope"), None);
+    }
+}
