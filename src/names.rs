@@ -59,10 +59,8 @@ impl Name {
                 kind.label()
             )));
         }
-        if let Some((pos, bad)) = raw
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+        if let Some((pos, bad)) =
+            raw.chars().enumerate().find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
         {
             let shown = match bad {
                 ' ' => "a space".to_string(),

@@ -135,8 +135,7 @@ impl Signature {
     /// `{"name": "x", "type": "double", "required": true}`; tensor specs like
     /// `{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, 4]}}`.
     pub fn fields(json: &str) -> Result<Vec<SignatureField>, String> {
-        let value: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
         let items = value.as_array().ok_or_else(|| "expected a JSON array of column specs".to_string())?;
         items
             .iter()

@@ -42,15 +42,19 @@ async fn create_and_read_the_tree() {
     assert_eq!(got.id, model.id);
 
     let v = q
-        .create_version(&a, &path("prod.ml_team.fraud"), NewVersion {
-            source: "runs:/abc123/model".into(),
-            run_id: Some("abc123".into()),
-            run_link: Some("https://mlflow.example/runs/abc123".into()),
-            description: "first".into(),
-            signature_inputs: Some(r#"[{"type":"double","name":"x","required":true}]"#.into()),
-            signature_outputs: Some(r#"[{"type":"long"}]"#.into()),
-            status: None,
-        })
+        .create_version(
+            &a,
+            &path("prod.ml_team.fraud"),
+            NewVersion {
+                source: "runs:/abc123/model".into(),
+                run_id: Some("abc123".into()),
+                run_link: Some("https://mlflow.example/runs/abc123".into()),
+                description: "first".into(),
+                signature_inputs: Some(r#"[{"type":"double","name":"x","required":true}]"#.into()),
+                signature_outputs: Some(r#"[{"type":"long"}]"#.into()),
+                status: None,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(v.version, 1);
@@ -131,7 +135,11 @@ async fn fifty_concurrent_registrations_get_one_to_fifty() {
     numbers.sort();
     assert_eq!(numbers, (1..=50).collect::<Vec<i64>>());
     let page = q
-        .list_versions(&actor("ci"), &path("prod.ml_team.fraud"), &PageRequest { max_results: Some(1000), page_token: None })
+        .list_versions(
+            &actor("ci"),
+            &path("prod.ml_team.fraud"),
+            &PageRequest { max_results: Some(1000), page_token: None },
+        )
         .await
         .unwrap();
     assert_eq!(page.items.len(), 50);
@@ -175,7 +183,10 @@ async fn pages_walk_every_item_once_in_order() {
     for i in 0..7 {
         q.create_version(&a, &path("c.s.Model_00"), version(&format!("s3://{i}"))).await.unwrap();
     }
-    let p1 = q.list_versions(&a, &path("c.s.model_00"), &PageRequest { max_results: Some(4), page_token: None }).await.unwrap();
+    let p1 = q
+        .list_versions(&a, &path("c.s.model_00"), &PageRequest { max_results: Some(4), page_token: None })
+        .await
+        .unwrap();
     assert_eq!(p1.items.iter().map(|v| v.version).collect::<Vec<_>>(), [7, 6, 5, 4]);
     let p2 = q
         .list_versions(&a, &path("c.s.model_00"), &PageRequest { max_results: Some(4), page_token: p1.next_page_token })
@@ -183,7 +194,8 @@ async fn pages_walk_every_item_once_in_order() {
         .unwrap();
     assert_eq!(p2.items.iter().map(|v| v.version).collect::<Vec<_>>(), [3, 2, 1]);
     assert_eq!(p2.next_page_token, None);
-    let e = q.list_catalogs(&a, &PageRequest { max_results: None, page_token: Some("garbage!".into()) }).await.unwrap_err();
+    let e =
+        q.list_catalogs(&a, &PageRequest { max_results: None, page_token: Some("garbage!".into()) }).await.unwrap_err();
     assert_eq!(e.field.as_deref(), Some("page_token"));
 }
 
@@ -227,13 +239,15 @@ async fn a_failed_transaction_leaves_nothing_behind() {
     // Plant a row that holds version 1, as if written behind Quiver's back. Registering a version
     // bumps the model's counter to 1 and then collides on the unique (model, version) index: the
     // whole transaction must roll back, counter included.
-    db.query("CREATE model_version SET model = (SELECT VALUE id FROM registered_model)[0], version = 1,
+    db.query(
+        "CREATE model_version SET model = (SELECT VALUE id FROM registered_model)[0], version = 1,
               source = 'planted', description = '', status = 'READY', created_at = time::now(),
-              created_by = 'x', updated_at = time::now(), updated_by = 'x'")
-        .await
-        .unwrap()
-        .check()
-        .unwrap();
+              created_by = 'x', updated_at = time::now(), updated_by = 'x'",
+    )
+    .await
+    .unwrap()
+    .check()
+    .unwrap();
     let e = q.create_version(&a, &path("prod.ml_team.fraud"), version("s3://x")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Internal);
     let model = q.get_model(&a, &path("prod.ml_team.fraud")).await.unwrap();

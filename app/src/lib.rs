@@ -8,9 +8,9 @@ pub mod error;
 pub mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{SsrMode, path};
 
 use crate::components::layout::Layout;
 use crate::components::toast::provide_toasts;
@@ -74,22 +74,21 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_toasts();
     provide_context(RegistryVersion(RwSignal::new(0)));
-    let ssr = SsrMode::Async;
     view! {
         <Stylesheet id="quiver" href="/pkg/quiver.css"/>
         <Title formatter=|t: String| if t.is_empty() { "Quiver".to_string() } else { format!("{t} · Quiver") }/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/login") view=LoginPage ssr/>
-                <ParentRoute path=path!("") view=Layout ssr>
-                    <Route path=path!("/") view=CatalogsPage ssr/>
-                    <Route path=path!("/explore") view=CatalogsPage ssr/>
-                    <Route path=path!("/explore/:catalog") view=CatalogPage ssr/>
-                    <Route path=path!("/explore/:catalog/:schema") view=SchemaPage ssr/>
-                    <Route path=path!("/explore/:catalog/:schema/:model") view=ModelPage ssr/>
-                    <Route path=path!("/explore/:catalog/:schema/:model/versions/new") view=NewVersionPage ssr/>
-                    <Route path=path!("/explore/:catalog/:schema/:model/versions/:n") view=VersionPage ssr/>
-                    <Route path=path!("/settings/tokens") view=TokensPage ssr/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
+                    <Route path=path!("/") view=CatalogsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/explore") view=CatalogsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/explore/:catalog") view=CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/explore/:catalog/:schema") view=SchemaPage ssr=SsrMode::Async/>
+                    <Route path=path!("/explore/:catalog/:schema/:model") view=ModelPage ssr=SsrMode::Async/>
+                    <Route path=path!("/explore/:catalog/:schema/:model/versions/new") view=NewVersionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/explore/:catalog/:schema/:model/versions/:n") view=VersionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -23,10 +23,7 @@ pub async fn user(cmd: UserCommand) -> Result<(), String> {
         UserCommand::ResetPassword { store, username } => {
             let quiver = open(&store).await?;
             let password = new_password()?;
-            quiver
-                .reset_password(&system_actor(Source::Cli), &username, &password)
-                .await
-                .map_err(|e| e.message)?;
+            quiver.reset_password(&system_actor(Source::Cli), &username, &password).await.map_err(|e| e.message)?;
             println!("Password of '{username}' reset; their sessions were ended.");
             Ok(())
         }

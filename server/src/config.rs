@@ -6,12 +6,16 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "quiver", version, about = "Quiver: a self-hosted model catalog (Unity Catalog / MLflow registry compatible).",
+#[command(
+    name = "quiver",
+    version,
+    about = "Quiver: a self-hosted model catalog (Unity Catalog / MLflow registry compatible).",
     long_about = "Quiver: a self-hosted model catalog.\n\n\
 Run `quiver serve` to start the web app and APIs. The first start on an empty store creates an \
 admin account `admin` (password from QUIVER_ADMIN_PASSWORD, or a generated one printed once).\n\n\
 The server looks for its web assets (WASM, JS, CSS) in --site-root, by default ./target/site as \
-built by `cargo leptos build`; run it from the repository root or point --site-root elsewhere.")]
+built by `cargo leptos build`; run it from the repository root or point --site-root elsewhere."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::{shell, App, AppState};
-use axum::serve::ListenerExt;
+use app::{App, AppState, shell};
 use axum::Router;
+use axum::serve::ListenerExt;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use quiver::Quiver;
 
 use crate::config::ServeArgs;
@@ -58,7 +58,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot create the data directory {}: {e}", args.data_dir.display()))?;
     let quiver = Quiver::open(&args.store.to_config(), args.service_config()).await.map_err(|e| e.message)?;
     if let Some(password) = quiver.bootstrap_admin(args.admin_password.clone()).await.map_err(|e| e.message)? {
-        println!("\nCreated the administrator account.\n  username: admin\n  password: {password}\nThis password is shown once. Change it with `quiver user reset-password --username admin`.\n");
+        println!(
+            "\nCreated the administrator account.\n  username: admin\n  password: {password}\nThis password is shown once. Change it with `quiver user reset-password --username admin`.\n"
+        );
     }
     let site_root = args.site_root.to_string_lossy().to_string();
     if !args.site_root.join("pkg").join("quiver.wasm").exists() {
@@ -74,9 +76,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         secure_cookies: args.secure_cookies,
     };
     let app = router(quiver, &config);
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    let listener =
+        tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!("Quiver is listening on http://{local}");
     println!("Quiver is listening on http://{local}");

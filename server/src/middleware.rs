@@ -4,11 +4,11 @@
 
 use std::net::SocketAddr;
 
-use app::api::auth::SESSION_COOKIE;
-use app::api::RequestAuth;
 use app::AppState;
+use app::api::RequestAuth;
+use app::api::auth::SESSION_COOKIE;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -19,11 +19,7 @@ use crate::rest::error_response;
 
 pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let client_ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
+    let client_ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
     let https = req
         .headers()
         .get("x-forwarded-proto")

@@ -1,7 +1,7 @@
 //! Quiver's own REST API under /api/quiver/v1. Handlers only translate HTTP to service calls.
 
-use app::api::RequestAuth;
 use app::AppState;
+use app::api::RequestAuth;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -28,9 +28,10 @@ pub fn error_response(e: &Error, request_id: &str) -> Response {
     }
     let mut response = (status, Json(body)).into_response();
     if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"quiver\""));
+        response.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer realm=\"quiver\""),
+        );
     }
     response
 }

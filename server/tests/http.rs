@@ -6,9 +6,9 @@ use quiver::services::system_actor;
 use quiver::store::StoreConfig;
 use quiver::types::Source;
 use quiver::{Quiver, ServiceConfig};
-use quiver_server::http::{router, serve_on, HttpConfig};
-use reqwest::redirect::Policy;
+use quiver_server::http::{HttpConfig, router, serve_on};
 use reqwest::StatusCode;
+use reqwest::redirect::Policy;
 
 const ADMIN_PASSWORD: &str = "correct-horse-battery";
 
@@ -33,11 +33,7 @@ fn client() -> reqwest::Client {
 }
 
 async fn login(c: &reqwest::Client, app: &App, user: &str, password: &str) -> reqwest::Response {
-    c.post(format!("{}/api/login", app.base))
-        .form(&[("username", user), ("password", password)])
-        .send()
-        .await
-        .unwrap()
+    c.post(format!("{}/api/login", app.base)).form(&[("username", user), ("password", password)]).send().await.unwrap()
 }
 
 #[tokio::test]

@@ -4,6 +4,6 @@ mod password;
 mod secret;
 mod throttle;
 
-pub use password::{hash_password, verify_password, validate_new_password, MIN_PASSWORD_LEN};
-pub use secret::{generate_secret, hash_secret, SecretKind};
+pub use password::{MIN_PASSWORD_LEN, hash_password, validate_new_password, verify_password};
+pub use secret::{SecretKind, generate_secret, hash_secret};
 pub use throttle::LoginThrottle;

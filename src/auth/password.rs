@@ -1,8 +1,8 @@
 //! Password hashing with argon2id. Hashing is deliberately slow, so it always runs on a blocking
 //! thread, never on the async executor.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
 use crate::error::{Error, Result};
 
@@ -13,10 +13,16 @@ const MAX_PASSWORD_LEN: usize = 1024;
 pub fn validate_new_password(password: &str) -> Result<()> {
     let len = password.chars().count();
     if len < MIN_PASSWORD_LEN {
-        return Err(Error::invalid("password", format!("The password must have at least {MIN_PASSWORD_LEN} characters.")));
+        return Err(Error::invalid(
+            "password",
+            format!("The password must have at least {MIN_PASSWORD_LEN} characters."),
+        ));
     }
     if len > MAX_PASSWORD_LEN {
-        return Err(Error::invalid("password", format!("The password must have at most {MAX_PASSWORD_LEN} characters.")));
+        return Err(Error::invalid(
+            "password",
+            format!("The password must have at most {MAX_PASSWORD_LEN} characters."),
+        ));
     }
     Ok(())
 }
@@ -25,10 +31,7 @@ pub fn validate_new_password(password: &str) -> Result<()> {
 pub async fn hash_password(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(Error::internal)
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(Error::internal)
     })
     .await
     .map_err(Error::internal)?
@@ -36,7 +39,8 @@ pub async fn hash_password(password: String) -> Result<String> {
 
 /// A PHC string whose verification costs what a real one does, for unknown users, so the
 /// response time does not tell whether a username exists.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2bBvRMQmZ2Va3Cb4GWnvnO0f2wNqfvSvGvZ3lRn3MZM";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2bBvRMQmZ2Va3Cb4GWnvnO0f2wNqfvSvGvZ3lRn3MZM";
 
 /// Checks `password` against a stored PHC hash; `None` runs a dummy check and returns false.
 pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool> {

@@ -50,7 +50,8 @@ impl LoginThrottle {
         let mut entries = self.entries.lock().expect("throttle lock");
         if entries.len() >= MAX_ENTRIES {
             let window = self.window;
-            entries.retain(|_, e| now.duration_since(e.window_start) < window || e.locked_until.is_some_and(|u| u > now));
+            entries
+                .retain(|_, e| now.duration_since(e.window_start) < window || e.locked_until.is_some_and(|u| u > now));
         }
         for key in keys {
             let e = entries.entry(key.clone()).or_insert(Entry { failures: 0, window_start: now, locked_until: None });

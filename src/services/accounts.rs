@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{require_admin, Quiver};
+use super::{Quiver, require_admin};
 use crate::auth::{self, SecretKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::names::{Name, NameKind};
@@ -51,6 +51,8 @@ pub(super) struct Bearer {
     pub disabled: bool,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Tokens only; missing for sessions.
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 impl Bearer {
@@ -177,13 +179,14 @@ impl Quiver {
         self.inner.throttle.record_success(&keys);
         let secret = auth::generate_secret(SecretKind::Session);
         let idle = chrono::Duration::from_std(self.config().session_idle).map_err(internal)?;
+        let expires_at = Utc::now() + idle;
         self.write(
             || {
                 self.q("CREATE user_session SET user = $user, secret_hash = $hash, created_at = time::now(),
-                        expires_at = time::now() + $idle")
+                        expires_at = $expires_at")
                     .bind(("user", user.id.clone()))
                     .bind(("hash", auth::hash_secret(&secret)))
-                    .bind(("idle", surrealdb::types::Duration::from(idle.to_std().unwrap_or_default())))
+                    .bind(("expires_at", expires_at))
             },
             |i| Error::internal(format!("session secret collision on {i}")),
         )

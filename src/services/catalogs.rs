@@ -1,5 +1,5 @@
 use super::rows::{CatalogRow, OBJECT_FIELDS};
-use super::{check_description, paging, thrown_not_found, thrown_precondition, Quiver};
+use super::{Quiver, check_description, paging, thrown_not_found, thrown_precondition};
 use crate::error::{Error, Result};
 use crate::names::{Name, NameKind};
 use crate::store::internal;
@@ -77,7 +77,7 @@ impl Quiver {
         let sql = "BEGIN TRANSACTION;
             LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $name_lc LIMIT 1)[0];
             IF !$cat { THROW $not_found };
-            IF !$cascade AND array::len(SELECT VALUE id FROM catalog_schema WHERE catalog = $cat LIMIT 1) > 0 { THROW $not_empty };
+            IF !$cascade AND array::len((SELECT VALUE id FROM catalog_schema WHERE catalog = $cat LIMIT 1)) > 0 { THROW $not_empty };
             FOR $m IN (SELECT VALUE id FROM registered_model WHERE catalog = $cat) { DELETE model_version WHERE model = $m; };
             DELETE registered_model WHERE catalog = $cat;
             DELETE catalog_schema WHERE catalog = $cat;

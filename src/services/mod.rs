@@ -100,7 +100,10 @@ const MAX_DESCRIPTION_LEN: usize = 100_000;
 
 fn check_description(description: &str) -> Result<()> {
     if description.len() > MAX_DESCRIPTION_LEN {
-        return Err(Error::invalid("description", format!("The description must be at most {MAX_DESCRIPTION_LEN} bytes.")));
+        return Err(Error::invalid(
+            "description",
+            format!("The description must be at most {MAX_DESCRIPTION_LEN} bytes."),
+        ));
     }
     Ok(())
 }

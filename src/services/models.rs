@@ -1,7 +1,9 @@
+use surrealdb::types::SurrealValue;
+
 use super::catalogs::catalog_not_found;
-use super::rows::{ModelRow, Resolved, MODEL_FIELDS, RESOLVE};
+use super::rows::{MODEL_FIELDS, ModelRow, RESOLVE, Resolved};
 use super::schemas::schema_not_found;
-use super::{check_description, paging, returned, thrown_not_found, Quiver};
+use super::{Quiver, check_description, paging, returned, thrown_not_found};
 use crate::error::{Error, Result};
 use crate::names::{ModelPath, Name, NameKind};
 use crate::store::internal;
@@ -46,7 +48,10 @@ impl Quiver {
                 |_| {
                     Error::already_exists(
                         "name",
-                        format!("Schema '{}.{}' already has a model named '{}'.", path.catalog, path.schema, path.model),
+                        format!(
+                            "Schema '{}.{}' already has a model named '{}'.",
+                            path.catalog, path.schema, path.model
+                        ),
                     )
                 },
             )
@@ -205,7 +210,7 @@ pub(super) fn check_found(res: &mut surrealdb::IndexedResults, index: usize, pat
     Ok(())
 }
 
-#[derive(Debug, Clone, surrealdb::types::SurrealValue)]
+#[derive(Debug, Clone, SurrealValue)]
 struct Found {
     catalog: bool,
     schema: bool,

@@ -4,7 +4,7 @@
 use base64::Engine;
 
 use crate::error::{Error, Result};
-use crate::types::{Page, PageRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::types::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 

@@ -36,8 +36,7 @@ impl From<CatalogRow> for Catalog {
 }
 
 /// `SELECT` projection for schemas.
-pub const SCHEMA_FIELDS: &str =
-    "id, name, name_lc, description, owner, created_at, created_by, updated_at, updated_by, catalog.name AS catalog_name";
+pub const SCHEMA_FIELDS: &str = "id, name, name_lc, description, owner, created_at, created_by, updated_at, updated_by, catalog.name AS catalog_name";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct SchemaRow {
@@ -132,7 +131,9 @@ impl From<VersionRow> for ModelVersion {
     fn from(r: VersionRow) -> Self {
         let signature = match (r.signature_inputs, r.signature_outputs) {
             (None, None) => None,
-            (i, o) => Some(Signature { inputs: i.unwrap_or_else(|| "[]".into()), outputs: o.unwrap_or_else(|| "[]".into()) }),
+            (i, o) => {
+                Some(Signature { inputs: i.unwrap_or_else(|| "[]".into()), outputs: o.unwrap_or_else(|| "[]".into()) })
+            }
         };
         ModelVersion {
             id: key_of(&r.id),

@@ -1,6 +1,6 @@
 use super::catalogs::catalog_not_found;
-use super::rows::{SchemaRow, SCHEMA_FIELDS};
-use super::{check_description, paging, returned, thrown_not_found, thrown_precondition, Quiver};
+use super::rows::{SCHEMA_FIELDS, SchemaRow};
+use super::{Quiver, check_description, paging, returned, thrown_not_found, thrown_precondition};
 use crate::error::{Error, Result};
 use crate::names::{Name, NameKind};
 use crate::store::internal;
@@ -127,7 +127,7 @@ impl Quiver {
             IF !$cat { THROW $no_catalog };
             LET $sch = (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0];
             IF !$sch { THROW $no_schema };
-            IF !$cascade AND array::len(SELECT VALUE id FROM registered_model WHERE schema = $sch LIMIT 1) > 0 { THROW $not_empty };
+            IF !$cascade AND array::len((SELECT VALUE id FROM registered_model WHERE schema = $sch LIMIT 1)) > 0 { THROW $not_empty };
             FOR $m IN (SELECT VALUE id FROM registered_model WHERE schema = $sch) { DELETE model_version WHERE model = $m; };
             DELETE registered_model WHERE schema = $sch;
             DELETE $sch;

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::accounts::Bearer;
 use super::Quiver;
+use super::accounts::Bearer;
 use crate::auth::{self, SecretKind};
 use crate::error::{Error, Result};
 use crate::store::{internal, key_of};
@@ -45,7 +45,12 @@ fn user_record(actor: &Actor) -> Result<RecordId> {
 
 impl Quiver {
     /// Creates a token for the caller. The secret is returned once; only its hash is kept.
-    pub async fn create_token(&self, actor: &Actor, name: &str, expires_in_days: Option<u32>) -> Result<NewAccessToken> {
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        expires_in_days: Option<u32>,
+    ) -> Result<NewAccessToken> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME || name.chars().any(char::is_control) {
             return Err(Error::invalid("name", format!("Give the token a name of 1 to {MAX_TOKEN_NAME} characters.")));
@@ -126,27 +131,20 @@ impl Quiver {
                     .bind(("hash", auth::hash_secret(secret))),
             )
             .await?;
-        let token: Option<BearerToken> = res.take(0).map_err(internal)?;
+        let token: Option<Bearer> = res.take(0).map_err(internal)?;
         let token = token.ok_or_else(Error::unauthenticated)?;
         let now = Utc::now();
-        if token.bearer.disabled || token.bearer.expires_at.is_some_and(|e| e <= now) {
+        if token.disabled || token.expires_at.is_some_and(|e| e <= now) {
             return Err(Error::unauthenticated());
         }
         // Record use at most once a minute per token, so reads stay reads.
         if token.last_used_at.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
             self.q("UPDATE $id SET last_used_at = time::now()")
-                .bind(("id", token.bearer.id.clone()))
+                .bind(("id", token.id.clone()))
                 .await
                 .and_then(crate::store::first_error)
                 .map_err(internal)?;
         }
-        Ok(token.bearer.principal())
+        Ok(token.principal())
     }
-}
-
-#[derive(Debug, Clone, SurrealValue)]
-struct BearerToken {
-    #[surreal(flatten)]
-    bearer: Bearer,
-    last_used_at: Option<DateTime<Utc>>,
 }

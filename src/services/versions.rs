@@ -1,6 +1,6 @@
-use super::models::{check_found, model_not_found, FOUND};
-use super::rows::{VersionRow, RESOLVE, VERSION_FIELDS};
-use super::{check_description, paging, returned, thrown_not_found, Quiver};
+use super::models::{FOUND, check_found, model_not_found};
+use super::rows::{RESOLVE, VERSION_FIELDS, VersionRow};
+use super::{Quiver, check_description, paging, returned, thrown_not_found};
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
 use crate::store::internal;
@@ -48,12 +48,15 @@ impl NewVersion {
             }
         }
         check_description(&self.description)?;
-        for (field, json) in [("signature_inputs", &self.signature_inputs), ("signature_outputs", &self.signature_outputs)] {
+        for (field, json) in
+            [("signature_inputs", &self.signature_inputs), ("signature_outputs", &self.signature_outputs)]
+        {
             if let Some(json) = json {
                 if json.len() > MAX_SIGNATURE_LEN {
                     return Err(Error::invalid(field, "The signature is too large."));
                 }
-                Signature::fields(json).map_err(|e| Error::invalid(field, format!("The signature is invalid: {e}.")))?;
+                Signature::fields(json)
+                    .map_err(|e| Error::invalid(field, format!("The signature is invalid: {e}.")))?;
             }
         }
         Ok(())
@@ -125,7 +128,12 @@ impl Quiver {
     }
 
     /// Versions of a model, newest first, a page at a time.
-    pub async fn list_versions(&self, _actor: &Actor, path: &ModelPath, page: &PageRequest) -> Result<Page<ModelVersion>> {
+    pub async fn list_versions(
+        &self,
+        _actor: &Actor,
+        path: &ModelPath,
+        page: &PageRequest,
+    ) -> Result<Page<ModelVersion>> {
         let limit = paging::limit(page)?;
         let below = paging::below_number(page)?;
         let sql = format!(
@@ -133,8 +141,7 @@ impl Quiver {
              SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version < $below
                  ORDER BY version DESC LIMIT $limit;"
         );
-        let mut res =
-            self.read(self.path_query(&sql, path).bind(("below", below)).bind(("limit", limit + 1))).await?;
+        let mut res = self.read(self.path_query(&sql, path).bind(("below", below)).bind(("limit", limit + 1))).await?;
         check_found(&mut res, 3, path)?;
         let rows: Vec<VersionRow> = res.take(4).map_err(internal)?;
         if rows.is_empty() {
@@ -144,7 +151,13 @@ impl Quiver {
         Ok(paging::page(rows, limit, |r| paging::number_token(r.version), Into::into))
     }
 
-    pub async fn update_version(&self, actor: &Actor, path: &ModelPath, version: i64, description: &str) -> Result<ModelVersion> {
+    pub async fn update_version(
+        &self,
+        actor: &Actor,
+        path: &ModelPath,
+        version: i64,
+        description: &str,
+    ) -> Result<ModelVersion> {
         check_description(description)?;
         let sql = format!(
             "BEGIN TRANSACTION;

@@ -28,7 +28,13 @@ pub struct StoreConfig {
 
 impl StoreConfig {
     pub fn memory() -> Self {
-        StoreConfig { url: "mem://".into(), user: None, pass: None, namespace: "quiver".into(), database: "quiver".into() }
+        StoreConfig {
+            url: "mem://".into(),
+            user: None,
+            pass: None,
+            namespace: "quiver".into(),
+            database: "quiver".into(),
+        }
     }
 }
 
@@ -40,9 +46,7 @@ pub async fn open(config: &StoreConfig) -> Result<Db> {
                 .map_err(|e| Error::internal(format!("cannot create {}: {e}", parent.display())))?;
         }
     }
-    let db = any::connect(config.url.as_str()).await.map_err(|e| {
-        Error::internal(format!("cannot open the store at {}: {e}", config.url))
-    })?;
+    let db = connect(&config.url).await?;
     if let (Some(user), Some(pass)) = (&config.user, &config.pass) {
         db.signin(Root { username: user.clone(), password: pass.clone() })
             .await
@@ -51,6 +55,27 @@ pub async fn open(config: &StoreConfig) -> Result<Db> {
     db.use_ns(config.namespace.as_str()).use_db(config.database.as_str()).await.map_err(internal)?;
     migrate(&db).await?;
     Ok(db)
+}
+
+/// Connects, waiting up to two seconds for an embedded store that a process (or a dropped
+/// handle in this one) is still releasing.
+async fn connect(url: &str) -> Result<Db> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        match any::connect(url).await {
+            Ok(db) => return Ok(db),
+            Err(e) if e.message().contains("already locked") => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(Error::new(
+                        crate::error::ErrorKind::FailedPrecondition,
+                        format!("the store at {url} is in use by another process"),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(Error::internal(format!("cannot open the store at {url}: {e}"))),
+        }
+    }
 }
 
 /// Applies the schema (idempotent) unless the store was written by a newer Quiver.
@@ -63,7 +88,7 @@ async fn migrate(db: &Db) -> Result<()> {
         )));
     }
     let res = db.query(format!("BEGIN TRANSACTION;\n{SCHEMA}\nCOMMIT TRANSACTION;")).await.map_err(internal)?;
-    first_error(res)?;
+    first_error(res).map_err(|e| Error::internal(format!("cannot apply the schema: {e}")))?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ pub const SESSION_COOKIE: &str = "quiver_session";
 /// Signs in and sets the session cookie. One generic error for any wrong username or password.
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String, next: Option<String>) -> AppResult<Principal> {
-    use axum::http::{header, HeaderValue};
+    use axum::http::{HeaderValue, header};
     let auth = ctx::request_auth();
     let ip = auth.as_ref().map(|a| a.client_ip.clone()).unwrap_or_default();
     let https = auth.as_ref().is_some_and(|a| a.https);
@@ -25,7 +25,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 /// Ends the current session and clears the cookie.
 #[server(endpoint = "logout")]
 pub async fn logout() -> AppResult<()> {
-    use axum::http::{header, HeaderValue};
+    use axum::http::{HeaderValue, header};
     if let Some(secret) = ctx::request_auth().and_then(|a| a.session_secret) {
         ctx::quiver().logout(&secret).await?;
     }

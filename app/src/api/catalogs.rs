@@ -1,9 +1,11 @@
 use leptos::prelude::*;
-use quiver::types::{Catalog, Page, PageRequest};
+use quiver::types::{Catalog, Page};
 
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
+use crate::error::AppResult;
+#[cfg(feature = "ssr")]
+use quiver::types::PageRequest;
 
 #[server]
 pub async fn list_catalogs(page_token: Option<String>, max_results: Option<u32>) -> AppResult<Page<Catalog>> {

@@ -14,8 +14,8 @@ pub use ctx::RequestAuth;
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {
     use leptos::prelude::*;
-    use quiver::types::{Actor, Source};
     use quiver::Quiver;
+    use quiver::types::{Actor, Source};
 
     use crate::error::AppError;
 

@@ -1,9 +1,11 @@
 use leptos::prelude::*;
-use quiver::types::{Page, PageRequest, RegisteredModel};
+use quiver::types::{Page, RegisteredModel};
 
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
+use crate::error::AppResult;
+#[cfg(feature = "ssr")]
+use quiver::types::PageRequest;
 
 /// Models of a schema; `filter` keeps names containing it (case-insensitive).
 #[server]
@@ -24,12 +26,22 @@ pub async fn get_model(catalog: String, schema: String, name: String) -> AppResu
 }
 
 #[server]
-pub async fn create_model(catalog: String, schema: String, name: String, description: String) -> AppResult<RegisteredModel> {
+pub async fn create_model(
+    catalog: String,
+    schema: String,
+    name: String,
+    description: String,
+) -> AppResult<RegisteredModel> {
     Ok(quiver().create_model(&actor()?, &catalog, &schema, &name, &description).await?)
 }
 
 #[server]
-pub async fn update_model(catalog: String, schema: String, name: String, description: String) -> AppResult<RegisteredModel> {
+pub async fn update_model(
+    catalog: String,
+    schema: String,
+    name: String,
+    description: String,
+) -> AppResult<RegisteredModel> {
     let path = quiver::names::ModelPath::new(&catalog, &schema, &name)?;
     Ok(quiver().update_model(&actor()?, &path, &description).await?)
 }

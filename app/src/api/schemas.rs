@@ -1,12 +1,18 @@
 use leptos::prelude::*;
-use quiver::types::{Page, PageRequest, Schema};
+use quiver::types::{Page, Schema};
 
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
+use crate::error::AppResult;
+#[cfg(feature = "ssr")]
+use quiver::types::PageRequest;
 
 #[server]
-pub async fn list_schemas(catalog: String, page_token: Option<String>, max_results: Option<u32>) -> AppResult<Page<Schema>> {
+pub async fn list_schemas(
+    catalog: String,
+    page_token: Option<String>,
+    max_results: Option<u32>,
+) -> AppResult<Page<Schema>> {
     Ok(quiver().list_schemas(&actor()?, &catalog, &PageRequest { max_results, page_token }).await?)
 }
 

@@ -1,9 +1,9 @@
 use leptos::prelude::*;
 use quiver::types::{AccessToken, NewAccessToken};
 
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
+use crate::error::AppResult;
 
 #[server]
 pub async fn list_tokens() -> AppResult<Vec<AccessToken>> {

@@ -1,11 +1,13 @@
 use leptos::prelude::*;
-use quiver::types::{ModelVersion, Page, PageRequest};
+use quiver::types::{ModelVersion, Page};
 
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
+use crate::error::AppResult;
 #[cfg(feature = "ssr")]
 use quiver::names::ModelPath;
+#[cfg(feature = "ssr")]
+use quiver::types::PageRequest;
 
 #[server]
 pub async fn list_versions(
@@ -37,7 +39,12 @@ pub struct VersionForm {
 }
 
 #[server]
-pub async fn create_version(catalog: String, schema: String, model: String, form: VersionForm) -> AppResult<ModelVersion> {
+pub async fn create_version(
+    catalog: String,
+    schema: String,
+    model: String,
+    form: VersionForm,
+) -> AppResult<ModelVersion> {
     let path = ModelPath::new(&catalog, &schema, &model)?;
     let opt = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
     let new = quiver::services::NewVersion {
@@ -53,7 +60,13 @@ pub async fn create_version(catalog: String, schema: String, model: String, form
 }
 
 #[server]
-pub async fn update_version(catalog: String, schema: String, model: String, version: i64, description: String) -> AppResult<ModelVersion> {
+pub async fn update_version(
+    catalog: String,
+    schema: String,
+    model: String,
+    version: i64,
+    description: String,
+) -> AppResult<ModelVersion> {
     let path = ModelPath::new(&catalog, &schema, &model)?;
     Ok(quiver().update_version(&actor()?, &path, version, &description).await?)
 }

@@ -12,9 +12,7 @@ pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Sign
 /// An error that concerns no single field, shown above the form.
 #[component]
 pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
-    move || {
-        error.get().and_then(|e| e.general()).map(|m| view! { <div class="form-error" role="alert">{m}</div> })
-    }
+    move || error.get().and_then(|e| e.general()).map(|m| view! { <div class="form-error" role="alert">{m}</div> })
 }
 
 /// A labelled text input bound to `value`, with a hint and a field-level error.

@@ -1,11 +1,11 @@
 //! The frame around every signed-in page: header, catalog tree, content, toasts.
 
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, A};
+use leptos_router::components::{A, Outlet};
 
 use super::toast::ToastHost;
 use super::tree::Tree;
-use crate::api::auth::{current_user, Logout};
+use crate::api::auth::{Logout, current_user};
 
 #[component]
 pub fn Layout() -> impl IntoView {

@@ -5,10 +5,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use super::crumbs::explore_href;
+use crate::RegistryVersion;
 use crate::api::catalogs::list_catalogs;
 use crate::api::models::list_models;
 use crate::api::schemas::list_schemas;
-use crate::RegistryVersion;
 
 /// How many children a tree level shows; the rest are a click away on the parent's page.
 const TREE_PAGE: u32 = 200;

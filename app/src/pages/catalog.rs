@@ -5,11 +5,11 @@ use leptos_meta::Title;
 
 use super::dialogs::{CreateDialog, DeleteDialog};
 use super::{loaded, page_token, param};
+use crate::RegistryVersion;
 use crate::api::catalogs::{delete_catalog, get_catalog};
 use crate::api::schemas::{create_schema, list_schemas};
-use crate::components::crumbs::{crumbs_for, explore_href, Crumbs};
+use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::widgets::{EmptyState, Pager, StampView};
-use crate::RegistryVersion;
 
 #[component]
 pub fn CatalogPage() -> impl IntoView {
@@ -17,7 +17,8 @@ pub fn CatalogPage() -> impl IntoView {
     let token = page_token();
     let registry = expect_context::<RegistryVersion>();
     let catalog = Resource::new(move || (registry.get(), name.get()), |(_, n)| get_catalog(n));
-    let schemas = Resource::new(move || (registry.get(), name.get(), token.get()), |(_, n, t)| list_schemas(n, t, None));
+    let schemas =
+        Resource::new(move || (registry.get(), name.get(), token.get()), |(_, n, t)| list_schemas(n, t, None));
     let creating = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     let create = Action::new(move |(schema, description): &(String, String)| {

@@ -5,10 +5,10 @@ use leptos_meta::Title;
 
 use super::dialogs::CreateDialog;
 use super::{loaded, page_token};
+use crate::RegistryVersion;
 use crate::api::catalogs::{create_catalog, list_catalogs};
 use crate::components::crumbs::explore_href;
 use crate::components::widgets::{EmptyState, Pager, StampView};
-use crate::RegistryVersion;
 
 #[component]
 pub fn CatalogsPage() -> impl IntoView {

@@ -3,11 +3,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::components::form::{field_error, FormError, TextArea, TextField};
+use crate::RegistryVersion;
+use crate::components::form::{FormError, TextArea, TextField, field_error};
 use crate::components::modal::Modal;
 use crate::components::toast::use_toasts;
 use crate::error::AppResult;
-use crate::RegistryVersion;
 
 /// Name and description, then `create` → the new object's URL, where the user is taken.
 #[component]

@@ -20,7 +20,7 @@ pub fn LoginPage() -> impl IntoView {
                 <h1>"Quiver"</h1>
                 <p>"Sign in to the model catalog."</p>
                 <ActionForm action=login>
-                    <input type="hidden" name="next" prop:value=next/>
+                    <input type="hidden" name="next" value=next/>
                     {move || error().map(|m| view! { <div class="form-error" role="alert" data-testid="login-error">{m}</div> })}
                     <div class="field">
                         <label for="username">"Username"</label>

@@ -35,9 +35,7 @@ pub fn page_token() -> Memo<Option<String>> {
 pub fn loaded<T, V: IntoView + 'static>(result: AppResult<T>, ok: impl FnOnce(T) -> V) -> AnyView {
     match result {
         Ok(v) => ok(v).into_any(),
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            view! { <NotFound message=e.message().to_string()/> }.into_any()
-        }
+        Err(e) if e.kind() == ErrorKind::NotFound => view! { <NotFound message=e.message().to_string()/> }.into_any(),
         Err(e) if e.kind() == ErrorKind::Unauthenticated => view! {
             <div class="empty-state">
                 <strong>"Your session has ended."</strong>

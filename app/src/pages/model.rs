@@ -5,11 +5,11 @@ use leptos_meta::Title;
 
 use super::dialogs::DeleteDialog;
 use super::{loaded, page_token, param};
+use crate::RegistryVersion;
 use crate::api::models::{delete_model, get_model};
 use crate::api::versions::list_versions;
-use crate::components::crumbs::{crumbs_for, explore_href, Crumbs};
+use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::widgets::{CopyButton, EmptyState, Pager, StampView, StatusBadge, Time};
-use crate::RegistryVersion;
 
 #[component]
 pub fn ModelPage() -> impl IntoView {

@@ -2,16 +2,16 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::dialogs::{CreateDialog, DeleteDialog};
 use super::{loaded, page_token, param};
+use crate::RegistryVersion;
 use crate::api::models::{create_model, list_models};
 use crate::api::schemas::{delete_schema, get_schema};
-use crate::components::crumbs::{crumbs_for, explore_href, Crumbs};
+use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::widgets::{EmptyState, Pager, StampView};
-use crate::RegistryVersion;
 
 #[component]
 pub fn SchemaPage() -> impl IntoView {
@@ -137,7 +137,11 @@ pub fn SchemaPage() -> impl IntoView {
 /// The first line of a description, shortened for tables.
 pub fn snippet(text: &str) -> String {
     let line = text.lines().next().unwrap_or("");
-    if line.chars().count() > 120 { format!("{}…", line.chars().take(120).collect::<String>()) } else { line.to_string() }
+    if line.chars().count() > 120 {
+        format!("{}…", line.chars().take(120).collect::<String>())
+    } else {
+        line.to_string()
+    }
 }
 
 fn urlencode(s: &str) -> String {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::tokens::{create_token, list_tokens, revoke_token};
-use crate::components::form::{field_error, FormError, TextField};
+use crate::components::form::{FormError, TextField, field_error};
 use crate::components::toast::use_toasts;
 use crate::components::widgets::{CopyButton, EmptyState, Time};
 use crate::pages::loaded;

@@ -6,10 +6,10 @@ use quiver::types::Signature;
 
 use super::dialogs::DeleteDialog;
 use super::{loaded, param};
-use crate::api::versions::{delete_version, get_version};
-use crate::components::crumbs::{crumbs_for, explore_href, Crumbs};
-use crate::components::widgets::{CopyButton, StampView, StatusBadge};
 use crate::RegistryVersion;
+use crate::api::versions::{delete_version, get_version};
+use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
+use crate::components::widgets::{CopyButton, StampView, StatusBadge};
 
 #[component]
 pub fn VersionPage() -> impl IntoView {

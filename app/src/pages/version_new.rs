@@ -5,11 +5,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use super::param;
-use crate::api::versions::{create_version, VersionForm};
-use crate::components::crumbs::{crumbs_for, explore_href, Crumbs};
-use crate::components::form::{field_error, FormError, TextArea, TextField};
-use crate::components::toast::use_toasts;
 use crate::RegistryVersion;
+use crate::api::versions::{VersionForm, create_version};
+use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
+use crate::components::form::{FormError, TextArea, TextField, field_error};
+use crate::components::toast::use_toasts;
 
 #[component]
 pub fn NewVersionPage() -> impl IntoView {
