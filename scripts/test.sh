@@ -8,14 +8,10 @@ source scripts/env.sh
 
 step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
 
-step "core: names, services, store (cargo test -p quiver)"
-cargo test -p quiver --features server
-
-step "ui logic (cargo test -p app)"
-cargo test -p app --features ssr --lib
-
-step "server over HTTP (cargo test -p quiver-server)"
-cargo test -p quiver-server
+# One cargo invocation for all Rust tests: the three packages then share one feature resolution,
+# the same one `cargo leptos build` uses for the server, so nothing is compiled twice.
+step "unit and integration tests: core on real SurrealDB, UI logic, server over HTTP"
+cargo test -p quiver -p app -p quiver-server --features quiver/server,app/ssr
 
 step "build the app (cargo leptos build)"
 cargo leptos build

@@ -7,6 +7,7 @@ use quiver::types::{Actor, Principal, Source};
 use quiver::{Quiver, ServiceConfig};
 
 pub async fn registry() -> Quiver {
+    init_logs();
     Quiver::open(&StoreConfig::memory(), ServiceConfig::default()).await.expect("open mem store")
 }
 
@@ -16,4 +17,9 @@ pub fn actor(name: &str) -> Actor {
         source: Source::Ui,
         request_id: "test".into(),
     }
+}
+
+/// Shows what Quiver logs (internal errors included) in the output of a failing test.
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("quiver=debug").try_init();
 }

@@ -39,16 +39,34 @@ impl std::fmt::Display for AppError {
 impl std::error::Error for AppError {}
 
 impl From<Error> for AppError {
-    /// On the server this also sets the HTTP status of the response to the error's, so a
-    /// server function call or a page that fails answers 404, 409, 401… rather than 500.
+    /// A server function called by the app (`fetch`, JSON) also answers with the error's HTTP
+    /// status: 404, 409, 401… rather than 500. Not so for pages rendered on the server, whose
+    /// status the page decides, nor for plain HTML form posts, which server functions answer
+    /// with a redirect back to the form.
     fn from(e: Error) -> Self {
         #[cfg(feature = "ssr")]
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = axum::http::StatusCode::from_u16(e.kind.http_status()) {
-                response.set_status(status);
-            }
-        }
+        set_status_for_api_calls(&e);
         AppError(e)
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn set_status_for_api_calls(e: &Error) {
+    use leptos::prelude::use_context;
+    let Some(parts) = use_context::<axum::http::request::Parts>() else { return };
+    let accepts_html = parts
+        .headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let is_server_fn = parts.uri.path().starts_with("/api/");
+    if accepts_html || !is_server_fn {
+        return;
+    }
+    if let (Some(response), Ok(status)) =
+        (use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(e.kind.http_status()))
+    {
+        response.set_status(status);
     }
 }
 

@@ -28,6 +28,8 @@ pub struct AppState {
     /// Lifetime of the session cookie, in seconds.
     pub session_ttl_secs: u64,
     pub secure_cookies: bool,
+    /// Take the client address from X-Forwarded-For (behind a trusted proxy only).
+    pub trust_forwarded_for: bool,
 }
 
 #[cfg(feature = "ssr")]

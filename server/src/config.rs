@@ -79,6 +79,10 @@ pub struct ServeArgs {
     /// Mark cookies Secure even when no proxy says the request came over https.
     #[arg(long, env = "QUIVER_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// Behind a reverse proxy: take the client address (for sign-in throttling) from the first
+    /// X-Forwarded-For entry. Only with a proxy that sets it, or clients could choose their own.
+    #[arg(long, env = "QUIVER_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,6 +20,7 @@ pub struct HttpConfig {
     pub addr: SocketAddr,
     pub session_ttl_secs: u64,
     pub secure_cookies: bool,
+    pub trust_forwarded_for: bool,
 }
 
 /// Lifetime of the session cookie: the server-side session expires earlier when idle.
@@ -38,6 +39,7 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
         quiver,
         session_ttl_secs: COOKIE_MAX_AGE_SECS.max(config.session_ttl_secs),
         secure_cookies: config.secure_cookies,
+        trust_forwarded_for: config.trust_forwarded_for,
     };
     let routes = generate_route_list(App);
     Router::new()
@@ -74,7 +76,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         addr: args.addr,
         session_ttl_secs: args.session_ttl_secs,
         secure_cookies: args.secure_cookies,
+        trust_forwarded_for: args.trust_forwarded_for,
     };
+    spawn_session_cleanup(quiver.clone());
     let app = router(quiver, &config);
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
@@ -95,6 +99,21 @@ pub async fn serve_on(listener: tokio::net::TcpListener, app: Router) -> Result<
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Deletes expired sessions once an hour.
+fn spawn_session_cleanup(quiver: Quiver) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match quiver.purge_expired_sessions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("deleted {n} expired sessions"),
+                Err(e) => tracing::warn!("could not delete expired sessions: {}", e.message),
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

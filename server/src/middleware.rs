@@ -19,13 +19,14 @@ use crate::rest::error_response;
 
 pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let client_ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+    let path = req.uri().path().to_string();
+    let client_ip = client_ip(&req, state.trust_forwarded_for);
+    let api_error = |e: &Error| error_for(&path, e, &request_id);
     let https = req
         .headers()
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("https"));
-    let path = req.uri().path().to_string();
 
     let mut principal: Option<Principal> = None;
     let mut source = Source::Ui;
@@ -33,10 +34,7 @@ pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
         let Some(token) = token.filter(|t| !t.is_empty()) else {
-            return error_response(
-                &Error::new(ErrorKind::Unauthenticated, "Use 'Authorization: Bearer <token>'."),
-                &request_id,
-            );
+            return api_error(&Error::new(ErrorKind::Unauthenticated, "Use 'Authorization: Bearer <token>'."));
         };
         match state.quiver.authenticate_token(token).await {
             Ok(p) => {
@@ -44,10 +42,12 @@ pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req
                 source = Source::Rest;
             }
             Err(e) if e.kind == ErrorKind::Unauthenticated => {
-                let e = Error::new(ErrorKind::Unauthenticated, "The access token is invalid, expired or revoked.");
-                return error_response(&e, &request_id);
+                return api_error(&Error::new(
+                    ErrorKind::Unauthenticated,
+                    "The access token is invalid, expired or revoked.",
+                ));
             }
-            Err(e) => return error_response(&e, &request_id),
+            Err(e) => return api_error(&e),
         }
     } else if let Some(cookie) = jar.get(SESSION_COOKIE) {
         match state.quiver.authenticate_session(cookie.value()).await {
@@ -57,7 +57,7 @@ pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req
             }
             // An expired or unknown cookie is the same as none.
             Err(e) if e.kind == ErrorKind::Unauthenticated => {}
-            Err(e) => return error_response(&e, &request_id),
+            Err(e) => return api_error(&e),
         }
     }
 
@@ -72,7 +72,7 @@ pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req
 
     if !signed_in && !is_public(&path) {
         if path.starts_with("/api/") {
-            return error_response(&Error::unauthenticated(), &request_id);
+            return api_error(&Error::unauthenticated());
         }
         let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let next = if target == "/" { String::new() } else { format!("?next={}", encode_component(target)) };
@@ -89,6 +89,34 @@ pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// An error in the shape the caller decodes: REST clients get MLflow's shape, the browser app's
+/// server functions get Quiver's own error (so the UI can show it, e.g. "sign in again").
+fn error_for(path: &str, e: &Error, request_id: &str) -> Response {
+    if path.starts_with("/api/") && !is_rest(path) {
+        let status = StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_string(e).unwrap_or_default();
+        return (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    }
+    error_response(e, request_id)
+}
+
+/// The REST surfaces (as opposed to the UI's server functions, which also live under /api).
+fn is_rest(path: &str) -> bool {
+    path.starts_with("/api/quiver/") || path.starts_with("/api/2.0/") || path.starts_with("/api/2.1/")
+}
+
+/// The caller's address: the socket's, or with `trust_forwarded_for` the first hop of
+/// `X-Forwarded-For` (only behind a proxy that sets it, or clients could pick their own).
+fn client_ip(req: &Request, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        if let Some(first) = forwarded.and_then(|v| v.split(',').next()).map(str::trim).filter(|v| !v.is_empty()) {
+            return first.to_string();
+        }
+    }
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default()
 }
 
 /// Reachable without signing in.
@@ -120,6 +148,13 @@ mod tests {
         for p in ["/", "/explore", "/api/list_catalogs", "/api/quiver/v1/me", "/login/x", "/pkgs"] {
             assert!(!is_public(p), "{p}");
         }
+    }
+
+    #[test]
+    fn rest_and_server_function_paths_are_told_apart() {
+        assert!(is_rest("/api/quiver/v1/me"));
+        assert!(is_rest("/api/2.0/mlflow/registered-models/get"));
+        assert!(!is_rest("/api/current_user"));
     }
 
     #[test]

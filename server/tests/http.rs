@@ -22,28 +22,82 @@ async fn spawn(config: ServiceConfig) -> App {
     quiver.bootstrap_admin(Some(ADMIN_PASSWORD.into())).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let http = HttpConfig { site_root: "target/site".into(), addr, session_ttl_secs: 3600, secure_cookies: false };
+    let http = HttpConfig {
+        site_root: "target/site".into(),
+        addr,
+        session_ttl_secs: 3600,
+        secure_cookies: false,
+        trust_forwarded_for: false,
+    };
     let app = router(quiver.clone(), &http);
     tokio::spawn(async move { serve_on(listener, app).await.unwrap() });
     App { base: format!("http://{addr}"), quiver }
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+/// A browser-like client: keeps the session cookie it is given, follows no redirects.
+struct Client {
+    http: reqwest::Client,
+    cookie: std::sync::Mutex<Option<String>>,
 }
 
-async fn login(c: &reqwest::Client, app: &App, user: &str, password: &str) -> reqwest::Response {
-    c.post(format!("{}/api/login", app.base)).form(&[("username", user), ("password", password)]).send().await.unwrap()
+fn client() -> Client {
+    Client { http: reqwest::Client::builder().redirect(Policy::none()).build().unwrap(), cookie: Default::default() }
+}
+
+impl Client {
+    async fn send(&self, req: reqwest::RequestBuilder) -> reqwest::Response {
+        let cookie = self.cookie.lock().unwrap().clone();
+        let req = match cookie {
+            Some(c) => req.header("cookie", c),
+            None => req,
+        };
+        let r = req.send().await.unwrap();
+        if let Some(set) = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()) {
+            let pair = set.split(';').next().unwrap_or("").to_string();
+            *self.cookie.lock().unwrap() = if pair.ends_with('=') { None } else { Some(pair) };
+        }
+        r
+    }
+
+    async fn get(&self, url: &str) -> reqwest::Response {
+        self.send(self.http.get(url)).await
+    }
+
+    async fn post(&self, url: &str) -> reqwest::Response {
+        self.send(self.http.post(url)).await
+    }
+
+    async fn get_bearer(&self, url: &str, token: &str) -> reqwest::Response {
+        self.http.get(url).bearer_auth(token).send().await.unwrap()
+    }
+
+    async fn post_json(&self, url: &str, token: &str, body: serde_json::Value) -> reqwest::Response {
+        let req = self.http.post(url).bearer_auth(token).header("content-type", "application/json");
+        req.body(body.to_string()).send().await.unwrap()
+    }
+}
+
+async fn json(r: reqwest::Response) -> serde_json::Value {
+    serde_json::from_str(&r.text().await.unwrap()).expect("a JSON body")
+}
+
+async fn login(c: &Client, app: &App, user: &str, password: &str) -> reqwest::Response {
+    let req = c
+        .http
+        .post(format!("{}/api/login", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username={user}&password={password}"));
+    c.send(req).await
 }
 
 #[tokio::test]
 async fn pages_need_a_session_and_sign_in_sets_a_safe_cookie() {
     let app = spawn(ServiceConfig::default()).await;
     let c = client();
-    let r = c.get(format!("{}/explore", app.base)).send().await.unwrap();
+    let r = c.get(&format!("{}/explore", app.base)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/login?next=/explore");
-    let r = c.get(format!("{}/login", app.base)).send().await.unwrap();
+    let r = c.get(&format!("{}/login", app.base)).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("Sign in"));
 
@@ -58,20 +112,20 @@ async fn pages_need_a_session_and_sign_in_sets_a_safe_cookie() {
 
     // Signed in: pages render on the server with the user in the header.
     app.quiver.create_catalog(&system_actor(Source::Cli), "prod", "Production models").await.unwrap();
-    let r = c.get(format!("{}/explore", app.base)).send().await.unwrap();
+    let r = c.get(&format!("{}/explore", app.base)).await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     assert!(html.contains("prod") && html.contains("Production models"), "catalog list is server-rendered");
     assert!(html.contains("admin"), "the signed-in user shows in the header");
     // A missing object is a real 404.
-    let r = c.get(format!("{}/explore/nope", app.base)).send().await.unwrap();
+    let r = c.get(&format!("{}/explore/nope", app.base)).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains("does not exist"));
 
     // Signing out ends the session on the server, not only in the browser.
-    let r = c.post(format!("{}/api/logout", app.base)).send().await.unwrap();
+    let r = c.post(&format!("{}/api/logout", app.base)).await;
     assert!(r.status().is_success() || r.status().is_redirection());
-    let r = c.get(format!("{}/explore", app.base)).send().await.unwrap();
+    let r = c.get(&format!("{}/explore", app.base)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
 
@@ -102,10 +156,10 @@ async fn sessions_expire_when_idle() {
     let c = client();
     let r = login(&c, &app, "admin", ADMIN_PASSWORD).await;
     assert!(r.headers().contains_key("set-cookie"));
-    let r = c.get(format!("{}/explore", app.base)).send().await.unwrap();
+    let r = c.get(&format!("{}/explore", app.base)).await;
     assert_eq!(r.status(), StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let r = c.get(format!("{}/explore", app.base)).send().await.unwrap();
+    let r = c.get(&format!("{}/explore", app.base)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "expired session redirects to sign-in");
 }
 
@@ -115,48 +169,48 @@ async fn api_needs_a_valid_token() {
     let c = client();
     let me = format!("{}/api/quiver/v1/me", app.base);
 
-    let r = c.get(&me).send().await.unwrap();
+    let r = c.get(&me).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let body: serde_json::Value = r.json().await.unwrap();
+    let body = json(r).await;
     assert_eq!(body["error_code"], "UNAUTHENTICATED");
     // Server functions are API calls too.
-    let r = c.post(format!("{}/api/current_user", app.base)).send().await.unwrap();
+    let r = c.post(&format!("{}/api/current_user", app.base)).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
-    let r = c.get(&me).bearer_auth("qvp_made_up").send().await.unwrap();
+    let r = c.get_bearer(&me, "qvp_made_up").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     let admin = admin_actor(&app).await;
     let token = app.quiver.create_token(&admin, "ci", Some(30)).await.unwrap();
-    let r = c.get(&me).bearer_auth(&token.secret).send().await.unwrap();
+    let r = c.get_bearer(&me, &token.secret).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let body: serde_json::Value = r.json().await.unwrap();
+    let body = json(r).await;
     assert_eq!(body["username"], "admin");
 
     // The token works for the REST API…
     let r = c
-        .post(format!("{}/api/quiver/v1/catalogs", app.base))
-        .bearer_auth(&token.secret)
-        .json(&serde_json::json!({"name": "staging", "comment": "pre-prod"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("{}/api/quiver/v1/catalogs", app.base),
+            &token.secret,
+            serde_json::json!({"name": "staging", "comment": "pre-prod"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let r = c
-        .post(format!("{}/api/quiver/v1/catalogs", app.base))
-        .bearer_auth(&token.secret)
-        .json(&serde_json::json!({"name": "bad name"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("{}/api/quiver/v1/catalogs", app.base),
+            &token.secret,
+            serde_json::json!({"name": "bad name"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let body: serde_json::Value = r.json().await.unwrap();
+    let body = json(r).await;
     assert_eq!(body["error_code"], "INVALID_PARAMETER_VALUE");
     assert_eq!(body["field"], "name");
 
     // …and stops working when revoked.
     app.quiver.revoke_token(&admin, &token.token.id).await.unwrap();
-    let r = c.get(&me).bearer_auth(&token.secret).send().await.unwrap();
+    let r = c.get_bearer(&me, &token.secret).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 

@@ -6,4 +6,4 @@ mod throttle;
 
 pub use password::{MIN_PASSWORD_LEN, hash_password, validate_new_password, verify_password};
 pub use secret::{SecretKind, generate_secret, hash_secret};
-pub use throttle::LoginThrottle;
+pub use throttle::{LoginThrottle, client_key, user_key};

@@ -154,8 +154,8 @@ impl Quiver {
     /// Checks a username and password and opens a session. Every failure, whatever its cause,
     /// gets the same answer; repeated failures per username and per client address are throttled.
     pub async fn login(&self, username: &str, password: &str, client: &str) -> Result<LoginSession> {
-        let keys = vec![format!("user:{}", username.trim().to_lowercase()), format!("client:{client}")];
-        if let Err(wait) = self.inner.throttle.check(&keys) {
+        let (user_key, client_key) = (auth::user_key(username), auth::client_key(client));
+        if let Err(wait) = self.inner.throttle.attempt(&[user_key.clone(), client_key.clone()]) {
             return Err(Error::new(
                 ErrorKind::RateLimited,
                 format!("Too many failed sign-ins. Try again in {} seconds.", wait.as_secs().max(1)),
@@ -171,12 +171,9 @@ impl Quiver {
         let ok = auth::verify_password(password.to_string(), user.as_ref().map(|u| u.password_hash.clone())).await?;
         let user = match user {
             Some(u) if ok && !u.disabled => u,
-            _ => {
-                self.inner.throttle.record_failure(&keys);
-                return Err(invalid_login());
-            }
+            _ => return Err(invalid_login()),
         };
-        self.inner.throttle.record_success(&keys);
+        self.inner.throttle.succeeded(&user_key, &client_key);
         let secret = auth::generate_secret(SecretKind::Session);
         let idle = chrono::Duration::from_std(self.config().session_idle).map_err(internal)?;
         let expires_at = Utc::now() + idle;
@@ -220,14 +217,23 @@ impl Quiver {
         // Extend once half the idle window has passed, so busy sessions do not write per request.
         if expires - now < idle / 2 {
             let new_expiry = (now + idle).min(session.created_at + max);
-            self.q("UPDATE $id SET expires_at = $exp")
-                .bind(("id", session.id.clone()))
-                .bind(("exp", new_expiry))
-                .await
-                .and_then(crate::store::first_error)
-                .map_err(internal)?;
+            let write =
+                self.q("UPDATE $id SET expires_at = $exp").bind(("id", session.id.clone())).bind(("exp", new_expiry));
+            self.bookkeeping(write, "session expiry").await;
         }
         Ok(session.principal())
+    }
+
+    /// Deletes sessions that have expired; returns how many. Run periodically by the server.
+    pub async fn purge_expired_sessions(&self) -> Result<usize> {
+        let mut res = self
+            .write(
+                || self.q("DELETE user_session WHERE expires_at < time::now() RETURN BEFORE"),
+                |i| Error::internal(format!("unexpected unique violation on {i}")),
+            )
+            .await?;
+        let gone: Vec<surrealdb::types::Value> = res.take(0).map_err(internal)?;
+        Ok(gone.len())
     }
 
     /// Ends the session behind `secret` (no error when it is already gone).

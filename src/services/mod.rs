@@ -122,6 +122,15 @@ impl Quiver {
         store::first_error(res).map_err(store::internal)
     }
 
+    /// A write that only keeps records tidy (last-used times, sliding expiry). A concurrent
+    /// request may win the race for the same record, which is fine: failures are logged, not
+    /// returned, so the caller's request goes on.
+    async fn bookkeeping(&self, query: Query<'_>, what: &str) {
+        if let Err(e) = query.await.and_then(store::first_error) {
+            tracing::debug!(error = %e, "skipped updating the {what}");
+        }
+    }
+
     /// Runs a write, retrying on transaction conflicts. Domain conditions raised with `THROW`
     /// (see [`thrown_not_found`]) become their errors; a unique-index collision becomes
     /// `on_unique(index name)`.

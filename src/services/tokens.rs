@@ -105,9 +105,9 @@ impl Quiver {
         let mut res = self
             .write(
                 || {
-                    self.q("UPDATE $token SET revoked_at = time::now()
+                    self.q("UPDATE $tok SET revoked_at = time::now()
                             WHERE revoked_at = NONE AND ($owner = NONE OR user = $owner) RETURN VALUE id")
-                        .bind(("token", token.clone()))
+                        .bind(("tok", token.clone()))
                         .bind(("owner", owner.clone()))
                 },
                 |i| Error::internal(format!("unexpected unique violation on {i}")),
@@ -139,11 +139,8 @@ impl Quiver {
         }
         // Record use at most once a minute per token, so reads stay reads.
         if token.last_used_at.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
-            self.q("UPDATE $id SET last_used_at = time::now()")
-                .bind(("id", token.id.clone()))
-                .await
-                .and_then(crate::store::first_error)
-                .map_err(internal)?;
+            let write = self.q("UPDATE $id SET last_used_at = time::now()").bind(("id", token.id.clone()));
+            self.bookkeeping(write, "token last-used time").await;
         }
         Ok(token.principal())
     }

@@ -80,14 +80,27 @@ async fn connect(url: &str) -> Result<Db> {
 
 /// Applies the schema (idempotent) unless the store was written by a newer Quiver.
 async fn migrate(db: &Db) -> Result<()> {
-    let mut res = db.query("SELECT VALUE schema_version FROM ONLY meta:schema").await.map_err(internal)?;
-    let current: Option<i64> = res.take(0).unwrap_or(None);
+    let mut res = db
+        .query(
+            "DEFINE TABLE IF NOT EXISTS meta SCHEMAFULL;
+             DEFINE FIELD IF NOT EXISTS schema_version ON meta TYPE int;
+             SELECT VALUE schema_version FROM meta:schema;",
+        )
+        .await
+        .map_err(internal)?;
+    let current: Option<i64> = res.take::<Vec<i64>>(2).map_err(internal)?.into_iter().next();
     if let Some(v) = current.filter(|v| *v > SCHEMA_VERSION) {
         return Err(Error::internal(format!(
             "the store has schema version {v}, newer than this Quiver understands ({SCHEMA_VERSION}); upgrade Quiver"
         )));
     }
-    let res = db.query(format!("BEGIN TRANSACTION;\n{SCHEMA}\nCOMMIT TRANSACTION;")).await.map_err(internal)?;
+    let res = db
+        .query(format!(
+            "BEGIN TRANSACTION;\n{SCHEMA}\nUPSERT meta:schema SET schema_version = $version;\nCOMMIT TRANSACTION;"
+        ))
+        .bind(("version", SCHEMA_VERSION))
+        .await
+        .map_err(internal)?;
     first_error(res).map_err(|e| Error::internal(format!("cannot apply the schema: {e}")))?;
     Ok(())
 }

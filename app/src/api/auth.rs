@@ -54,7 +54,7 @@ pub fn session_cookie(secret: &str, ttl_secs: u64, secure: bool) -> String {
 /// Where to go after signing in: a local path only, never another site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains(['\r', '\n']) => {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.chars().any(|c| c.is_control() || c == '\\') => {
             n.to_string()
         }
         _ => "/".to_string(),
@@ -71,6 +71,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/", "browsers drop tabs: //evil.example");
+        assert_eq!(safe_next(Some("/a\u{7f}")), "/");
         assert_eq!(safe_next(None), "/");
     }
 }
