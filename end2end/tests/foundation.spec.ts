@@ -76,9 +76,20 @@ test('create catalog → schema → model, register a version, and browse it', a
   await expect(page).toHaveURL(new RegExp(`/explore/${catalog}$`));
   await expect(page.getByTestId('schemas').getByRole('link', { name: 'ml_team' })).toBeVisible();
 
-  // Deep links render on the server, and reload keeps the page.
+  // Every page loaded directly renders on the server and then hydrates without errors.
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  for (const path of ['/explore', `/explore/${catalog}`, `/explore/${catalog}/ml_team`,
+    `/explore/${catalog}/ml_team/fraud`, `/explore/${catalog}/ml_team/fraud/versions/1`,
+    `/explore/${catalog}/ml_team/fraud/versions/new`, '/settings/tokens']) {
+    await page.goto(path);
+    await hydrated(page);
+  }
+  expect(errors).toEqual([]);
   await page.goto(`/explore/${catalog}/ml_team/fraud/versions/1`);
   await expect(page.getByTestId('version-title')).toHaveText('fraud · Version 1');
+  await expect(page.getByRole('tree').locator('.row.current')).toHaveText(/fraud/);
   // A missing object is a real 404 page.
   const missing = await page.goto(`/explore/${catalog}/ml_team/nope`);
   expect(missing?.status()).toBe(404);

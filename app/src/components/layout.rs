@@ -11,6 +11,9 @@ use crate::api::auth::{Logout, current_user};
 pub fn Layout() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let logout = ServerAction::<Logout>::new();
+    // Effects run only in the browser, after hydration.
+    let mounted = RwSignal::new(false);
+    Effect::new(move || mounted.set(true));
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Quiver"<span>"·"</span></a>
@@ -35,7 +38,11 @@ pub fn Layout() -> impl IntoView {
         </header>
         <div class="shell">
             <aside class="sidebar">
-                <Tree/>
+                // The tree loads its levels as they open, at times that differ between server and
+                // browser; rendered in the browser only, it cannot upset hydration of the page.
+                <Show when=move || mounted.get() fallback=|| view! { <h3>"Catalogs"</h3><div class="loading">"Loading…"</div> }>
+                    <Tree/>
+                </Show>
             </aside>
             <main class="content">
                 <Outlet/>

@@ -58,9 +58,10 @@ pub fn Pager(
     /// The page's path without a query.
     base: String,
 ) -> impl IntoView {
+    // Always one <nav>, so server and browser render the same node whether or not there are links.
     let first = current.is_some().then(|| view! { <a class="button" href=base.clone()>"« First page"</a> });
     let next = next.map(|t| view! { <a class="button" href=format!("{base}?page={t}") rel="next">"Next page »"</a> });
-    (first.is_some() || next.is_some()).then(|| view! { <nav class="pager" aria-label="Pages">{first}{next}</nav> })
+    view! { <nav class="pager" aria-label="Pages">{first}{next}</nav> }
 }
 
 #[component]

@@ -16,9 +16,12 @@ pub fn CatalogPage() -> impl IntoView {
     let name = param("catalog");
     let token = page_token();
     let registry = expect_context::<RegistryVersion>();
-    let catalog = Resource::new(move || (registry.get(), name.get()), |(_, n)| get_catalog(n));
-    let schemas =
-        Resource::new(move || (registry.get(), name.get(), token.get()), |(_, n, t)| list_schemas(n, t, None));
+    // One resource per page: resources are matched to the server's data by creation order when
+    // the page hydrates, so each page loads everything it shows through one.
+    let data = Resource::new(
+        move || (registry.get(), name.get(), token.get()),
+        |(_, n, t)| async move { (get_catalog(n.clone()).await, list_schemas(n, t, None).await) },
+    );
     let creating = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     let create = Action::new(move |(schema, description): &(String, String)| {
@@ -33,8 +36,8 @@ pub fn CatalogPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let schemas = schemas.await;
-                loaded(catalog.await, move |c| {
+                let (catalog, schemas) = data.await;
+                loaded(catalog, move |c| {
                     let base = explore_href(&[&c.name]);
                     view! {
                         <Title text=c.name.clone()/>

@@ -18,9 +18,13 @@ pub fn ModelPage() -> impl IntoView {
     let name = param("model");
     let token = page_token();
     let registry = expect_context::<RegistryVersion>();
-    let key = move || (registry.get(), catalog.get(), schema.get(), name.get());
-    let model = Resource::new(key, |(_, c, s, m)| get_model(c, s, m));
-    let versions = Resource::new(move || (key(), token.get()), |((_, c, s, m), t)| list_versions(c, s, m, t, None));
+    // One resource per page (see CatalogPage).
+    let data = Resource::new(
+        move || (registry.get(), catalog.get(), schema.get(), name.get(), token.get()),
+        |(_, c, s, m, t)| async move {
+            (get_model(c.clone(), s.clone(), m.clone()).await, list_versions(c, s, m, t, None).await)
+        },
+    );
     let deleting = RwSignal::new(false);
     let delete = Action::new(move |_: &bool| {
         let (c, s, m) = (catalog.get_untracked(), schema.get_untracked(), name.get_untracked());
@@ -29,8 +33,8 @@ pub fn ModelPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let versions = versions.await;
-                loaded(model.await, move |m| {
+                let (model, versions) = data.await;
+                loaded(model, move |m| {
                     let full = m.full_name();
                     let base = explore_href(&[&m.catalog_name, &m.schema_name, &m.name]);
                     let new_version = format!("{base}/versions/new");
