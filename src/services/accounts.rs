@@ -124,7 +124,7 @@ impl Quiver {
                     .bind(("hash", hash.clone()))
                     .bind(("not_found", not_found.clone()))
             },
-            |i| Error::internal(format!("unexpected unique violation on {i}")),
+            super::no_unique,
         )
         .await?;
         Ok(())
@@ -227,10 +227,7 @@ impl Quiver {
     /// Deletes sessions that have expired; returns how many. Run periodically by the server.
     pub async fn purge_expired_sessions(&self) -> Result<usize> {
         let mut res = self
-            .write(
-                || self.q("DELETE user_session WHERE expires_at < time::now() RETURN BEFORE"),
-                |i| Error::internal(format!("unexpected unique violation on {i}")),
-            )
+            .write(|| self.q("DELETE user_session WHERE expires_at < time::now() RETURN BEFORE"), super::no_unique)
             .await?;
         let gone: Vec<surrealdb::types::Value> = res.take(0).map_err(internal)?;
         Ok(gone.len())
@@ -240,7 +237,7 @@ impl Quiver {
     pub async fn logout(&self, secret: &str) -> Result<()> {
         self.write(
             || self.q("DELETE user_session WHERE secret_hash = $hash").bind(("hash", auth::hash_secret(secret))),
-            |i| Error::internal(format!("unexpected unique violation on {i}")),
+            super::no_unique,
         )
         .await?;
         Ok(())

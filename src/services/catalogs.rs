@@ -63,7 +63,7 @@ impl Quiver {
                         .bind(("description", description.to_string()))
                         .bind(("actor", actor.principal.username.clone()))
                 },
-                |i| Error::internal(format!("unexpected unique violation on {i}")),
+                super::no_unique,
             )
             .await?;
         let rows: Vec<CatalogRow> = res.take(0).map_err(internal)?;
@@ -95,7 +95,7 @@ impl Quiver {
                     .bind(("not_found", not_found.clone()))
                     .bind(("not_empty", not_empty.clone()))
             },
-            |i| Error::internal(format!("unexpected unique violation on {i}")),
+            super::no_unique,
         )
         .await?;
         Ok(())

@@ -145,6 +145,11 @@ impl Quiver {
     }
 }
 
+/// For writes that touch no unique index: a collision there would be a bug in Quiver.
+fn no_unique(index: &str) -> Error {
+    Error::internal(format!("unexpected unique violation on {index}"))
+}
+
 const THROWN_NOT_FOUND: &str = "QV:NOT_FOUND:";
 const THROWN_PRECONDITION: &str = "QV:PRECONDITION:";
 

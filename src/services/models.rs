@@ -137,7 +137,7 @@ impl Quiver {
                         .bind(("actor", actor.principal.username.clone()))
                         .bind(("no_model", no_model.clone()))
                 },
-                |i| Error::internal(format!("unexpected unique violation on {i}")),
+                super::no_unique,
             )
             .await?;
         let row: Option<ModelRow> = returned(&mut res)?;
@@ -155,11 +155,7 @@ impl Quiver {
              COMMIT TRANSACTION;"
         );
         let no_model = thrown_not_found(&model_not_found(path));
-        self.write(
-            || self.path_query(&sql, path).bind(("no_model", no_model.clone())),
-            |i| Error::internal(format!("unexpected unique violation on {i}")),
-        )
-        .await?;
+        self.write(|| self.path_query(&sql, path).bind(("no_model", no_model.clone())), super::no_unique).await?;
         Ok(())
     }
 

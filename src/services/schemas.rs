@@ -6,10 +6,6 @@ use crate::names::{Name, NameKind};
 use crate::store::internal;
 use crate::types::{Actor, Page, PageRequest, Schema};
 
-fn no_unique(i: &str) -> Error {
-    Error::internal(format!("unexpected unique violation on {i}"))
-}
-
 impl Quiver {
     pub async fn create_schema(&self, actor: &Actor, catalog: &str, name: &str, description: &str) -> Result<Schema> {
         let catalog = Name::parse(NameKind::Catalog, catalog)?;
@@ -110,7 +106,7 @@ impl Quiver {
                         .bind(("no_catalog", no_catalog.clone()))
                         .bind(("no_schema", no_schema.clone()))
                 },
-                no_unique,
+                super::no_unique,
             )
             .await?;
         let row: Option<SchemaRow> = returned(&mut res)?;
@@ -147,7 +143,7 @@ impl Quiver {
                     .bind(("no_schema", no_schema.clone()))
                     .bind(("not_empty", not_empty.clone()))
             },
-            no_unique,
+            super::no_unique,
         )
         .await?;
         Ok(())

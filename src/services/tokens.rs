@@ -110,7 +110,7 @@ impl Quiver {
                         .bind(("tok", token.clone()))
                         .bind(("owner", owner.clone()))
                 },
-                |i| Error::internal(format!("unexpected unique violation on {i}")),
+                super::no_unique,
             )
             .await?;
         let done: Vec<RecordId> = res.take(0).map_err(internal)?;

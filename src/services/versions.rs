@@ -181,7 +181,7 @@ impl Quiver {
                         .bind(("no_model", no_model.clone()))
                         .bind(("no_version", no_version.clone()))
                 },
-                |i| Error::internal(format!("unexpected unique violation on {i}")),
+                super::no_unique,
             )
             .await?;
         let row: Option<VersionRow> = returned(&mut res)?;
@@ -208,7 +208,7 @@ impl Quiver {
                     .bind(("no_model", no_model.clone()))
                     .bind(("no_version", no_version.clone()))
             },
-            |i| Error::internal(format!("unexpected unique violation on {i}")),
+            super::no_unique,
         )
         .await?;
         Ok(())

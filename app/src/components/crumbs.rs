@@ -29,17 +29,16 @@ pub fn explore_href(parts: &[&str]) -> String {
     let mut href = String::from("/explore");
     for p in parts {
         href.push('/');
-        href.push_str(&encode_segment(p));
+        href.push_str(&url_encode(p));
     }
     href
 }
 
-fn encode_segment(s: &str) -> String {
-    // Names hold only letters, digits, '_' and '-', which need no escaping; anything else is
-    // escaped defensively.
+/// Percent-encodes a path segment or query value (unreserved characters stay as they are).
+pub fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'@' | b'.' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()

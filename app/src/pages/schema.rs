@@ -10,7 +10,7 @@ use super::{loaded, page_token, param};
 use crate::RegistryVersion;
 use crate::api::models::{create_model, list_models};
 use crate::api::schemas::{delete_schema, get_schema};
-use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
+use crate::components::crumbs::{Crumbs, crumbs_for, explore_href, url_encode};
 use crate::components::widgets::{EmptyState, Pager, StampView};
 
 #[component]
@@ -45,7 +45,7 @@ pub fn SchemaPage() -> impl IntoView {
     let on_filter = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         let base = explore_href(&[&catalog.get_untracked(), &name.get_untracked()]);
-        let href = if value.is_empty() { base } else { format!("{base}?q={}", urlencode(&value)) };
+        let href = if value.is_empty() { base } else { format!("{base}?q={}", url_encode(&value)) };
         navigate(&href, NavigateOptions { replace: true, scroll: false, ..Default::default() });
     };
     view! {
@@ -142,13 +142,4 @@ pub fn snippet(text: &str) -> String {
     } else {
         line.to_string()
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
