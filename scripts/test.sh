@@ -13,6 +13,12 @@ step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
 step "unit and integration tests: core on real SurrealDB, UI logic, server over HTTP"
 cargo test -p quiver -p app -p quiver-server --features quiver/server,app/ssr
 
+step "the browser build holds no server-only crates (SurrealDB, argon2, tokio)"
+leaked=$(cargo tree -p app --no-default-features --features hydrate --target wasm32-unknown-unknown -e normal --prefix none \
+  | grep -E '^(surrealdb|argon2|tokio) ' | sort -u || true)
+if [[ -n "$leaked" ]]; then echo "server-only crates in the WASM build: $leaked"; exit 1; fi
+echo "none found"
+
 step "build the app (cargo leptos build)"
 cargo leptos build
 

@@ -120,3 +120,25 @@ test('signing out ends the session', async ({ page }) => {
   await page.goto('/explore');
   await expect(page).toHaveURL(/\/login\?next=\/explore$/);
 });
+
+test('a personal access token is shown once, works for the API, and stops working when revoked', async ({ page, request }) => {
+  await signIn(page);
+  await page.goto('/settings/tokens');
+  await hydrated(page);
+  const name = unique('ci');
+  await page.getByLabel('Token name').fill(name);
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = (await page.getByTestId('token-secret').textContent())!.trim();
+  expect(secret).toMatch(/^qvp_/);
+  await expect(page.getByRole('cell', { name, exact: true })).toBeVisible();
+
+  const me = await request.get('/api/quiver/v1/me', { headers: { Authorization: `Bearer ${secret}` } });
+  expect(me.status()).toBe(200);
+  expect((await me.json()).username).toBe('admin');
+
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: `Revoke ${name}` }).click();
+  await expect(page.getByRole('cell', { name, exact: true })).toHaveCount(0);
+  const after = await request.get('/api/quiver/v1/me', { headers: { Authorization: `Bearer ${secret}` } });
+  expect(after.status()).toBe(401);
+});
