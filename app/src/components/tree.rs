@@ -28,15 +28,6 @@ fn models_resource(catalog: String, schema: String) -> ModelsResource {
     )
 }
 
-/// The levels below the page the app was loaded on, fetched up front. Resources must be created
-/// in the same order on the server and in the browser for hydration to match, so the open path
-/// is not left to nodes that appear only after their parent's data arrived.
-#[derive(Clone, Copy)]
-struct Preloaded {
-    schemas: Option<SchemasResource>,
-    models: Option<ModelsResource>,
-}
-
 /// How many children a tree level shows; the rest are a click away on the parent's page.
 const TREE_PAGE: u32 = 200;
 
@@ -54,11 +45,6 @@ pub fn Tree() -> impl IntoView {
     let current = Memo::new(move |_| current_path(&location.pathname.get()));
     let registry = expect_context::<RegistryVersion>();
     let catalogs = Resource::new(move || registry.get(), |_| list_catalogs(None, Some(TREE_PAGE)));
-    let initial = current.get_untracked();
-    let preloaded = Preloaded {
-        schemas: initial.first().map(|c| schemas_resource(c.clone())),
-        models: initial.get(1).map(|s| models_resource(initial[0].clone(), s.clone())),
-    };
     view! {
         <h3 id="tree-label">"Catalogs"</h3>
         <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>
@@ -71,7 +57,7 @@ pub fn Tree() -> impl IntoView {
                         let more = page.next_page_token.is_some();
                         view! {
                             <ul class="tree" role="tree" aria-labelledby="tree-label">
-                                {page.items.into_iter().map(|c| view! { <CatalogNode name=c.name current preloaded/> }).collect_view()}
+                                {page.items.into_iter().map(|c| view! { <CatalogNode name=c.name current/> }).collect_view()}
                             </ul>
                             {more.then(|| view! { <a class="empty" href="/explore">"All catalogs…"</a> })}
                         }.into_any()
@@ -131,15 +117,9 @@ fn starts_open(current: Memo<Vec<String>>, prefix: &[String]) -> bool {
     cur.len() >= prefix.len() && cur[..prefix.len()] == *prefix
 }
 
-/// The preloaded resource when `prefix` is the path the page was loaded on.
-fn preloaded_for<T: Copy>(current: Memo<Vec<String>>, prefix: &[String], res: Option<T>) -> Option<T> {
-    starts_open(current, prefix).then_some(res).flatten()
-}
-
 #[component]
-fn CatalogNode(name: String, current: Memo<Vec<String>>, preloaded: Preloaded) -> impl IntoView {
+fn CatalogNode(name: String, current: Memo<Vec<String>>) -> impl IntoView {
     let prefix = vec![name.to_lowercase()];
-    let schemas = preloaded_for(current, &prefix, preloaded.schemas);
     let open = RwSignal::new(starts_open(current, &prefix));
     follow_current(open, current, prefix.clone());
     let is_current = Signal::derive({
@@ -151,20 +131,15 @@ fn CatalogNode(name: String, current: Memo<Vec<String>>, preloaded: Preloaded) -
         <li role="treeitem" aria-expanded=move || open.get().to_string()>
             <Row href label=name.clone() icon="▤" open=Some(open) is_current/>
             <Show when=move || open.get()>
-                <SchemaList catalog=name.clone() current schemas preloaded/>
+                <SchemaList catalog=name.clone() current/>
             </Show>
         </li>
     }
 }
 
 #[component]
-fn SchemaList(
-    catalog: String,
-    current: Memo<Vec<String>>,
-    schemas: Option<SchemasResource>,
-    preloaded: Preloaded,
-) -> impl IntoView {
-    let schemas = schemas.unwrap_or_else(|| schemas_resource(catalog.clone()));
+fn SchemaList(catalog: String, current: Memo<Vec<String>>) -> impl IntoView {
+    let schemas = schemas_resource(catalog.clone());
     view! {
         <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>
             {move || {
@@ -179,7 +154,7 @@ fn SchemaList(
                             view! {
                                 <ul role="group">
                                     {page.items.into_iter().map(|s| view! {
-                                        <SchemaNode catalog=catalog.clone() name=s.name current preloaded/>
+                                        <SchemaNode catalog=catalog.clone() name=s.name current/>
                                     }).collect_view()}
                                 </ul>
                                 {more}
@@ -194,9 +169,8 @@ fn SchemaList(
 }
 
 #[component]
-fn SchemaNode(catalog: String, name: String, current: Memo<Vec<String>>, preloaded: Preloaded) -> impl IntoView {
+fn SchemaNode(catalog: String, name: String, current: Memo<Vec<String>>) -> impl IntoView {
     let prefix = vec![catalog.to_lowercase(), name.to_lowercase()];
-    let models = preloaded_for(current, &prefix, preloaded.models);
     let open = RwSignal::new(starts_open(current, &prefix));
     follow_current(open, current, prefix.clone());
     let is_current = Signal::derive({
@@ -208,20 +182,15 @@ fn SchemaNode(catalog: String, name: String, current: Memo<Vec<String>>, preload
         <li role="treeitem" aria-expanded=move || open.get().to_string()>
             <Row href label=name.clone() icon="◫" open=Some(open) is_current/>
             <Show when=move || open.get()>
-                <ModelList catalog=catalog.clone() schema=name.clone() current models/>
+                <ModelList catalog=catalog.clone() schema=name.clone() current/>
             </Show>
         </li>
     }
 }
 
 #[component]
-fn ModelList(
-    catalog: String,
-    schema: String,
-    current: Memo<Vec<String>>,
-    models: Option<ModelsResource>,
-) -> impl IntoView {
-    let models = models.unwrap_or_else(|| models_resource(catalog.clone(), schema.clone()));
+fn ModelList(catalog: String, schema: String, current: Memo<Vec<String>>) -> impl IntoView {
+    let models = models_resource(catalog.clone(), schema.clone());
     view! {
         <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>
             {move || {

@@ -16,8 +16,7 @@ pub fn CatalogPage() -> impl IntoView {
     let name = param("catalog");
     let token = page_token();
     let registry = expect_context::<RegistryVersion>();
-    // One resource per page: resources are matched to the server's data by creation order when
-    // the page hydrates, so each page loads everything it shows through one.
+    // The object and its first page of children load together, so the page shows in one piece.
     let data = Resource::new(
         move || (registry.get(), name.get(), token.get()),
         |(_, n, t)| async move { (get_catalog(n.clone()).await, list_schemas(n, t, None).await) },
