@@ -129,6 +129,136 @@ impl fmt::Display for ModelPath {
     }
 }
 
+/// An alias of a model version, such as `Champion`: letters, digits, `_` and `-`, at most 255
+/// characters, compared case-insensitively. `latest` and `v<digits>` are reserved, as in MLflow
+/// (they name versions already).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Alias(String);
+
+impl Alias {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let invalid = |message: String| Error::invalid("alias", message);
+        if raw.is_empty() {
+            return Err(invalid("The alias must not be empty.".into()));
+        }
+        let len = raw.chars().count();
+        if len > MAX_NAME_LEN {
+            return Err(invalid(format!("The alias must be at most {MAX_NAME_LEN} characters long (it has {len}).")));
+        }
+        if let Some((pos, bad)) =
+            raw.chars().enumerate().find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+        {
+            return Err(invalid(format!(
+                "An alias may contain only letters, digits, '_' and '-'; '{}' at position {} is not allowed.",
+                bad.escape_default(),
+                pos + 1
+            )));
+        }
+        let lower = raw.to_ascii_lowercase();
+        let version_like = lower.len() > 1 && lower.starts_with('v') && lower[1..].bytes().all(|b| b.is_ascii_digit());
+        if lower == "latest" || version_like {
+            return Err(invalid(format!(
+                "'{raw}' is reserved: 'latest' and 'v<number>' already name versions. Choose another alias."
+            )));
+        }
+        Ok(Alias(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn folded(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
+impl fmt::Display for Alias {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Longest tag key, in characters.
+pub const MAX_TAG_KEY_LEN: usize = 250;
+/// Longest tag value, in characters.
+pub const MAX_TAG_VALUE_LEN: usize = 5000;
+
+/// Checks a tag. Keys follow MLflow's rule (letters, digits, `_`, `-`, `.`, space, `/`, `:`),
+/// so every tag Quiver stores is one an MLflow client can send and search for.
+pub fn check_tag(key: &str, value: &str) -> Result<(), Error> {
+    check_tag_key(key)?;
+    let len = value.chars().count();
+    if len > MAX_TAG_VALUE_LEN {
+        return Err(Error::invalid(
+            "value",
+            format!("A tag value must be at most {MAX_TAG_VALUE_LEN} characters long (it has {len})."),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::invalid("value", "A tag value must not contain control characters."));
+    }
+    Ok(())
+}
+
+pub fn check_tag_key(key: &str) -> Result<(), Error> {
+    let invalid = |message: String| Error::invalid("key", message);
+    if key.trim().is_empty() {
+        return Err(invalid("The tag key must not be empty.".into()));
+    }
+    let len = key.chars().count();
+    if len > MAX_TAG_KEY_LEN {
+        return Err(invalid(format!("A tag key must be at most {MAX_TAG_KEY_LEN} characters long (it has {len}).")));
+    }
+    if let Some((pos, bad)) = key
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ' | '/' | ':')))
+    {
+        return Err(invalid(format!(
+            "A tag key may contain only letters, digits, '_', '-', '.', ' ', '/' and ':'; '{}' at position {} is not allowed.",
+            bad.escape_default(),
+            pos + 1
+        )));
+    }
+    if key != key.trim() {
+        return Err(invalid("A tag key must not start or end with a space.".into()));
+    }
+    Ok(())
+}
+
+/// How a version is named: by number, or through an alias (`iris@Champion`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum VersionRef {
+    Number(i64),
+    Alias(Alias),
+}
+
+impl VersionRef {
+    /// `3`, `v3` or `@Champion`/`Champion`.
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let raw = raw.trim();
+        let digits = raw.strip_prefix('v').unwrap_or(raw);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return match digits.parse::<i64>() {
+                Ok(n) if n >= 1 => Ok(VersionRef::Number(n)),
+                _ => Err(Error::invalid("version", format!("'{raw}' is not a version number."))),
+            };
+        }
+        Ok(VersionRef::Alias(Alias::parse(raw.strip_prefix('@').unwrap_or(raw))?))
+    }
+}
+
+impl fmt::Display for VersionRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VersionRef::Number(n) => write!(f, "version {n}"),
+            VersionRef::Alias(a) => write!(f, "@{a}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +304,43 @@ mod tests {
         assert!(ModelPath::parse_full("a.b.c.d").is_err());
         let e = ModelPath::parse_full("prod.ml team.fraud").unwrap_err().to_string();
         assert!(e.contains("schema name"), "{e}");
+    }
+
+    #[test]
+    fn aliases_follow_mlflow_rules() {
+        assert_eq!(Alias::parse("Champion").unwrap().folded(), "champion");
+        assert!(Alias::parse("blue-green_2").is_ok());
+        assert!(Alias::parse("v").is_ok(), "a lone v is not a version");
+        for reserved in ["latest", "LATEST", "v1", "V42"] {
+            let e = Alias::parse(reserved).unwrap_err();
+            assert!(e.message.contains("reserved"), "{reserved}: {e}");
+            assert_eq!(e.field.as_deref(), Some("alias"));
+        }
+        assert!(Alias::parse("").is_err());
+        assert!(Alias::parse("a b").unwrap_err().message.contains("position 2"));
+        assert!(Alias::parse(&"a".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn tags_are_bounded_and_keys_follow_mlflow() {
+        assert!(check_tag("team", "risk").is_ok());
+        assert!(check_tag("mlflow.source/type: x", "").is_ok());
+        assert_eq!(check_tag("", "x").unwrap_err().field.as_deref(), Some("key"));
+        assert!(check_tag(&"k".repeat(250), "v").is_ok());
+        assert!(check_tag(&"k".repeat(251), "v").is_err());
+        assert!(check_tag("k", &"v".repeat(5000)).is_ok());
+        assert_eq!(check_tag("k", &"v".repeat(5001)).unwrap_err().field.as_deref(), Some("value"));
+        assert!(check_tag("a=b", "v").unwrap_err().message.contains("'='"));
+        assert!(check_tag(" lead", "v").is_err());
+        assert!(check_tag("k", "bell\u{7}").is_err());
+    }
+
+    #[test]
+    fn versions_are_named_by_number_or_alias() {
+        assert_eq!(VersionRef::parse("3").unwrap(), VersionRef::Number(3));
+        assert_eq!(VersionRef::parse("v12").unwrap(), VersionRef::Number(12));
+        assert_eq!(VersionRef::parse("@Champion").unwrap(), VersionRef::Alias(Alias::parse("Champion").unwrap()));
+        assert!(VersionRef::parse("0").is_err());
+        assert!(VersionRef::parse("@latest").is_err());
     }
 }

@@ -47,6 +47,9 @@ pub struct RegisteredModel {
     pub owner: String,
     /// Highest version number ever allocated (0 when none); numbers are never reused.
     pub latest_version: i64,
+    /// Aliases sorted by name, each with the version it names.
+    pub aliases: Vec<AliasRef>,
+    pub tags: Vec<Tag>,
     pub created: Stamp,
     pub updated: Stamp,
 }
@@ -105,6 +108,11 @@ pub struct ModelVersion {
     pub status: VersionStatus,
     /// The model signature: MLflow's JSON column/tensor specs for inputs and outputs.
     pub signature: Option<Signature>,
+    /// Aliases naming this version.
+    pub aliases: Vec<String>,
+    pub tags: Vec<Tag>,
+    /// Set on a copy: the version it was copied from ("staging.ml_team.fraud v3").
+    pub copied_from: Option<String>,
     pub created: Stamp,
     pub updated: Stamp,
 }
@@ -160,6 +168,124 @@ impl Signature {
                 })
             })
             .collect()
+    }
+}
+
+/// What a schema's model list keeps: names containing `name` (case-insensitive) and models
+/// tagged `tag_key` (with `tag_value`, when given).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelFilter {
+    pub name: Option<String>,
+    pub tag_key: Option<String>,
+    pub tag_value: Option<String>,
+}
+
+/// An alias and the version it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AliasRef {
+    pub alias: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// One move of an alias: set (`from` none), moved, or removed (`to` none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AliasEvent {
+    pub id: String,
+    pub alias: String,
+    pub from_version: Option<i64>,
+    pub to_version: Option<i64>,
+    /// Why it moved when Quiver moved it (e.g. "version 3 was deleted").
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub source: String,
+    pub request_id: String,
+}
+
+/// The aliases of a model as they were at a point in time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AliasesAt {
+    pub at: DateTime<Utc>,
+    pub aliases: Vec<AliasRef>,
+}
+
+/// A markdown comment on a model or one of its versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: String,
+    pub version: Option<i64>,
+    pub author: String,
+    /// The markdown as written.
+    pub body: String,
+    /// The markdown rendered and sanitized on the server.
+    pub body_html: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+/// One change to a model or a version, as the Activity tabs show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub id: String,
+    /// The version concerned, if any.
+    pub version: Option<i64>,
+    /// What happened, in the `entity.action` style of MLflow's webhooks: `model_version_alias.moved`.
+    pub action: String,
+    /// What the change was about: an alias, a tag key, a comment, a name.
+    pub subject: Option<String>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub source: String,
+    pub request_id: String,
+}
+
+impl Activity {
+    /// A sentence for people: "moved alias Champion from v1 to v2".
+    pub fn summary(&self) -> String {
+        let subject = self.subject.as_deref().unwrap_or("");
+        let v = |s: &Option<String>| s.clone().unwrap_or_default();
+        match self.action.as_str() {
+            "registered_model.created" => "created the model".into(),
+            "registered_model.renamed" => format!("renamed the model from {} to {}", v(&self.before), v(&self.after)),
+            "registered_model.description_updated" => "updated the model's description".into(),
+            "registered_model_tag.set" => format!("set tag {subject} = {}", v(&self.after)),
+            "registered_model_tag.deleted" => format!("removed tag {subject}"),
+            "model_version.created" => match &self.subject {
+                Some(from) => format!("created version {} ({from})", self.version.unwrap_or_default()),
+                None => format!("created version {}", self.version.unwrap_or_default()),
+            },
+            "model_version.copied" => format!("copied version {} to {subject}", self.version.unwrap_or_default()),
+            "model_version.deleted" => format!("deleted version {}", self.version.unwrap_or_default()),
+            "model_version.description_updated" => {
+                format!("updated the description of version {}", self.version.unwrap_or_default())
+            }
+            "model_version_tag.set" => {
+                format!("set tag {subject} = {} on version {}", v(&self.after), self.version.unwrap_or_default())
+            }
+            "model_version_tag.deleted" => {
+                format!("removed tag {subject} from version {}", self.version.unwrap_or_default())
+            }
+            "model_version_alias.created" => format!("set alias {subject} to v{}", v(&self.after)),
+            "model_version_alias.moved" => {
+                format!("moved alias {subject} from v{} to v{}", v(&self.before), v(&self.after))
+            }
+            "model_version_alias.deleted" => format!("removed alias {subject} from v{}", v(&self.before)),
+            "comment.created" => match self.version {
+                Some(n) => format!("commented on version {n}"),
+                None => "commented".into(),
+            },
+            "comment.edited" => "edited a comment".into(),
+            "comment.deleted" => "deleted a comment".into(),
+            other => other.to_string(),
+        }
     }
 }
 

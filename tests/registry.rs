@@ -7,7 +7,7 @@ use quiver::error::ErrorKind;
 use quiver::names::ModelPath;
 use quiver::services::NewVersion;
 use quiver::store::StoreConfig;
-use quiver::types::{PageRequest, VersionStatus};
+use quiver::types::{ModelFilter, PageRequest, VersionStatus};
 use quiver::{Quiver, ServiceConfig};
 
 fn path(s: &str) -> ModelPath {
@@ -160,7 +160,13 @@ async fn pages_walk_every_item_once_in_order() {
     let mut token = None;
     loop {
         let page = q
-            .list_models(&a, "c", "s", None, &PageRequest { max_results: Some(5), page_token: token.clone() })
+            .list_models(
+                &a,
+                "c",
+                "s",
+                &ModelFilter::default(),
+                &PageRequest { max_results: Some(5), page_token: token.clone() },
+            )
             .await
             .unwrap();
         assert!(page.items.len() <= 5);
@@ -174,9 +180,9 @@ async fn pages_walk_every_item_once_in_order() {
     assert_eq!(seen, names);
 
     // The filter is a case-insensitive substring match.
-    let hits = q.list_models(&a, "c", "s", Some("el_1"), &PageRequest::default()).await.unwrap();
+    let hits = q.list_models(&a, "c", "s", &by_name("el_1"), &PageRequest::default()).await.unwrap();
     assert_eq!(hits.items.len(), 10);
-    let hits = q.list_models(&a, "c", "s", Some("MODEL_2"), &PageRequest::default()).await.unwrap();
+    let hits = q.list_models(&a, "c", "s", &by_name("MODEL_2"), &PageRequest::default()).await.unwrap();
     assert_eq!(hits.items.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["Model_20", "Model_21", "Model_22"]);
 
     // Versions come newest first.
@@ -294,4 +300,8 @@ async fn surrealkv_store_persists_across_reopen() {
     let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
     let v = q.get_version(&actor("a"), &path("prod.ml_team.fraud"), 1).await.unwrap();
     assert_eq!(v.source, "s3://1");
+}
+
+fn by_name(name: &str) -> ModelFilter {
+    ModelFilter { name: Some(name.into()), ..Default::default() }
 }

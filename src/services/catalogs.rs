@@ -1,4 +1,4 @@
-use super::rows::{CatalogRow, OBJECT_FIELDS};
+use super::rows::{CatalogRow, OBJECT_FIELDS, PURGE_MODEL};
 use super::{Quiver, check_description, paging, thrown_not_found, thrown_precondition};
 use crate::error::{Error, Result};
 use crate::names::{Name, NameKind};
@@ -74,22 +74,24 @@ impl Quiver {
     /// removes its schemas, models and versions in the same transaction.
     pub async fn delete_catalog(&self, _actor: &Actor, name: &str, cascade: bool) -> Result<()> {
         let name = Name::parse(NameKind::Catalog, name)?;
-        let sql = "BEGIN TRANSACTION;
+        let sql = format!(
+            "BEGIN TRANSACTION;
             LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $name_lc LIMIT 1)[0];
-            IF !$cat { THROW $not_found };
-            IF !$cascade AND array::len((SELECT VALUE id FROM catalog_schema WHERE catalog = $cat LIMIT 1)) > 0 { THROW $not_empty };
-            FOR $m IN (SELECT VALUE id FROM registered_model WHERE catalog = $cat) { DELETE model_version WHERE model = $m; };
+            IF !$cat {{ THROW $not_found }};
+            IF !$cascade AND array::len((SELECT VALUE id FROM catalog_schema WHERE catalog = $cat LIMIT 1)) > 0 {{ THROW $not_empty }};
+            FOR $m IN (SELECT VALUE id FROM registered_model WHERE catalog = $cat) {{ {PURGE_MODEL} }};
             DELETE registered_model WHERE catalog = $cat;
             DELETE catalog_schema WHERE catalog = $cat;
             DELETE $cat;
-            COMMIT TRANSACTION;";
+            COMMIT TRANSACTION;"
+        );
         let not_found = thrown_not_found(&catalog_not_found(&name));
         let not_empty = thrown_precondition(&format!(
             "Catalog '{name}' is not empty. Delete its schemas first, or confirm deleting everything inside it."
         ));
         self.write(
             || {
-                self.q(sql)
+                self.q(&sql)
                     .bind(("name_lc", name.folded()))
                     .bind(("cascade", cascade))
                     .bind(("not_found", not_found.clone()))

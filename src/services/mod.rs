@@ -2,11 +2,17 @@
 //! the CLI all call these methods with the acting principal.
 
 mod accounts;
+mod activity;
+mod aliases;
 mod catalogs;
+mod comments;
+mod copy;
 mod models;
 mod paging;
 mod rows;
 mod schemas;
+mod search;
+mod tags;
 mod tokens;
 mod versions;
 
@@ -14,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use accounts::LoginSession;
+pub use tags::TagTarget;
 pub use versions::NewVersion;
 
 use crate::auth::LoginThrottle;
@@ -152,6 +159,7 @@ fn no_unique(index: &str) -> Error {
 
 const THROWN_NOT_FOUND: &str = "QV:NOT_FOUND:";
 const THROWN_PRECONDITION: &str = "QV:PRECONDITION:";
+const THROWN_DENIED: &str = "QV:DENIED:";
 
 /// The value to `THROW` from SurrealQL for a missing object (bound as a parameter).
 fn thrown_not_found(e: &Error) -> String {
@@ -163,6 +171,11 @@ fn thrown_precondition(message: &str) -> String {
     format!("{THROWN_PRECONDITION}{message}")
 }
 
+/// The value to `THROW` when the caller may not make the change.
+fn thrown_denied(message: &str) -> String {
+    format!("{THROWN_DENIED}{message}")
+}
+
 fn write_error(e: surrealdb::Error, on_unique: impl Fn(&str) -> Error) -> Error {
     if let Some(t) = store::thrown(&e) {
         if let Some(m) = t.strip_prefix(THROWN_NOT_FOUND) {
@@ -170,6 +183,9 @@ fn write_error(e: surrealdb::Error, on_unique: impl Fn(&str) -> Error) -> Error 
         }
         if let Some(m) = t.strip_prefix(THROWN_PRECONDITION) {
             return Error::precondition(m);
+        }
+        if let Some(m) = t.strip_prefix(THROWN_DENIED) {
+            return Error::permission_denied(m);
         }
     }
     if let Some(index) = store::unique_violation(&e) {
@@ -185,4 +201,36 @@ fn returned<T: surrealdb::types::SurrealValue>(res: &mut surrealdb::IndexedResul
         return Err(Error::internal("transaction returned no rows"));
     }
     res.take(n - 2).map_err(store::internal)
+}
+
+/// Takes the rows of the `RETURN` that ends a `BEGIN … RETURN …; COMMIT` block.
+fn returned_rows<T: surrealdb::types::SurrealValue>(res: &mut surrealdb::IndexedResults) -> Result<Vec<T>> {
+    let n = res.num_statements();
+    if n < 2 {
+        return Err(Error::internal("transaction returned no rows"));
+    }
+    res.take(n - 2).map_err(store::internal)
+}
+
+/// `$who` for the history functions (`fn::activity`, `fn::alias_event`): who acted, through
+/// which surface, in which request.
+fn who(actor: &Actor) -> serde_json::Value {
+    let source = match actor.source {
+        Source::Ui => "ui",
+        Source::Rest => "rest",
+        Source::Cli => "cli",
+    };
+    serde_json::json!({ "by": actor.principal.username, "source": source, "request_id": actor.request_id })
+}
+
+/// Binds `$at` and `$key`, the keyset position of a list sorted by (time, id) in `table`.
+/// Without a cursor the position is before the first item in the list's direction.
+fn bind_cursor<'a>(query: Query<'a>, table: &str, cursor: Option<paging::TimeCursor>, newest_first: bool) -> Query<'a> {
+    use chrono::{DateTime, Utc};
+    let (at, key) = match cursor {
+        Some(c) => (c.at, c.key),
+        None if newest_first => (DateTime::<Utc>::MAX_UTC, String::new()),
+        None => (DateTime::<Utc>::MIN_UTC, String::new()),
+    };
+    query.bind(("at", at)).bind(("key", surrealdb::types::RecordId::new(table, key)))
 }

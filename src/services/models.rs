@@ -1,13 +1,13 @@
 use surrealdb::types::SurrealValue;
 
 use super::catalogs::catalog_not_found;
-use super::rows::{MODEL_FIELDS, ModelRow, RESOLVE, Resolved};
+use super::rows::{MODEL_FIELDS, ModelRow, PURGE_MODEL, RESOLVE, Resolved};
 use super::schemas::schema_not_found;
-use super::{Quiver, check_description, paging, returned, thrown_not_found};
+use super::{Quiver, check_description, paging, returned, thrown_not_found, who};
 use crate::error::{Error, Result};
-use crate::names::{ModelPath, Name, NameKind};
+use crate::names::{ModelPath, Name, NameKind, check_tag};
 use crate::store::internal;
-use crate::types::{Actor, Page, PageRequest, RegisteredModel};
+use crate::types::{Actor, ModelFilter, Page, PageRequest, RegisteredModel};
 
 /// Longest filter string accepted for model lists.
 const MAX_FILTER_LEN: usize = 255;
@@ -31,6 +31,7 @@ impl Quiver {
              LET $id = (CREATE ONLY registered_model SET catalog = $cat, schema = $sch, name = $name, name_lc = $m,
                  description = $description, owner = $actor, last_version = 0, created_at = time::now(),
                  created_by = $actor, updated_at = time::now(), updated_by = $actor RETURN VALUE id);
+             fn::activity($id, NONE, 'registered_model.created', $name, NONE, NONE, $who);
              RETURN (SELECT {MODEL_FIELDS} FROM ONLY $id);
              COMMIT TRANSACTION;"
         );
@@ -42,6 +43,7 @@ impl Quiver {
                         .bind(("name", path.model.as_str().to_string()))
                         .bind(("description", description.to_string()))
                         .bind(("actor", actor.principal.username.clone()))
+                        .bind(("who", who(actor)))
                         .bind(("no_catalog", no_catalog.clone()))
                         .bind(("no_schema", no_schema.clone()))
                 },
@@ -71,29 +73,35 @@ impl Quiver {
         row.map(Into::into).ok_or_else(|| model_not_found(path))
     }
 
-    /// Models of a schema sorted by name; `filter` keeps names containing it (case-insensitive).
+    /// Models of a schema sorted by name, narrowed by `filter` (name substring, tag).
     pub async fn list_models(
         &self,
         _actor: &Actor,
         catalog: &str,
         schema: &str,
-        filter: Option<&str>,
+        filter: &ModelFilter,
         page: &PageRequest,
     ) -> Result<Page<RegisteredModel>> {
         let catalog = Name::parse(NameKind::Catalog, catalog)?;
         let schema = Name::parse(NameKind::Schema, schema)?;
         let limit = paging::limit(page)?;
         let after = paging::after_name(page)?;
-        let filter = filter.map(str::trim).unwrap_or("").to_lowercase();
-        if filter.chars().count() > MAX_FILTER_LEN {
+        let name = filter.name.as_deref().map(str::trim).unwrap_or("").to_lowercase();
+        if name.chars().count() > MAX_FILTER_LEN {
             return Err(Error::invalid("filter", format!("The filter must be at most {MAX_FILTER_LEN} characters.")));
         }
+        if let Some(key) = &filter.tag_key {
+            check_tag(key, filter.tag_value.as_deref().unwrap_or(""))?;
+        }
+        let by_tag = if filter.tag_key.is_some() { "AND id IN $tagged" } else { "" };
         let sql = format!(
             "LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
              LET $sch = IF $cat THEN (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0] ELSE NONE END;
              ({{ catalog: $cat != NONE, schema: $sch != NONE }});
+             LET $tagged = IF $tag_key THEN (SELECT VALUE model FROM model_tag WHERE key = $tag_key
+                 AND ($tag_value = NONE OR value = $tag_value)) ELSE [] END;
              SELECT {MODEL_FIELDS} FROM registered_model
-                 WHERE schema = $sch AND name_lc > $after AND ($filter = '' OR string::contains(name_lc, $filter))
+                 WHERE schema = $sch AND name_lc > $after AND ($filter = '' OR string::contains(name_lc, $filter)) {by_tag}
                  ORDER BY name_lc LIMIT $limit;"
         );
         let mut res = self
@@ -102,19 +110,19 @@ impl Quiver {
                     .bind(("c", catalog.folded()))
                     .bind(("s", schema.folded()))
                     .bind(("after", after))
-                    .bind(("filter", filter))
+                    .bind(("filter", name))
+                    .bind(("tag_key", filter.tag_key.clone()))
+                    .bind(("tag_value", filter.tag_value.clone()))
                     .bind(("limit", limit + 1)),
             )
             .await?;
         let found: Option<Found> = res.take(2).map_err(internal)?;
-        let found = found.unwrap_or(Found { catalog: false, schema: false });
-        if !found.catalog {
-            return Err(catalog_not_found(&catalog));
+        match found {
+            Some(Found { catalog: false, .. }) | None => return Err(catalog_not_found(&catalog)),
+            Some(Found { schema: false, .. }) => return Err(schema_not_found(&catalog, &schema)),
+            Some(_) => {}
         }
-        if !found.schema {
-            return Err(schema_not_found(&catalog, &schema));
-        }
-        let rows: Vec<ModelRow> = res.take(3).map_err(internal)?;
+        let rows: Vec<ModelRow> = res.take(4).map_err(internal)?;
         Ok(paging::page(rows, limit, |r| paging::name_token(&r.name_lc), Into::into))
     }
 
@@ -124,7 +132,11 @@ impl Quiver {
             "BEGIN TRANSACTION;
              {RESOLVE}
              IF !$mdl {{ THROW $no_model }};
-             UPDATE $mdl SET description = $description, updated_at = time::now(), updated_by = $actor;
+             LET $before = $mdl.description;
+             IF $before != $description {{
+                 UPDATE $mdl SET description = $description, updated_at = time::now(), updated_by = $actor;
+                 fn::activity($mdl, NONE, 'registered_model.description_updated', NONE, $before, $description, $who);
+             }};
              RETURN (SELECT {MODEL_FIELDS} FROM ONLY $mdl);
              COMMIT TRANSACTION;"
         );
@@ -135,6 +147,7 @@ impl Quiver {
                     self.path_query(&sql, path)
                         .bind(("description", description.to_string()))
                         .bind(("actor", actor.principal.username.clone()))
+                        .bind(("who", who(actor)))
                         .bind(("no_model", no_model.clone()))
                 },
                 super::no_unique,
@@ -144,18 +157,66 @@ impl Quiver {
         Ok(row.ok_or_else(|| Error::internal("UPDATE returned nothing"))?.into())
     }
 
-    /// Deletes a model and all its versions in one transaction.
-    pub async fn delete_model(&self, _actor: &Actor, path: &ModelPath) -> Result<()> {
+    /// Renames a model within its schema. Everything hangs off the model's id, so versions,
+    /// aliases, tags, comments, grants and history follow without being touched.
+    pub async fn rename_model(&self, actor: &Actor, path: &ModelPath, new_name: &str) -> Result<RegisteredModel> {
+        let new_name = Name::parse(NameKind::Model, new_name)?;
         let sql = format!(
             "BEGIN TRANSACTION;
              {RESOLVE}
              IF !$mdl {{ THROW $no_model }};
-             DELETE model_version WHERE model = $mdl;
-             DELETE $mdl;
+             LET $before = $mdl.name;
+             IF $before != $new_name {{
+                 UPDATE $mdl SET name = $new_name, name_lc = $new_lc, updated_at = time::now(), updated_by = $who.by;
+                 fn::activity($mdl, NONE, 'registered_model.renamed', NONE, $before, $new_name, $who);
+             }};
+             RETURN (SELECT {MODEL_FIELDS} FROM ONLY $mdl);
              COMMIT TRANSACTION;"
         );
         let no_model = thrown_not_found(&model_not_found(path));
-        self.write(|| self.path_query(&sql, path).bind(("no_model", no_model.clone())), super::no_unique).await?;
+        let mut res = self
+            .write(
+                || {
+                    self.path_query(&sql, path)
+                        .bind(("new_name", new_name.as_str().to_string()))
+                        .bind(("new_lc", new_name.folded()))
+                        .bind(("who", who(actor)))
+                        .bind(("no_model", no_model.clone()))
+                },
+                |_| {
+                    Error::already_exists(
+                        "name",
+                        format!("Schema '{}.{}' already has a model named '{new_name}'.", path.catalog, path.schema),
+                    )
+                },
+            )
+            .await?;
+        let row: Option<ModelRow> = returned(&mut res)?;
+        Ok(row.ok_or_else(|| Error::internal("rename returned nothing"))?.into())
+    }
+
+    /// Deletes a model with its versions, aliases, tags and comments in one transaction. Its
+    /// history (alias moves, activity) is kept, ending with the deletion.
+    pub async fn delete_model(&self, actor: &Actor, path: &ModelPath) -> Result<()> {
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             {RESOLVE}
+             IF !$mdl {{ THROW $no_model }};
+             LET $m = $mdl;
+             FOR $a IN (SELECT alias, version FROM model_alias WHERE model = $m) {{
+                 fn::alias_event($m, $a.alias, $a.version, NONE, 'the model was deleted', $who);
+             }};
+             {PURGE_MODEL}
+             fn::activity($m, NONE, 'registered_model.deleted', $m.name, NONE, NONE, $who);
+             DELETE $m;
+             COMMIT TRANSACTION;"
+        );
+        let no_model = thrown_not_found(&model_not_found(path));
+        self.write(
+            || self.path_query(&sql, path).bind(("who", who(actor))).bind(("no_model", no_model.clone())),
+            super::no_unique,
+        )
+        .await?;
         Ok(())
     }
 
@@ -195,13 +256,28 @@ pub(super) const FOUND: &str = "({ catalog: $cat != NONE, schema: $sch != NONE }
 
 /// Turns the [`FOUND`] row at `index` into the error naming the first missing parent.
 pub(super) fn check_found(res: &mut surrealdb::IndexedResults, index: usize, path: &ModelPath) -> Result<()> {
+    check_parts(res, index, path, false)
+}
+
+/// Like [`FOUND`], and also whether the model exists; read with [`check_model_found`].
+pub(super) const FOUND_MODEL: &str = "({ catalog: $cat != NONE, schema: $sch != NONE, model: $mdl != NONE });";
+
+/// Turns the [`FOUND_MODEL`] row at `index` into the error naming the first missing part.
+pub(super) fn check_model_found(res: &mut surrealdb::IndexedResults, index: usize, path: &ModelPath) -> Result<()> {
+    check_parts(res, index, path, true)
+}
+
+fn check_parts(res: &mut surrealdb::IndexedResults, index: usize, path: &ModelPath, model: bool) -> Result<()> {
     let found: Option<Found> = res.take(index).map_err(internal)?;
-    let found = found.unwrap_or(Found { catalog: false, schema: false });
+    let found = found.unwrap_or(Found { catalog: false, schema: false, model: false });
     if !found.catalog {
         return Err(catalog_not_found(&path.catalog));
     }
     if !found.schema {
         return Err(schema_not_found(&path.catalog, &path.schema));
+    }
+    if model && !found.model {
+        return Err(model_not_found(path));
     }
     Ok(())
 }
@@ -210,6 +286,8 @@ pub(super) fn check_found(res: &mut surrealdb::IndexedResults, index: usize, pat
 struct Found {
     catalog: bool,
     schema: bool,
+    #[surreal(default)]
+    model: bool,
 }
 
 pub(super) fn model_not_found(path: &ModelPath) -> Error {

@@ -2,6 +2,7 @@
 //! one index range scan however deep the caller goes.
 
 use base64::Engine;
+use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 use crate::types::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
@@ -56,6 +57,51 @@ pub fn number_token(last: i64) -> String {
     B64.encode(format!("v:{last}"))
 }
 
+/// Decodes a token made by [`name_key_token`]: the folded name and record key to continue after.
+pub fn after_name_key(req: &PageRequest) -> Result<(String, String)> {
+    match req.page_token.as_deref().filter(|t| !t.is_empty()) {
+        None => Ok((String::new(), String::new())),
+        Some(t) => {
+            let bytes = B64.decode(t).map_err(|_| bad_token())?;
+            let s = String::from_utf8(bytes).map_err(|_| bad_token())?;
+            let rest = s.strip_prefix("k:").ok_or_else(bad_token)?;
+            let (key, name) = rest.split_once('|').ok_or_else(bad_token)?;
+            Ok((name.to_string(), key.to_string()))
+        }
+    }
+}
+
+/// For lists sorted by name where names repeat (search across schemas): name, then record key.
+pub fn name_key_token(name_lc: &str, key: &str) -> String {
+    B64.encode(format!("k:{key}|{name_lc}"))
+}
+
+/// A position in a list sorted by time, then record key (both in the same direction).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeCursor {
+    pub at: DateTime<Utc>,
+    pub key: String,
+}
+
+/// Decodes a token made by [`time_token`]; `None` at the start.
+pub fn time_cursor(req: &PageRequest) -> Result<Option<TimeCursor>> {
+    match req.page_token.as_deref().filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => {
+            let bytes = B64.decode(t).map_err(|_| bad_token())?;
+            let s = String::from_utf8(bytes).map_err(|_| bad_token())?;
+            let rest = s.strip_prefix("t:").ok_or_else(bad_token)?;
+            let (at, key) = rest.split_once('|').ok_or_else(bad_token)?;
+            let at = DateTime::parse_from_rfc3339(at).map_err(|_| bad_token())?.with_timezone(&Utc);
+            Ok(Some(TimeCursor { at, key: key.to_string() }))
+        }
+    }
+}
+
+pub fn time_token(at: &DateTime<Utc>, key: &str) -> String {
+    B64.encode(format!("t:{}|{key}", at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)))
+}
+
 /// Builds a page from `limit + 1` fetched rows: the extra row only tells that more exist.
 pub fn page<R, T>(mut rows: Vec<R>, limit: i64, token: impl Fn(&R) -> String, convert: impl Fn(R) -> T) -> Page<T> {
     let more = rows.len() as i64 > limit;
@@ -78,6 +124,13 @@ mod tests {
         assert_eq!(below_number(&req(Some(number_token(42)))).unwrap(), 42);
         assert_eq!(after_name(&req(None)).unwrap(), "");
         assert_eq!(below_number(&req(None)).unwrap(), i64::MAX);
+        let at = Utc::now();
+        let c = time_cursor(&req(Some(time_token(&at, "abc")))).unwrap().unwrap();
+        assert_eq!((c.at, c.key.as_str()), (at, "abc"));
+        assert_eq!(time_cursor(&req(None)).unwrap(), None);
+        assert!(time_cursor(&req(Some(name_token("x")))).is_err());
+        let (name, key) = after_name_key(&req(Some(name_key_token("a|b", "k1")))).unwrap();
+        assert_eq!((name.as_str(), key.as_str()), ("a|b", "k1"));
     }
 
     #[test]

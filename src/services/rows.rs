@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::store::key_of;
-use crate::types::{Catalog, ModelVersion, RegisteredModel, Schema, Signature, Stamp, VersionStatus};
+use crate::types::{
+    Activity, AliasEvent, AliasRef, Catalog, Comment, ModelVersion, RegisteredModel, Schema, Signature, Stamp, Tag,
+    VersionStatus,
+};
 
 /// The projection shared by catalog, schema and model queries.
 pub const OBJECT_FIELDS: &str = "id, name, name_lc, description, owner, created_at, created_by, updated_at, updated_by";
@@ -68,7 +71,9 @@ impl From<SchemaRow> for Schema {
 
 /// `SELECT` projection for registered models.
 pub const MODEL_FIELDS: &str = "id, name, name_lc, description, owner, last_version, created_at, created_by, \
-     updated_at, updated_by, catalog.name AS catalog_name, schema.name AS schema_name";
+     updated_at, updated_by, catalog.name AS catalog_name, schema.name AS schema_name, \
+     (SELECT alias, version, alias_lc FROM model_alias WHERE model = $parent.id ORDER BY alias_lc) AS aliases, \
+     (SELECT key, value FROM model_tag WHERE model = $parent.id ORDER BY key) AS tags";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct ModelRow {
@@ -80,6 +85,8 @@ pub struct ModelRow {
     pub description: String,
     pub owner: String,
     pub last_version: i64,
+    pub aliases: Vec<AliasRow>,
+    pub tags: Vec<TagRow>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
     pub updated_at: DateTime<Utc>,
@@ -96,6 +103,8 @@ impl From<ModelRow> for RegisteredModel {
             description: r.description,
             owner: r.owner,
             latest_version: r.last_version,
+            aliases: r.aliases.into_iter().map(|a| AliasRef { alias: a.alias, version: a.version }).collect(),
+            tags: r.tags.into_iter().map(Into::into).collect(),
             created: Stamp { at: r.created_at, by: r.created_by },
             updated: Stamp { at: r.updated_at, by: r.updated_by },
         }
@@ -105,7 +114,9 @@ impl From<ModelRow> for RegisteredModel {
 /// `SELECT` projection for model versions.
 pub const VERSION_FIELDS: &str = "id, version, source, run_id, run_link, description, status, signature_inputs, \
      signature_outputs, created_at, created_by, updated_at, updated_by, model.name AS model_name, \
-     model.schema.name AS schema_name, model.catalog.name AS catalog_name";
+     model.schema.name AS schema_name, model.catalog.name AS catalog_name, copied_from, \
+     (SELECT VALUE alias FROM model_alias WHERE model = $parent.model AND version = $parent.version ORDER BY alias_lc) AS aliases, \
+     (SELECT key, value FROM version_tag WHERE version = $parent.id ORDER BY key) AS tags";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct VersionRow {
@@ -121,6 +132,9 @@ pub struct VersionRow {
     pub status: String,
     pub signature_inputs: Option<String>,
     pub signature_outputs: Option<String>,
+    pub copied_from: Option<String>,
+    pub aliases: Vec<String>,
+    pub tags: Vec<TagRow>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
     pub updated_at: DateTime<Utc>,
@@ -148,6 +162,9 @@ impl From<VersionRow> for ModelVersion {
             // The schema asserts the three values; anything else would be a bug in Quiver.
             status: VersionStatus::parse(&r.status).unwrap_or(VersionStatus::FailedRegistration),
             signature,
+            aliases: r.aliases,
+            tags: r.tags.into_iter().map(Into::into).collect(),
+            copied_from: r.copied_from,
             created: Stamp { at: r.created_at, by: r.created_by },
             updated: Stamp { at: r.updated_at, by: r.updated_by },
         }
@@ -169,3 +186,119 @@ LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
 LET $sch = IF $cat THEN (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0] ELSE NONE END;
 LET $mdl = IF $sch THEN (SELECT VALUE id FROM registered_model WHERE schema = $sch AND name_lc = $m LIMIT 1)[0] ELSE NONE END;
 ";
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct AliasRow {
+    pub alias: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct TagRow {
+    pub key: String,
+    pub value: String,
+}
+
+impl From<TagRow> for Tag {
+    fn from(r: TagRow) -> Self {
+        Tag { key: r.key, value: r.value }
+    }
+}
+
+/// `SELECT` projection for alias history.
+pub const ALIAS_EVENT_FIELDS: &str =
+    "id, alias, alias_lc, from_version, to_version, reason, at, by, source, request_id";
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct AliasEventRow {
+    pub id: RecordId,
+    pub alias: String,
+    pub alias_lc: String,
+    pub from_version: Option<i64>,
+    pub to_version: Option<i64>,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub source: String,
+    pub request_id: String,
+}
+
+impl From<AliasEventRow> for AliasEvent {
+    fn from(r: AliasEventRow) -> Self {
+        AliasEvent {
+            id: key_of(&r.id),
+            alias: r.alias,
+            from_version: r.from_version,
+            to_version: r.to_version,
+            reason: r.reason,
+            at: r.at,
+            by: r.by,
+            source: r.source,
+            request_id: r.request_id,
+        }
+    }
+}
+
+pub const ACTIVITY_FIELDS: &str = "id, version, action, subject, before, after, at, by, source, request_id";
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct ActivityRow {
+    pub id: RecordId,
+    pub version: Option<i64>,
+    pub action: String,
+    pub subject: Option<String>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub source: String,
+    pub request_id: String,
+}
+
+impl From<ActivityRow> for Activity {
+    fn from(r: ActivityRow) -> Self {
+        Activity {
+            id: key_of(&r.id),
+            version: r.version,
+            action: r.action,
+            subject: r.subject,
+            before: r.before,
+            after: r.after,
+            at: r.at,
+            by: r.by,
+            source: r.source,
+            request_id: r.request_id,
+        }
+    }
+}
+
+pub const COMMENT_FIELDS: &str = "id, version, author, body, created_at, edited_at";
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct CommentRow {
+    pub id: RecordId,
+    pub version: Option<i64>,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+impl From<CommentRow> for Comment {
+    fn from(r: CommentRow) -> Self {
+        Comment {
+            id: key_of(&r.id),
+            version: r.version,
+            author: r.author,
+            body_html: crate::markdown::render(&r.body),
+            body: r.body,
+            created_at: r.created_at,
+            edited_at: r.edited_at,
+        }
+    }
+}
+
+/// Deletes everything that belongs to model `$m` except its history (`alias_event`, `activity`),
+/// which outlives it. Used inside the transactions that delete models.
+pub const PURGE_MODEL: &str = "DELETE version_tag WHERE model = $m; DELETE model_version WHERE model = $m; \
+     DELETE model_tag WHERE model = $m; DELETE model_alias WHERE model = $m; DELETE comment WHERE model = $m;";

@@ -1,5 +1,5 @@
 use super::catalogs::catalog_not_found;
-use super::rows::{SCHEMA_FIELDS, SchemaRow};
+use super::rows::{PURGE_MODEL, SCHEMA_FIELDS, SchemaRow};
 use super::{Quiver, check_description, paging, returned, thrown_not_found, thrown_precondition};
 use crate::error::{Error, Result};
 use crate::names::{Name, NameKind};
@@ -118,16 +118,18 @@ impl Quiver {
     pub async fn delete_schema(&self, _actor: &Actor, catalog: &str, name: &str, cascade: bool) -> Result<()> {
         let catalog = Name::parse(NameKind::Catalog, catalog)?;
         let name = Name::parse(NameKind::Schema, name)?;
-        let sql = "BEGIN TRANSACTION;
+        let sql = format!(
+            "BEGIN TRANSACTION;
             LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
-            IF !$cat { THROW $no_catalog };
+            IF !$cat {{ THROW $no_catalog }};
             LET $sch = (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0];
-            IF !$sch { THROW $no_schema };
-            IF !$cascade AND array::len((SELECT VALUE id FROM registered_model WHERE schema = $sch LIMIT 1)) > 0 { THROW $not_empty };
-            FOR $m IN (SELECT VALUE id FROM registered_model WHERE schema = $sch) { DELETE model_version WHERE model = $m; };
+            IF !$sch {{ THROW $no_schema }};
+            IF !$cascade AND array::len((SELECT VALUE id FROM registered_model WHERE schema = $sch LIMIT 1)) > 0 {{ THROW $not_empty }};
+            FOR $m IN (SELECT VALUE id FROM registered_model WHERE schema = $sch) {{ {PURGE_MODEL} }};
             DELETE registered_model WHERE schema = $sch;
             DELETE $sch;
-            COMMIT TRANSACTION;";
+            COMMIT TRANSACTION;"
+        );
         let no_catalog = thrown_not_found(&catalog_not_found(&catalog));
         let no_schema = thrown_not_found(&schema_not_found(&catalog, &name));
         let not_empty = thrown_precondition(&format!(
@@ -135,7 +137,7 @@ impl Quiver {
         ));
         self.write(
             || {
-                self.q(sql)
+                self.q(&sql)
                     .bind(("c", catalog.folded()))
                     .bind(("s", name.folded()))
                     .bind(("cascade", cascade))

@@ -1,6 +1,6 @@
 use super::models::{FOUND, check_found, model_not_found};
 use super::rows::{RESOLVE, VERSION_FIELDS, VersionRow};
-use super::{Quiver, check_description, paging, returned, thrown_not_found};
+use super::{Quiver, check_description, paging, returned, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
 use crate::store::internal;
@@ -81,6 +81,7 @@ impl Quiver {
                  run_id = $run_id, run_link = $run_link, description = $description, status = $status,
                  signature_inputs = $sig_in, signature_outputs = $sig_out, created_at = time::now(),
                  created_by = $actor, updated_at = time::now(), updated_by = $actor RETURN VALUE id);
+             fn::activity($mdl, $v, 'model_version.created', NONE, NONE, NONE, $who);
              RETURN (SELECT {VERSION_FIELDS} FROM ONLY $id);
              COMMIT TRANSACTION;"
         );
@@ -99,6 +100,7 @@ impl Quiver {
                         .bind(("sig_in", new.signature_inputs.clone()))
                         .bind(("sig_out", new.signature_outputs.clone()))
                         .bind(("actor", actor.principal.username.clone()))
+                        .bind(("who", who(actor)))
                         .bind(("no_catalog", no_catalog.clone()))
                         .bind(("no_schema", no_schema.clone()))
                         .bind(("no_model", no_model.clone()))
@@ -165,7 +167,11 @@ impl Quiver {
              IF !$mdl {{ THROW $no_model }};
              LET $id = (SELECT VALUE id FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0];
              IF !$id {{ THROW $no_version }};
-             UPDATE $id SET description = $description, updated_at = time::now(), updated_by = $actor;
+             LET $before = $id.description;
+             IF $before != $description {{
+                 UPDATE $id SET description = $description, updated_at = time::now(), updated_by = $actor;
+                 fn::activity($mdl, $version, 'model_version.description_updated', NONE, $before, $description, $who);
+             }};
              RETURN (SELECT {VERSION_FIELDS} FROM ONLY $id);
              COMMIT TRANSACTION;"
         );
@@ -178,6 +184,7 @@ impl Quiver {
                         .bind(("version", version))
                         .bind(("description", description.to_string()))
                         .bind(("actor", actor.principal.username.clone()))
+                        .bind(("who", who(actor)))
                         .bind(("no_model", no_model.clone()))
                         .bind(("no_version", no_version.clone()))
                 },
@@ -188,23 +195,35 @@ impl Quiver {
         Ok(row.ok_or_else(|| Error::internal("UPDATE returned nothing"))?.into())
     }
 
-    /// Deletes one version. Its number is not reused.
-    pub async fn delete_version(&self, _actor: &Actor, path: &ModelPath, version: i64) -> Result<()> {
+    /// Deletes one version with its tags and comments. Aliases naming it are removed, and each
+    /// removal is recorded in the alias history. Its number is not reused.
+    pub async fn delete_version(&self, actor: &Actor, path: &ModelPath, version: i64) -> Result<()> {
         let sql = format!(
             "BEGIN TRANSACTION;
              {RESOLVE}
              IF !$mdl {{ THROW $no_model }};
              LET $id = (SELECT VALUE id FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0];
              IF !$id {{ THROW $no_version }};
+             FOR $a IN (SELECT alias FROM model_alias WHERE model = $mdl AND version = $version) {{
+                 fn::alias_event($mdl, $a.alias, $version, NONE, $reason, $who);
+                 fn::activity($mdl, $version, 'model_version_alias.deleted', $a.alias, <string> $version, NONE, $who);
+             }};
+             DELETE model_alias WHERE model = $mdl AND version = $version;
+             DELETE version_tag WHERE version = $id;
+             DELETE comment WHERE model = $mdl AND version = $version;
              DELETE $id;
+             fn::activity($mdl, $version, 'model_version.deleted', NONE, NONE, NONE, $who);
              COMMIT TRANSACTION;"
         );
         let no_model = thrown_not_found(&model_not_found(path));
         let no_version = thrown_not_found(&version_not_found(path, version));
+        let reason = format!("version {version} was deleted");
         self.write(
             || {
                 self.path_query(&sql, path)
                     .bind(("version", version))
+                    .bind(("reason", reason.clone()))
+                    .bind(("who", who(actor)))
                     .bind(("no_model", no_model.clone()))
                     .bind(("no_version", no_version.clone()))
             },

@@ -7,17 +7,26 @@ use crate::error::AppResult;
 #[cfg(feature = "ssr")]
 use quiver::types::PageRequest;
 
-/// Models of a schema; `filter` keeps names containing it (case-insensitive).
+/// Models of a schema; `filter` keeps names containing it (case-insensitive), `tag` models
+/// carrying a tag (`key` or `key=value`).
 #[server]
 pub async fn list_models(
     catalog: String,
     schema: String,
     filter: Option<String>,
+    tag: Option<String>,
     page_token: Option<String>,
     max_results: Option<u32>,
 ) -> AppResult<Page<RegisteredModel>> {
     let page = PageRequest { max_results, page_token };
-    Ok(quiver().list_models(&actor()?, &catalog, &schema, filter.as_deref(), &page).await?)
+    let tag = tag.filter(|t| !t.trim().is_empty());
+    let (tag_key, tag_value) = match tag.as_deref().map(|t| t.split_once('=')) {
+        None => (None, None),
+        Some(None) => (tag.clone(), None),
+        Some(Some((k, v))) => (Some(k.to_string()), Some(v.to_string())),
+    };
+    let filter = quiver::types::ModelFilter { name: filter, tag_key, tag_value };
+    Ok(quiver().list_models(&actor()?, &catalog, &schema, &filter, &page).await?)
 }
 
 #[server]

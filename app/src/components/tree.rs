@@ -24,7 +24,7 @@ fn models_resource(catalog: String, schema: String) -> ModelsResource {
     let registry = expect_context::<RegistryVersion>();
     Resource::new(
         move || registry.get(),
-        move |_| list_models(catalog.clone(), schema.clone(), None, None, Some(TREE_PAGE)),
+        move |_| list_models(catalog.clone(), schema.clone(), None, None, None, Some(TREE_PAGE)),
     )
 }
 

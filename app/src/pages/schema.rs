@@ -24,7 +24,7 @@ pub fn SchemaPage() -> impl IntoView {
     let schema = Resource::new(move || (registry.get(), catalog.get(), name.get()), |(_, c, s)| get_schema(c, s));
     let models = Resource::new(
         move || (registry.get(), catalog.get(), name.get(), filter.get(), token.get()),
-        |(_, c, s, f, t)| list_models(c, s, (!f.is_empty()).then_some(f), t, None),
+        |(_, c, s, f, t)| list_models(c, s, (!f.is_empty()).then_some(f), None, t, None),
     );
     let creating = RwSignal::new(false);
     let deleting = RwSignal::new(false);

@@ -1,0 +1,34 @@
+//! The activity of a model and its versions (written by every change, in its transaction).
+
+use super::models::{FOUND_MODEL, check_model_found};
+use super::rows::{ACTIVITY_FIELDS, ActivityRow, RESOLVE};
+use super::{Quiver, bind_cursor, paging};
+use crate::error::Result;
+use crate::names::ModelPath;
+use crate::store::{internal, key_of};
+use crate::types::{Activity, Actor, Page, PageRequest};
+
+impl Quiver {
+    /// What happened to a model and its versions (or, with `version`, to that version), newest first.
+    pub async fn list_activity(
+        &self,
+        _actor: &Actor,
+        path: &ModelPath,
+        version: Option<i64>,
+        page: &PageRequest,
+    ) -> Result<Page<Activity>> {
+        let limit = paging::limit(page)?;
+        let cursor = paging::time_cursor(page)?;
+        let of_version = if version.is_some() { "AND version = $version" } else { "" };
+        let sql = format!(
+            "{RESOLVE} {FOUND_MODEL}
+             SELECT {ACTIVITY_FIELDS} FROM activity WHERE model = $mdl {of_version}
+                 AND (at < $at OR (at = $at AND id < $key)) ORDER BY at DESC, id DESC LIMIT $limit;"
+        );
+        let query = self.path_query(&sql, path).bind(("version", version)).bind(("limit", limit + 1));
+        let mut res = self.read(bind_cursor(query, "activity", cursor, true)).await?;
+        check_model_found(&mut res, 3, path)?;
+        let rows: Vec<ActivityRow> = res.take(4).map_err(internal)?;
+        Ok(paging::page(rows, limit, |r| paging::time_token(&r.at, &key_of(&r.id)), Into::into))
+    }
+}

@@ -1,0 +1,162 @@
+//! Aliases (`@Champion`): set, move, remove, resolve, and their history.
+
+use chrono::{DateTime, Utc};
+
+use super::models::{FOUND_MODEL, check_model_found, model_not_found};
+use super::rows::{ALIAS_EVENT_FIELDS, AliasEventRow, RESOLVE, VERSION_FIELDS, VersionRow};
+use super::versions::version_not_found;
+use super::{Quiver, bind_cursor, paging, returned, thrown_not_found, who};
+use crate::error::{Error, Result};
+use crate::names::{Alias, ModelPath, VersionRef};
+use crate::store::internal;
+use crate::types::{Actor, AliasEvent, AliasRef, AliasesAt, ModelVersion, Page, PageRequest};
+
+impl Quiver {
+    /// Points `alias` at `version`, creating the alias or moving it from another version. The
+    /// alias row, its history entry and the activity entry are written in one transaction;
+    /// setting an alias to the version it already names changes nothing.
+    pub async fn set_alias(&self, actor: &Actor, path: &ModelPath, alias: &str, version: i64) -> Result<ModelVersion> {
+        let alias = Alias::parse(alias)?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             {RESOLVE}
+             IF !$mdl {{ THROW $no_model }};
+             IF !(SELECT VALUE id FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0] {{ THROW $no_version }};
+             LET $prev = (SELECT VALUE version FROM model_alias WHERE model = $mdl AND alias_lc = $alias_lc LIMIT 1)[0];
+             IF $prev = NONE {{
+                 CREATE model_alias SET model = $mdl, alias = $alias, alias_lc = $alias_lc, version = $version,
+                     updated_at = time::now(), updated_by = $who.by;
+                 fn::alias_event($mdl, $alias, NONE, $version, NONE, $who);
+                 fn::activity($mdl, $version, 'model_version_alias.created', $alias, NONE, <string> $version, $who);
+             }} ELSE IF $prev != $version {{
+                 UPDATE model_alias SET alias = $alias, version = $version, updated_at = time::now(), updated_by = $who.by
+                     WHERE model = $mdl AND alias_lc = $alias_lc;
+                 fn::alias_event($mdl, $alias, $prev, $version, NONE, $who);
+                 fn::activity($mdl, $version, 'model_version_alias.moved', $alias, <string> $prev, <string> $version, $who);
+             }};
+             RETURN (SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0];
+             COMMIT TRANSACTION;"
+        );
+        let no_model = thrown_not_found(&model_not_found(path));
+        let no_version = thrown_not_found(&version_not_found(path, version));
+        let mut res = self
+            .write(
+                || {
+                    self.path_query(&sql, path)
+                        .bind(("alias", alias.as_str().to_string()))
+                        .bind(("alias_lc", alias.folded()))
+                        .bind(("version", version))
+                        .bind(("who", who(actor)))
+                        .bind(("no_model", no_model.clone()))
+                        .bind(("no_version", no_version.clone()))
+                },
+                super::no_unique,
+            )
+            .await?;
+        let row: Option<VersionRow> = returned(&mut res)?;
+        Ok(row.ok_or_else(|| Error::internal("alias target vanished"))?.into())
+    }
+
+    /// Removes an alias; the removal is recorded in its history.
+    pub async fn delete_alias(&self, actor: &Actor, path: &ModelPath, alias: &str) -> Result<()> {
+        let alias = Alias::parse(alias)?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             {RESOLVE}
+             IF !$mdl {{ THROW $no_model }};
+             LET $row = (SELECT alias, version FROM model_alias WHERE model = $mdl AND alias_lc = $alias_lc LIMIT 1)[0];
+             IF !$row {{ THROW $no_alias }};
+             DELETE model_alias WHERE model = $mdl AND alias_lc = $alias_lc;
+             fn::alias_event($mdl, $row.alias, $row.version, NONE, NONE, $who);
+             fn::activity($mdl, $row.version, 'model_version_alias.deleted', $row.alias, <string> $row.version, NONE, $who);
+             COMMIT TRANSACTION;"
+        );
+        let no_model = thrown_not_found(&model_not_found(path));
+        let no_alias = thrown_not_found(&alias_not_found(path, &alias));
+        self.write(
+            || {
+                self.path_query(&sql, path)
+                    .bind(("alias_lc", alias.folded()))
+                    .bind(("who", who(actor)))
+                    .bind(("no_model", no_model.clone()))
+                    .bind(("no_alias", no_alias.clone()))
+            },
+            super::no_unique,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The version an alias names.
+    pub async fn get_version_by_alias(&self, _actor: &Actor, path: &ModelPath, alias: &str) -> Result<ModelVersion> {
+        let alias = Alias::parse(alias)?;
+        let sql = format!(
+            "{RESOLVE} {FOUND_MODEL}
+             LET $v = (SELECT VALUE version FROM model_alias WHERE model = $mdl AND alias_lc = $alias_lc LIMIT 1)[0];
+             SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version = $v LIMIT 1;"
+        );
+        let mut res = self.read(self.path_query(&sql, path).bind(("alias_lc", alias.folded()))).await?;
+        check_model_found(&mut res, 3, path)?;
+        let row: Option<VersionRow> = res.take(5).map_err(internal)?;
+        row.map(Into::into).ok_or_else(|| alias_not_found(path, &alias))
+    }
+
+    /// A version named by number or alias.
+    pub async fn get_version_ref(&self, actor: &Actor, path: &ModelPath, at: &VersionRef) -> Result<ModelVersion> {
+        match at {
+            VersionRef::Number(n) => self.get_version(actor, path, *n).await,
+            VersionRef::Alias(a) => self.get_version_by_alias(actor, path, a.as_str()).await,
+        }
+    }
+
+    /// Every move of the model's aliases (or of one alias), newest first.
+    pub async fn alias_history(
+        &self,
+        _actor: &Actor,
+        path: &ModelPath,
+        alias: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<AliasEvent>> {
+        let alias = alias.map(Alias::parse).transpose()?;
+        let limit = paging::limit(page)?;
+        let cursor = paging::time_cursor(page)?;
+        let filter = if alias.is_some() { "AND alias_lc = $alias_lc" } else { "" };
+        let sql = format!(
+            "{RESOLVE} {FOUND_MODEL}
+             SELECT {ALIAS_EVENT_FIELDS} FROM alias_event WHERE model = $mdl {filter}
+                 AND (at < $at OR (at = $at AND id < $key)) ORDER BY at DESC, id DESC LIMIT $limit;"
+        );
+        let query = self
+            .path_query(&sql, path)
+            .bind(("alias_lc", alias.as_ref().map(Alias::folded)))
+            .bind(("limit", limit + 1));
+        let mut res = self.read(bind_cursor(query, "alias_event", cursor, true)).await?;
+        check_model_found(&mut res, 3, path)?;
+        let rows: Vec<AliasEventRow> = res.take(4).map_err(internal)?;
+        Ok(paging::page(rows, limit, |r| paging::time_token(&r.at, &crate::store::key_of(&r.id)), Into::into))
+    }
+
+    /// The model's aliases as they were at `at`: for each alias, the newest move at or before
+    /// that time. Answered from the history in one query.
+    pub async fn aliases_at(&self, _actor: &Actor, path: &ModelPath, at: DateTime<Utc>) -> Result<AliasesAt> {
+        let sql = format!(
+            "{RESOLVE} {FOUND_MODEL}
+             SELECT {ALIAS_EVENT_FIELDS} FROM alias_event WHERE model = $mdl AND at <= $when ORDER BY at DESC, id DESC;"
+        );
+        let mut res = self.read(self.path_query(&sql, path).bind(("when", at))).await?;
+        check_model_found(&mut res, 3, path)?;
+        let rows: Vec<AliasEventRow> = res.take(4).map_err(internal)?;
+        let mut seen = std::collections::HashSet::new();
+        let mut aliases: Vec<AliasRef> = rows
+            .into_iter()
+            .filter(|r| seen.insert(r.alias_lc.clone()))
+            .filter_map(|r| r.to_version.map(|version| AliasRef { alias: r.alias, version }))
+            .collect();
+        aliases.sort_by_key(|a| a.alias.to_ascii_lowercase());
+        Ok(AliasesAt { at, aliases })
+    }
+}
+
+pub(super) fn alias_not_found(path: &ModelPath, alias: &Alias) -> Error {
+    Error::not_found(format!("Model '{path}' has no alias '{alias}'."))
+}
