@@ -16,7 +16,7 @@ use crate::components::layout::Layout;
 use crate::components::toast::provide_toasts;
 use crate::pages::{
     catalog::CatalogPage, catalogs::CatalogsPage, login::LoginPage, model::ModelPage, not_found::NotFound,
-    schema::SchemaPage, tokens::TokensPage, version::VersionPage, version_new::NewVersionPage,
+    schema::SchemaPage, search::SearchPage, tokens::TokensPage, version::VersionPage, version_new::NewVersionPage,
 };
 
 /// Server-side state every server function can reach through `expect_context`.
@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/explore/:catalog/:schema/:model/versions/new") view=NewVersionPage ssr=SsrMode::Async/>
                     <Route path=path!("/explore/:catalog/:schema/:model/versions/:n") view=VersionPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

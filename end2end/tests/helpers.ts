@@ -20,3 +20,38 @@ export async function signIn(page: Page, username = 'admin', password = ADMIN_PA
 export function unique(prefix: string) {
   return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
 }
+
+/** Creates catalog → schema `ml_team` → model through the UI and registers `versions` versions.
+ *  Returns the model page's path. */
+export async function seedModel(page: Page, catalog: string, model = 'fraud', versions = 2): Promise<string> {
+  await page.goto('/explore');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'New catalog' }).first().click();
+  await page.getByRole('dialog').getByLabel('Name').fill(catalog);
+  await page.getByRole('dialog').getByRole('button', { name: 'Create' }).click();
+  await expect(page).toHaveURL(new RegExp(`/explore/${catalog}$`));
+  await page.getByRole('button', { name: 'New schema' }).first().click();
+  await page.getByRole('dialog').getByLabel('Name').fill('ml_team');
+  await page.getByRole('dialog').getByRole('button', { name: 'Create' }).click();
+  await expect(page).toHaveURL(new RegExp(`/explore/${catalog}/ml_team$`));
+  await createModel(page, catalog, model);
+  const path = `/explore/${catalog}/ml_team/${model}`;
+  for (let i = 1; i <= versions; i++) {
+    await page.goto(`${path}/versions/new`);
+    await hydrated(page);
+    await page.getByLabel('Source').fill(`runs:/run${i}/model`);
+    await page.getByRole('button', { name: 'Register version' }).click();
+    await expect(page).toHaveURL(new RegExp(`${path}/versions/${i}$`));
+  }
+  return path;
+}
+
+/** Creates a model in an existing `<catalog>.ml_team` schema through the UI. */
+export async function createModel(page: Page, catalog: string, model: string) {
+  await page.goto(`/explore/${catalog}/ml_team`);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'New model' }).first().click();
+  await page.getByRole('dialog').getByLabel('Name').fill(model);
+  await page.getByRole('dialog').getByRole('button', { name: 'Create' }).click();
+  await expect(page).toHaveURL(new RegExp(`/explore/${catalog}/ml_team/${model}$`));
+}

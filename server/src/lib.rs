@@ -1,6 +1,9 @@
 //! The `quiver` binary's library half: HTTP router, authentication layer, REST surface and CLI,
 //! exposed so integration tests can spawn the real app on a random port.
 
+// Leptos view types of the bigger pages nest deeper than the default limit.
+#![recursion_limit = "256"]
+
 pub mod cli;
 pub mod config;
 pub mod http;

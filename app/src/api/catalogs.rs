@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use quiver::types::{Catalog, Page};
 
+use super::Described;
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
 use crate::error::AppResult;
@@ -13,8 +14,10 @@ pub async fn list_catalogs(page_token: Option<String>, max_results: Option<u32>)
 }
 
 #[server]
-pub async fn get_catalog(name: String) -> AppResult<Catalog> {
-    Ok(quiver().get_catalog(&actor()?, &name).await?)
+pub async fn get_catalog(name: String) -> AppResult<Described<Catalog>> {
+    let c = quiver().get_catalog(&actor()?, &name).await?;
+    let text = c.description.clone();
+    Ok(super::described(c, &text))
 }
 
 #[server]

@@ -1,12 +1,39 @@
 //! Server functions. They only translate: find the acting principal, call one service, return
 //! its answer. No registry logic lives here.
 
+pub mod aliases;
 pub mod auth;
 pub mod catalogs;
+pub mod comments;
 pub mod models;
 pub mod schemas;
+pub mod tags;
 pub mod tokens;
 pub mod versions;
+
+use serde::{Deserialize, Serialize};
+
+/// An object with its markdown description rendered and sanitized on the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Described<T> {
+    pub item: T,
+    pub html: String,
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn described<T>(item: T, markdown: &str) -> Described<T> {
+    Described { html: quiver::markdown::render(markdown), item }
+}
+
+/// Renders markdown the way descriptions and comments are shown (for the editors' preview).
+#[leptos::server]
+pub async fn render_markdown(text: String) -> crate::error::AppResult<String> {
+    ctx::actor()?;
+    if text.len() > 100_000 {
+        return Err(quiver::error::Error::invalid("description", "The text is too long to preview.").into());
+    }
+    Ok(quiver::markdown::render(&text))
+}
 
 #[cfg(feature = "ssr")]
 pub use ctx::RequestAuth;

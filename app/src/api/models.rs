@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use quiver::types::{Page, RegisteredModel};
 
+use super::Described;
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
 use crate::error::AppResult;
@@ -30,8 +31,27 @@ pub async fn list_models(
 }
 
 #[server]
-pub async fn get_model(catalog: String, schema: String, name: String) -> AppResult<RegisteredModel> {
-    Ok(quiver().get_model(&actor()?, &quiver::names::ModelPath::new(&catalog, &schema, &name)?).await?)
+pub async fn get_model(catalog: String, schema: String, name: String) -> AppResult<Described<RegisteredModel>> {
+    let m = quiver().get_model(&actor()?, &quiver::names::ModelPath::new(&catalog, &schema, &name)?).await?;
+    let text = m.description.clone();
+    Ok(super::described(m, &text))
+}
+
+#[server]
+pub async fn rename_model(
+    catalog: String,
+    schema: String,
+    name: String,
+    new_name: String,
+) -> AppResult<RegisteredModel> {
+    let path = quiver::names::ModelPath::new(&catalog, &schema, &name)?;
+    Ok(quiver().rename_model(&actor()?, &path, new_name.trim()).await?)
+}
+
+/// Models across catalogs matching `q` (name fragments, `key=value` tags, `@alias`).
+#[server]
+pub async fn search_models(q: String, page_token: Option<String>) -> AppResult<Page<RegisteredModel>> {
+    Ok(quiver().search_models(&actor()?, &q, &PageRequest { max_results: Some(25), page_token }).await?)
 }
 
 #[server]

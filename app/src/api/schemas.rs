@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use quiver::types::{Page, Schema};
 
+use super::Described;
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
 use crate::error::AppResult;
@@ -17,8 +18,10 @@ pub async fn list_schemas(
 }
 
 #[server]
-pub async fn get_schema(catalog: String, name: String) -> AppResult<Schema> {
-    Ok(quiver().get_schema(&actor()?, &catalog, &name).await?)
+pub async fn get_schema(catalog: String, name: String) -> AppResult<Described<Schema>> {
+    let s = quiver().get_schema(&actor()?, &catalog, &name).await?;
+    let text = s.description.clone();
+    Ok(super::described(s, &text))
 }
 
 #[server]

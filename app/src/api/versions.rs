@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use quiver::types::{ModelVersion, Page};
 
+use super::Described;
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
 use crate::error::AppResult;
@@ -21,10 +22,37 @@ pub async fn list_versions(
     Ok(quiver().list_versions(&actor()?, &path, &PageRequest { max_results, page_token }).await?)
 }
 
+/// A version named by number (`3`) or alias (`Champion`).
 #[server]
-pub async fn get_version(catalog: String, schema: String, model: String, version: i64) -> AppResult<ModelVersion> {
+pub async fn get_version(
+    catalog: String,
+    schema: String,
+    model: String,
+    version: String,
+) -> AppResult<Described<ModelVersion>> {
     let path = ModelPath::new(&catalog, &schema, &model)?;
-    Ok(quiver().get_version(&actor()?, &path, version).await?)
+    let at = quiver::names::VersionRef::parse(&version)?;
+    let v = quiver().get_version_ref(&actor()?, &path, &at).await?;
+    let text = v.description.clone();
+    Ok(super::described(v, &text))
+}
+
+/// Copies a version to the model named `target` (`catalog.schema.model`).
+#[server]
+pub async fn copy_version(
+    catalog: String,
+    schema: String,
+    model: String,
+    version: i64,
+    target: String,
+    create_target: bool,
+) -> AppResult<ModelVersion> {
+    let from = ModelPath::new(&catalog, &schema, &model)?;
+    let to = ModelPath::parse_full(target.trim()).map_err(|mut e| {
+        e.field = Some("target".into());
+        e
+    })?;
+    Ok(quiver().copy_version(&actor()?, &from, version, &to, create_target).await?)
 }
 
 /// The form for registering a version by hand; optional fields arrive as empty strings.

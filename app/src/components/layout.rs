@@ -1,7 +1,8 @@
 //! The frame around every signed-in page: header, catalog tree, content, toasts.
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Outlet};
+use leptos_router::components::{A, Form, Outlet};
+use leptos_router::hooks::use_query_map;
 
 use super::toast::ToastHost;
 use super::tree::Tree;
@@ -20,6 +21,7 @@ pub fn Layout() -> impl IntoView {
             <nav aria-label="Main">
                 <A href="/explore">"Catalogs"</A>
             </nav>
+            <SearchBox/>
             <div class="spacer"></div>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -49,5 +51,35 @@ pub fn Layout() -> impl IntoView {
             </main>
         </div>
         <ToastHost/>
+    }
+}
+
+/// The header's search box: `/` focuses it from anywhere; Enter shows the results page.
+#[component]
+fn SearchBox() -> impl IntoView {
+    let query = use_query_map();
+    let current = move || query.read().get("q").unwrap_or_default();
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::ev::keydown;
+        let handle = window_event_listener(keydown, |ev| {
+            let typing = ev
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+            if ev.key() == "/" && !typing {
+                if let Some(input) = document().get_element_by_id("site-search") {
+                    ev.prevent_default();
+                    let _ = wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>(input).focus();
+                }
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+    view! {
+        <Form method="GET" action="/search" attr:class="search" attr:role="search">
+            <input id="site-search" type="search" name="q" placeholder="Search models  ( / )" aria-label="Search models"
+                prop:value=current autocomplete="off"/>
+        </Form>
     }
 }

@@ -1,9 +1,14 @@
 //! Building blocks shared by the pages.
 
+pub mod activity;
+pub mod aliases;
+pub mod comments;
 pub mod crumbs;
 pub mod form;
 pub mod layout;
+pub mod markdown;
 pub mod modal;
+pub mod tags;
 pub mod toast;
 pub mod tree;
 pub mod widgets;

@@ -31,11 +31,18 @@ fn models_resource(catalog: String, schema: String) -> ModelsResource {
 /// How many children a tree level shows; the rest are a click away on the parent's page.
 const TREE_PAGE: u32 = 200;
 
-/// Folded names of the catalog, schema and model of the current explorer URL.
+/// Folded names of the catalog, schema and model of the current explorer URL (`iris@Champion`
+/// is model `iris`).
 fn current_path(pathname: &str) -> Vec<String> {
     pathname
         .strip_prefix("/explore/")
-        .map(|rest| rest.split('/').take(3).filter(|s| !s.is_empty()).map(|s| s.to_lowercase()).collect())
+        .map(|rest| {
+            rest.split('/')
+                .take(3)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.split('@').next().unwrap_or(s).to_lowercase())
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -50,6 +50,7 @@ pub fn CopyButton(text: String, #[prop(optional)] label: &'static str) -> impl I
 }
 
 /// Links to the first and the next page of a list paged by tokens in the `page` query parameter.
+/// `base` may carry other query parameters (`?tab=activity`).
 #[component]
 pub fn Pager(
     /// The current page's token (None on the first page).
@@ -60,7 +61,9 @@ pub fn Pager(
 ) -> impl IntoView {
     // Always one <nav>, so server and browser render the same node whether or not there are links.
     let first = current.is_some().then(|| view! { <a class="button" href=base.clone()>"« First page"</a> });
-    let next = next.map(|t| view! { <a class="button" href=format!("{base}?page={t}") rel="next">"Next page »"</a> });
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let next =
+        next.map(|t| view! { <a class="button" href=format!("{base}{sep}page={t}") rel="next">"Next page »"</a> });
     view! { <nav class="pager" aria-label="Pages">{first}{next}</nav> }
 }
 

@@ -6,9 +6,10 @@ use leptos_meta::Title;
 use super::dialogs::{CreateDialog, DeleteDialog};
 use super::{loaded, page_token, param};
 use crate::RegistryVersion;
-use crate::api::catalogs::{delete_catalog, get_catalog};
+use crate::api::catalogs::{delete_catalog, get_catalog, update_catalog};
 use crate::api::schemas::{create_schema, list_schemas};
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
+use crate::components::markdown::DescriptionEditor;
 use crate::components::widgets::{EmptyState, Pager, StampView};
 
 #[component]
@@ -32,11 +33,16 @@ pub fn CatalogPage() -> impl IntoView {
         let (catalog, cascade) = (name.get_untracked(), *cascade);
         async move { delete_catalog(catalog, cascade).await }
     });
+    let save_description = Action::new(move |text: &String| {
+        let (catalog, text) = (name.get_untracked(), text.clone());
+        async move { update_catalog(catalog, text).await.map(|_| ()) }
+    });
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let (catalog, schemas) = data.await;
-                loaded(catalog, move |c| {
+                loaded(catalog, move |d| {
+                    let c = d.item;
                     let base = explore_href(&[&c.name]);
                     view! {
                         <Title text=c.name.clone()/>
@@ -54,7 +60,7 @@ pub fn CatalogPage() -> impl IntoView {
                             </div>
                         </div>
                         <div class="card">
-                            <p class="description">{if c.description.is_empty() { "No description.".to_string() } else { c.description.clone() }}</p>
+                            <DescriptionEditor text=c.description.clone() html=d.html save=save_description/>
                             <dl class="facts">
                                 <dt>"Owner"</dt><dd>{c.owner.clone()}</dd>
                                 <dt>"Created"</dt><dd><StampView stamp=c.created.clone()/></dd>

@@ -7,6 +7,7 @@ pub mod login;
 pub mod model;
 pub mod not_found;
 pub mod schema;
+pub mod search;
 pub mod tokens;
 pub mod version;
 pub mod version_new;

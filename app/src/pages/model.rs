@@ -1,43 +1,108 @@
-//! A registered model: full name, description, owner, and its versions.
+//! A registered model: header with aliases, description, tags, and tabs for versions, aliases,
+//! activity and comments. `…/iris@Champion` shows the version the alias names.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::dialogs::DeleteDialog;
+use super::version::VersionPage;
 use super::{loaded, page_token, param};
 use crate::RegistryVersion;
-use crate::api::models::{delete_model, get_model};
+use crate::api::models::{delete_model, get_model, rename_model, update_model};
+use crate::api::tags::{delete_tag, set_tag};
 use crate::api::versions::list_versions;
+use crate::components::activity::ActivityList;
+use crate::components::aliases::{AliasBadges, AliasPanel, ModelRef};
+use crate::components::comments::CommentThread;
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
+use crate::components::form::{FormError, TextField, field_error};
+use crate::components::markdown::DescriptionEditor;
+use crate::components::modal::Modal;
+use crate::components::tags::TagEditor;
+use crate::components::toast::use_toasts;
 use crate::components::widgets::{CopyButton, EmptyState, Pager, StampView, StatusBadge, Time};
 
 #[component]
 pub fn ModelPage() -> impl IntoView {
+    let name = param("model");
+    move || {
+        if name.get().contains('@') { view! { <VersionPage/> }.into_any() } else { view! { <ModelView/> }.into_any() }
+    }
+}
+
+const TABS: [(&str, &str); 4] =
+    [("versions", "Versions"), ("aliases", "Aliases"), ("activity", "Activity"), ("comments", "Comments")];
+
+/// The `tab` query parameter (the first tab when absent or unknown).
+pub fn current_tab(tabs: &'static [(&'static str, &'static str)]) -> Memo<&'static str> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        let asked = query.read().get("tab").unwrap_or_default();
+        tabs.iter().find(|(k, _)| *k == asked).map_or(tabs[0].0, |(k, _)| *k)
+    })
+}
+
+/// Tab links that keep the page's path.
+#[component]
+pub fn Tabs(
+    tabs: &'static [(&'static str, &'static str)],
+    current: Memo<&'static str>,
+    base: Memo<String>,
+) -> impl IntoView {
+    view! {
+        <nav class="tabs" role="tablist">
+            {tabs.iter().map(|(key, label)| {
+                let href = move || if *key == tabs[0].0 { base.get() } else { format!("{}?tab={key}", base.get()) };
+                view! {
+                    <a href=href role="tab" aria-selected=move || (current.get() == *key).to_string()
+                        class:active=move || current.get() == *key data-tab=*key>{*label}</a>
+                }
+            }).collect_view()}
+        </nav>
+    }
+}
+
+#[component]
+fn ModelView() -> impl IntoView {
     let catalog = param("catalog");
     let schema = param("schema");
     let name = param("model");
-    let token = page_token();
     let registry = expect_context::<RegistryVersion>();
-    // One resource per page (see CatalogPage).
-    let data = Resource::new(
-        move || (registry.get(), catalog.get(), schema.get(), name.get(), token.get()),
-        |(_, c, s, m, t)| async move {
-            (get_model(c.clone(), s.clone(), m.clone()).await, list_versions(c, s, m, t, None).await)
-        },
+    let tab = current_tab(&TABS);
+    let model = Resource::new(
+        move || (registry.get(), catalog.get(), schema.get(), name.get()),
+        |(_, c, s, m)| get_model(c, s, m),
     );
+    let mref = move || ModelRef { catalog: catalog.get(), schema: schema.get(), model: name.get() };
+    let base = Memo::new(move |_| explore_href(&[&catalog.get(), &schema.get(), &name.get()]));
     let deleting = RwSignal::new(false);
+    let renaming = RwSignal::new(false);
     let delete = Action::new(move |_: &bool| {
         let (c, s, m) = (catalog.get_untracked(), schema.get_untracked(), name.get_untracked());
         async move { delete_model(c, s, m).await }
     });
+    let save_description = Action::new(move |text: &String| {
+        let (c, s, m, text) = (catalog.get_untracked(), schema.get_untracked(), name.get_untracked(), text.clone());
+        async move { update_model(c, s, m, text).await.map(|_| ()) }
+    });
+    let add_tag = Action::new(move |(k, v): &(String, String)| {
+        let (c, s, m, k, v) =
+            (catalog.get_untracked(), schema.get_untracked(), name.get_untracked(), k.clone(), v.clone());
+        async move { set_tag(c, s, m, None, k, v).await }
+    });
+    let remove_tag = Action::new(move |k: &String| {
+        let (c, s, m, k) = (catalog.get_untracked(), schema.get_untracked(), name.get_untracked(), k.clone());
+        async move { delete_tag(c, s, m, None, k).await }
+    });
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let (model, versions) = data.await;
-                loaded(model, move |m| {
+                loaded(model.await, move |d| {
+                    let m = d.item;
                     let full = m.full_name();
-                    let base = explore_href(&[&m.catalog_name, &m.schema_name, &m.name]);
-                    let new_version = format!("{base}/versions/new");
+                    let href = explore_href(&[&m.catalog_name, &m.schema_name, &m.name]);
+                    let here = ModelRef { catalog: m.catalog_name.clone(), schema: m.schema_name.clone(), model: m.name.clone() };
                     view! {
                         <Title text=full.clone()/>
                         <Crumbs parts=crumbs_for(&[&m.catalog_name, &m.schema_name, &m.name])/>
@@ -46,16 +111,19 @@ pub fn ModelPage() -> impl IntoView {
                                 <div>
                                     <span class="kind">"Registered model"</span>
                                     <h1 data-testid="model-name">{full.clone()}</h1>
+                                    <AliasBadges model=here aliases=m.aliases.clone()/>
                                 </div>
                                 <CopyButton text=full.clone() label="Copy name"/>
                             </div>
                             <div class="actions">
-                                <a class="button primary" href=new_version.clone()>"Register version"</a>
+                                <a class="button primary" href=format!("{href}/versions/new")>"Register version"</a>
+                                <button on:click=move |_| renaming.set(true)>"Rename"</button>
                                 <button on:click=move |_| deleting.set(true)>"Delete"</button>
                             </div>
                         </div>
                         <div class="card">
-                            <p class="description">{if m.description.is_empty() { "No description.".to_string() } else { m.description.clone() }}</p>
+                            <DescriptionEditor text=m.description.clone() html=d.html save=save_description/>
+                            <TagEditor tags=m.tags.clone() set=add_tag remove=remove_tag/>
                             <dl class="facts">
                                 <dt>"Owner"</dt><dd>{m.owner.clone()}</dd>
                                 <dt>"Latest version"</dt>
@@ -64,44 +132,116 @@ pub fn ModelPage() -> impl IntoView {
                                 <dt>"Updated"</dt><dd><StampView stamp=m.updated.clone()/></dd>
                             </dl>
                         </div>
-                        <h2>"Versions"</h2>
-                        {loaded(versions, move |page| {
-                            if page.items.is_empty() {
-                                return view! {
-                                    <EmptyState title="No versions yet">
-                                        <p>"Register a version by hand, or log one from training code with MLflow."</p>
-                                        <a class="button primary" href=new_version.clone()>"Register version"</a>
-                                    </EmptyState>
-                                }.into_any();
-                            }
-                            view! {
-                                <table class="list" data-testid="versions">
-                                    <thead><tr><th>"Version"</th><th>"Status"</th><th>"Created"</th><th>"By"</th><th>"Source"</th></tr></thead>
-                                    <tbody>
-                                        {page.items.into_iter().map(|v| view! {
-                                            <tr>
-                                                <td class="num"><a href=format!("{base}/versions/{}", v.version)>{format!("Version {}", v.version)}</a></td>
-                                                <td><StatusBadge status=v.status/></td>
-                                                <td><Time at=v.created.at/></td>
-                                                <td>{v.created.by.clone()}</td>
-                                                <td class="mono">{v.source.clone()}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                                <Pager current=token.get_untracked() next=page.next_page_token base=base.clone()/>
-                            }.into_any()
-                        })}
                     }
                 })
             })}
         </Suspense>
+        <Tabs tabs=&TABS current=tab base/>
+        {move || {
+            let m = mref();
+            let (c, s, n) = (m.catalog.clone(), m.schema.clone(), m.model.clone());
+            match tab.get() {
+                "aliases" => view! { <AliasPanel model=m/> }.into_any(),
+                "activity" => view! { <ActivityList catalog=c schema=s model=n version=None base=format!("{}?tab=activity", base.get())/> }.into_any(),
+                "comments" => view! { <CommentThread catalog=c schema=s model=n version=None base=format!("{}?tab=comments", base.get())/> }.into_any(),
+                _ => view! { <VersionsTab model=m/> }.into_any(),
+            }
+        }}
         <Show when=move || deleting.get()>
             <DeleteDialog title=format!("Delete model {}", name.get_untracked())
-                warning="Deleting a model deletes all of its versions. This cannot be undone.".into()
+                warning="Deleting a model deletes all of its versions, aliases, tags and comments. This cannot be undone.".into()
                 confirm_text=name.get_untracked() delete
                 after=explore_href(&[&catalog.get_untracked(), &schema.get_untracked()])
                 on_close=Callback::new(move |_| deleting.set(false))/>
         </Show>
+        <Show when=move || renaming.get()>
+            <RenameDialog model=mref() on_close=Callback::new(move |_| renaming.set(false))/>
+        </Show>
+    }
+}
+
+#[component]
+fn VersionsTab(model: ModelRef) -> impl IntoView {
+    let token = page_token();
+    let registry = expect_context::<RegistryVersion>();
+    let data = Resource::new(move || (registry.get(), token.get()), {
+        let m = model.clone();
+        move |(_, t)| list_versions(m.catalog.clone(), m.schema.clone(), m.model.clone(), t, None)
+    });
+    let base = model.href();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let base = base.clone();
+                Suspend::new(async move {
+                    loaded(data.await, move |page| {
+                        if page.items.is_empty() {
+                            return view! {
+                                <EmptyState title="No versions yet">
+                                    <p>"Register a version by hand, or log one from training code with MLflow."</p>
+                                    <a class="button primary" href=format!("{base}/versions/new")>"Register version"</a>
+                                </EmptyState>
+                            }.into_any();
+                        }
+                        view! {
+                            <table class="list" data-testid="versions">
+                                <thead><tr><th>"Version"</th><th>"Aliases"</th><th>"Status"</th><th>"Created"</th><th>"By"</th><th>"Source"</th></tr></thead>
+                                <tbody>
+                                    {page.items.into_iter().map(|v| view! {
+                                        <tr>
+                                            <td class="num"><a href=format!("{base}/versions/{}", v.version)>{format!("Version {}", v.version)}</a></td>
+                                            <td>{v.aliases.iter().map(|a| view! { <span class="badge alias">{format!("@{a}")}</span> " " }).collect_view()}</td>
+                                            <td><StatusBadge status=v.status/></td>
+                                            <td><Time at=v.created.at/></td>
+                                            <td>{v.created.by.clone()}</td>
+                                            <td class="mono">{v.source.clone()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <Pager current=token.get_untracked() next=page.next_page_token base=base.clone()/>
+                        }.into_any()
+                    })
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RenameDialog(model: ModelRef, on_close: Callback<()>) -> impl IntoView {
+    let new_name = RwSignal::new(model.model.clone());
+    let toasts = use_toasts();
+    let registry = expect_context::<RegistryVersion>();
+    let navigate = use_navigate();
+    let rename = Action::new({
+        let m = model.clone();
+        move |to: &String| rename_model(m.catalog.clone(), m.schema.clone(), m.model.clone(), to.clone())
+    });
+    let error = Signal::derive(move || rename.value().get().and_then(|r| r.err()));
+    Effect::new(move || {
+        if let Some(Ok(m)) = rename.value().get() {
+            rename.value().set(None);
+            toasts.success(format!("Renamed to {}.", m.full_name()));
+            registry.bump();
+            on_close.run(());
+            navigate(&explore_href(&[&m.catalog_name, &m.schema_name, &m.name]), Default::default());
+        }
+    });
+    view! {
+        <Modal title=format!("Rename {}", model.model) on_close>
+            <form on:submit=move |ev| { ev.prevent_default(); rename.dispatch(new_name.get_untracked().trim().to_string()); } novalidate>
+                <FormError error/>
+                <p class="muted">"Versions, aliases, tags, comments and history stay with the model. Code that loads it by its old name must be updated."</p>
+                <TextField label="New name" name="name" value=new_name error=field_error(error, "name")
+                    hint="Letters, digits, '_' and '-'; up to 255 characters." autofocus=true required=true/>
+                <div class="form-actions">
+                    <button type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button type="submit" class="primary" disabled=move || rename.pending().get()>
+                        {move || if rename.pending().get() { "Renaming…" } else { "Rename" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
     }
 }

@@ -9,8 +9,9 @@ use super::dialogs::{CreateDialog, DeleteDialog};
 use super::{loaded, page_token, param};
 use crate::RegistryVersion;
 use crate::api::models::{create_model, list_models};
-use crate::api::schemas::{delete_schema, get_schema};
+use crate::api::schemas::{delete_schema, get_schema, update_schema};
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href, url_encode};
+use crate::components::markdown::DescriptionEditor;
 use crate::components::widgets::{EmptyState, Pager, StampView};
 
 #[component]
@@ -20,11 +21,12 @@ pub fn SchemaPage() -> impl IntoView {
     let token = page_token();
     let query = use_query_map();
     let filter = Memo::new(move |_| query.read().get("q").unwrap_or_default());
+    let tag = Memo::new(move |_| query.read().get("tag").unwrap_or_default());
     let registry = expect_context::<RegistryVersion>();
     let schema = Resource::new(move || (registry.get(), catalog.get(), name.get()), |(_, c, s)| get_schema(c, s));
     let models = Resource::new(
-        move || (registry.get(), catalog.get(), name.get(), filter.get(), token.get()),
-        |(_, c, s, f, t)| list_models(c, s, (!f.is_empty()).then_some(f), None, t, None),
+        move || (registry.get(), catalog.get(), name.get(), filter.get(), tag.get(), token.get()),
+        |(_, c, s, f, g, t)| list_models(c, s, (!f.is_empty()).then_some(f), (!g.is_empty()).then_some(g), t, None),
     );
     let creating = RwSignal::new(false);
     let deleting = RwSignal::new(false);
@@ -41,17 +43,25 @@ pub fn SchemaPage() -> impl IntoView {
         let (c, s, cascade) = (catalog.get_untracked(), name.get_untracked(), *cascade);
         async move { delete_schema(c, s, cascade).await }
     });
+    let save_description = Action::new(move |text: &String| {
+        let (c, s, text) = (catalog.get_untracked(), name.get_untracked(), text.clone());
+        async move { update_schema(c, s, text).await.map(|_| ()) }
+    });
     let navigate = use_navigate();
-    let on_filter = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        let base = explore_href(&[&catalog.get_untracked(), &name.get_untracked()]);
-        let href = if value.is_empty() { base } else { format!("{base}?q={}", url_encode(&value)) };
+    // The filters live in the URL (`?q=…&tag=…`), so a filtered list can be shared.
+    let go = move |q: String, tag: String| {
+        let href = filtered_href(explore_href(&[&catalog.get_untracked(), &name.get_untracked()]), &q, &tag);
         navigate(&href, NavigateOptions { replace: true, scroll: false, ..Default::default() });
     };
+    let on_filter = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| go(event_target_value(&ev), tag.get_untracked())
+    };
+    let on_tag = move |ev: leptos::ev::Event| go(filter.get_untracked(), event_target_value(&ev));
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                loaded(schema.await, move |s| view! {
+                loaded(schema.await, move |d| { let s = d.item; view! {
                     <Title text=s.full_name()/>
                     <Crumbs parts=crumbs_for(&[&s.catalog_name, &s.name])/>
                     <div class="page-head">
@@ -67,14 +77,14 @@ pub fn SchemaPage() -> impl IntoView {
                         </div>
                     </div>
                     <div class="card">
-                        <p class="description">{if s.description.is_empty() { "No description.".to_string() } else { s.description.clone() }}</p>
+                        <DescriptionEditor text=s.description.clone() html=d.html save=save_description/>
                         <dl class="facts">
                             <dt>"Owner"</dt><dd>{s.owner.clone()}</dd>
                             <dt>"Created"</dt><dd><StampView stamp=s.created.clone()/></dd>
                             <dt>"Updated"</dt><dd><StampView stamp=s.updated.clone()/></dd>
                         </dl>
                     </div>
-                })
+                }})
             })}
         </Suspense>
         <h2>"Registered models"</h2>
@@ -82,15 +92,22 @@ pub fn SchemaPage() -> impl IntoView {
             <label for="model-filter" class="muted">"Filter"</label>
             <input id="model-filter" type="search" name="q" placeholder="Model name contains…"
                 prop:value=move || filter.get() on:input=on_filter/>
+            <label for="tag-filter" class="muted">"Tag"</label>
+            <input id="tag-filter" type="search" name="tag" placeholder="key or key=value"
+                prop:value=move || tag.get() on:change=on_tag/>
         </form>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let base = explore_href(&[&catalog.get_untracked(), &name.get_untracked()]);
-                let filtering = !filter.get_untracked().is_empty();
+                let base = filtered_href(
+                    explore_href(&[&catalog.get_untracked(), &name.get_untracked()]),
+                    &filter.get_untracked(),
+                    &tag.get_untracked(),
+                );
+                let filtering = !filter.get_untracked().is_empty() || !tag.get_untracked().is_empty();
                 loaded(models.await, move |page| {
                     if page.items.is_empty() {
                         return if filtering {
-                            view! { <EmptyState title="No model matches the filter"><p>"Try a shorter part of the name."</p></EmptyState> }.into_any()
+                            view! { <EmptyState title="No model matches the filter"><p>"Try a shorter part of the name, or another tag."</p></EmptyState> }.into_any()
                         } else {
                             view! {
                                 <EmptyState title="No models in this schema">
@@ -102,14 +119,15 @@ pub fn SchemaPage() -> impl IntoView {
                     }
                     view! {
                         <table class="list" data-testid="models">
-                            <thead><tr><th>"Name"</th><th>"Description"</th><th>"Latest version"</th><th>"Owner"</th><th>"Updated"</th></tr></thead>
+                            <thead><tr><th>"Name"</th><th>"Description"</th><th>"Latest version"</th><th>"Aliases"</th><th>"Tags"</th><th>"Updated"</th></tr></thead>
                             <tbody>
                                 {page.items.into_iter().map(|m| view! {
                                     <tr>
                                         <td><a href=explore_href(&[&m.catalog_name, &m.schema_name, &m.name])>{m.name.clone()}</a></td>
                                         <td class="muted">{snippet(&m.description)}</td>
                                         <td class="num">{if m.latest_version > 0 { format!("v{}", m.latest_version) } else { "—".into() }}</td>
-                                        <td>{m.owner.clone()}</td>
+                                        <td>{m.aliases.iter().map(|a| view! { <span class="badge alias">{format!("@{} → v{}", a.alias, a.version)}</span> " " }).collect_view()}</td>
+                                        <td>{m.tags.iter().map(|t| view! { <span class="chip small">{format!("{}={}", t.key, t.value)}</span> " " }).collect_view()}</td>
                                         <td><StampView stamp=m.updated.clone()/></td>
                                     </tr>
                                 }).collect_view()}
@@ -134,9 +152,21 @@ pub fn SchemaPage() -> impl IntoView {
     }
 }
 
-/// The first line of a description, shortened for tables.
+/// The schema's URL with its list filters.
+fn filtered_href(base: String, q: &str, tag: &str) -> String {
+    let params: Vec<String> = [("q", q), ("tag", tag)]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", url_encode(v)))
+        .collect();
+    if params.is_empty() { base } else { format!("{base}?{}", params.join("&")) }
+}
+
+/// The first line of a description without its markdown markers, shortened for tables.
 pub fn snippet(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("");
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("```")).unwrap_or("");
+    let line = line.trim_start_matches(['#', '>', '-', '*', '+', ' ']);
+    let line: String = line.chars().filter(|c| !matches!(c, '*' | '`')).collect();
     if line.chars().count() > 120 {
         format!("{}…", line.chars().take(120).collect::<String>())
     } else {

@@ -1,44 +1,104 @@
-//! A model version: every field, its signature, and where it came from.
+//! A model version: every field, aliases, tags, description, signature, lineage, comments and
+//! activity; copy to another model and delete.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use quiver::types::Signature;
 
+use leptos_router::hooks::use_navigate;
+
 use super::dialogs::DeleteDialog;
+use super::model::{Tabs, current_tab};
 use super::{loaded, param};
 use crate::RegistryVersion;
-use crate::api::versions::{delete_version, get_version};
-use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
+use crate::api::tags::{delete_tag, set_tag};
+use crate::api::versions::{copy_version, delete_version, get_version, update_version};
+use crate::components::activity::ActivityList;
+use crate::components::aliases::{ModelRef, RemoveAliasButton, SetAliasForm};
+use crate::components::comments::CommentThread;
+use crate::components::crumbs::{Crumbs, crumbs_for, explore_href, url_encode};
+use crate::components::form::{FormError, TextField, field_error};
+use crate::components::markdown::DescriptionEditor;
+use crate::components::modal::Modal;
+use crate::components::tags::TagEditor;
+use crate::components::toast::use_toasts;
 use crate::components::widgets::{CopyButton, StampView, StatusBadge};
+
+const TABS: [(&str, &str); 2] = [("comments", "Comments"), ("activity", "Activity")];
+
+/// The model and the version reference of the URL: `…/iris/versions/3`, or `…/iris@Champion`.
+fn target() -> (Memo<String>, Memo<String>) {
+    let model_param = param("model");
+    let n = param("n");
+    let model = Memo::new(move |_| model_param.get().split('@').next().unwrap_or_default().to_string());
+    let reference = Memo::new(move |_| {
+        let n = n.get();
+        if n.is_empty() { model_param.get().split_once('@').map(|(_, a)| a.to_string()).unwrap_or_default() } else { n }
+    });
+    (model, reference)
+}
 
 #[component]
 pub fn VersionPage() -> impl IntoView {
     let catalog = param("catalog");
     let schema = param("schema");
-    let model = param("model");
-    let number = param("n");
+    let (model, reference) = target();
     let registry = expect_context::<RegistryVersion>();
+    let tab = current_tab(&TABS);
     let version = Resource::new(
-        move || (registry.get(), catalog.get(), schema.get(), model.get(), number.get()),
-        |(_, c, s, m, n)| async move {
-            match n.parse::<i64>() {
-                Ok(n) if n >= 1 => get_version(c, s, m, n).await,
-                _ => Err(quiver::error::Error::not_found(format!("'{n}' is not a version number.")).into()),
-            }
-        },
+        move || (registry.get(), catalog.get(), schema.get(), model.get(), reference.get()),
+        |(_, c, s, m, r)| get_version(c, s, m, r),
     );
+    // The number the page shows, once known (the URL may name the version by alias).
+    let number = RwSignal::new(0i64);
+    Effect::new(move || {
+        if let Some(Ok(d)) = version.get() {
+            number.set(d.item.version);
+        }
+    });
+    let mref = move || ModelRef { catalog: catalog.get(), schema: schema.get(), model: model.get() };
+    let base = Memo::new(move |_| {
+        let m = mref();
+        let r = reference.get();
+        if param_is_number(&r) {
+            format!("{}/versions/{r}", m.href())
+        } else {
+            format!("{}@{}", m.href(), url_encode(&r))
+        }
+    });
     let deleting = RwSignal::new(false);
+    let copying = RwSignal::new(false);
     let delete = Action::new(move |_: &bool| {
-        let (c, s, m) = (catalog.get_untracked(), schema.get_untracked(), model.get_untracked());
-        let n = number.get_untracked().parse().unwrap_or(0);
+        let (c, s, m, n) =
+            (catalog.get_untracked(), schema.get_untracked(), model.get_untracked(), number.get_untracked());
         async move { delete_version(c, s, m, n).await }
+    });
+    let save_description = Action::new(move |text: &String| {
+        let (c, s, m, n) =
+            (catalog.get_untracked(), schema.get_untracked(), model.get_untracked(), number.get_untracked());
+        let text = text.clone();
+        async move { update_version(c, s, m, n, text).await.map(|_| ()) }
+    });
+    let add_tag = Action::new(move |(k, v): &(String, String)| {
+        let (c, s, m, n) =
+            (catalog.get_untracked(), schema.get_untracked(), model.get_untracked(), number.get_untracked());
+        let (k, v) = (k.clone(), v.clone());
+        async move { set_tag(c, s, m, Some(n), k, v).await }
+    });
+    let remove_tag = Action::new(move |k: &String| {
+        let (c, s, m, n) =
+            (catalog.get_untracked(), schema.get_untracked(), model.get_untracked(), number.get_untracked());
+        let k = k.clone();
+        async move { delete_tag(c, s, m, Some(n), k).await }
     });
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                loaded(version.await, move |v| {
+                loaded(version.await, move |d| {
+                    let v = d.item;
                     let full = v.model_full_name();
                     let uri = format!("models:/{full}/{}", v.version);
+                    let here = ModelRef { catalog: v.catalog_name.clone(), schema: v.schema_name.clone(), model: v.model_name.clone() };
                     view! {
                         <Title text=format!("{full} v{}", v.version)/>
                         <Crumbs parts={
@@ -51,15 +111,27 @@ pub fn VersionPage() -> impl IntoView {
                                 <div>
                                     <span class="kind">"Model version"</span>
                                     <h1 data-testid="version-title">{format!("{} · Version {}", v.model_name, v.version)}</h1>
+                                    <span class="aliases" data-testid="version-aliases">
+                                        {v.aliases.iter().map(|a| view! {
+                                            <span class="chip alias" data-testid="alias-badge">
+                                                {format!("@{a}")}
+                                                <RemoveAliasButton model=here.clone() alias=a.clone()/>
+                                            </span>
+                                        }).collect_view()}
+                                    </span>
                                 </div>
                                 <StatusBadge status=v.status/>
                             </div>
                             <div class="actions">
+                                <button on:click=move |_| copying.set(true)>"Copy to…"</button>
                                 <button on:click=move |_| deleting.set(true)>"Delete"</button>
                             </div>
                         </div>
+                        {v.copied_from.clone().map(|from| view! { <p class="lineage" data-testid="copied-from">{from}</p> })}
                         <div class="card">
-                            <p class="description">{if v.description.is_empty() { "No description.".to_string() } else { v.description.clone() }}</p>
+                            <DescriptionEditor text=v.description.clone() html=d.html save=save_description/>
+                            <TagEditor tags=v.tags.clone() set=add_tag remove=remove_tag/>
+                            <SetAliasForm model=here.clone() version=v.version/>
                             <dl class="facts">
                                 <dt>"Model"</dt>
                                 <dd><a href=explore_href(&[&v.catalog_name, &v.schema_name, &v.model_name])>{full.clone()}</a></dd>
@@ -95,13 +167,78 @@ pub fn VersionPage() -> impl IntoView {
                 })
             })}
         </Suspense>
+        <Tabs tabs=&TABS current=tab base/>
+        {move || {
+            let m = mref();
+            let r = Some(reference.get());
+            match tab.get() {
+                "activity" => view! { <ActivityList catalog=m.catalog schema=m.schema model=m.model version=r base=format!("{}?tab=activity", base.get())/> }.into_any(),
+                _ => view! { <CommentThread catalog=m.catalog schema=m.schema model=m.model version=r base=base.get()/> }.into_any(),
+            }
+        }}
         <Show when=move || deleting.get()>
             <DeleteDialog title=format!("Delete version {}", number.get_untracked())
-                warning="Deleting a version cannot be undone; its number is never reused.".into()
-                confirm_text=number.get_untracked() delete
+                warning="Deleting a version removes its aliases, tags and comments and cannot be undone; its number is never reused.".into()
+                confirm_text=number.get_untracked().to_string() delete
                 after=explore_href(&[&catalog.get_untracked(), &schema.get_untracked(), &model.get_untracked()])
                 on_close=Callback::new(move |_| deleting.set(false))/>
         </Show>
+        <Show when=move || copying.get()>
+            <CopyDialog model=mref() version=number.get_untracked() on_close=Callback::new(move |_| copying.set(false))/>
+        </Show>
+    }
+}
+
+fn param_is_number(r: &str) -> bool {
+    !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Copies the version to another model, e.g. from staging to prod.
+#[component]
+fn CopyDialog(model: ModelRef, version: i64, on_close: Callback<()>) -> impl IntoView {
+    let target = RwSignal::new(String::new());
+    let create = RwSignal::new(true);
+    let toasts = use_toasts();
+    let registry = expect_context::<RegistryVersion>();
+    let navigate = use_navigate();
+    let from = format!("{}.{}.{} v{version}", model.catalog, model.schema, model.model);
+    let copy = Action::new({
+        let m = model.clone();
+        move |(to, create): &(String, bool)| {
+            copy_version(m.catalog.clone(), m.schema.clone(), m.model.clone(), version, to.clone(), *create)
+        }
+    });
+    let error = Signal::derive(move || copy.value().get().and_then(|r| r.err()));
+    Effect::new(move || {
+        if let Some(Ok(v)) = copy.value().get() {
+            copy.value().set(None);
+            toasts.success(format!("Copied to {} as version {}.", v.model_full_name(), v.version));
+            registry.bump();
+            on_close.run(());
+            let href = explore_href(&[&v.catalog_name, &v.schema_name, &v.model_name]);
+            navigate(&format!("{href}/versions/{}", v.version), Default::default());
+        }
+    });
+    view! {
+        <Modal title=format!("Copy {from}") on_close>
+            <form on:submit=move |ev| { ev.prevent_default(); copy.dispatch((target.get_untracked(), create.get_untracked())); } novalidate>
+                <FormError error/>
+                <p class="muted">"The copy becomes the target model's next version, with the same artifacts, run, signature, description and tags, and remembers where it came from."</p>
+                <TextField label="Target model" name="target" value=target error=field_error(error, "target")
+                    placeholder="prod.ml_team.fraud" hint="Full name: catalog.schema.model" autofocus=true required=true/>
+                <label class="check">
+                    <input type="checkbox" name="create" prop:checked=move || create.get()
+                        on:change=move |ev| create.set(event_target_checked(&ev))/>
+                    "Create the model if it does not exist"
+                </label>
+                <div class="form-actions">
+                    <button type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button type="submit" class="primary" disabled=move || copy.pending().get()>
+                        {move || if copy.pending().get() { "Copying…" } else { "Copy version" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
     }
 }
 
