@@ -2,6 +2,7 @@
 //! with the `server` feature, the SurrealDB store and the service layer every surface calls.
 
 pub mod error;
+pub mod filter;
 pub mod names;
 pub mod types;
 

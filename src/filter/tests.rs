@@ -1,0 +1,722 @@
+use super::*;
+
+use Entity::{Models, Versions};
+
+fn cmp(field: Field, op: Op, value: Value) -> Expr {
+    Expr::Cmp { field, op, value }
+}
+
+fn s(v: &str) -> Value {
+    Value::Str(v.into())
+}
+
+fn tag(k: &str) -> Field {
+    Field::Tag(k.into())
+}
+
+fn list(items: &[&str]) -> Value {
+    Value::List(items.iter().map(|s| s.to_string()).collect())
+}
+
+fn ok(input: &str, entity: Entity) -> Expr {
+    match parse(input, entity) {
+        Ok(Some(e)) => e,
+        other => panic!("{input:?} should parse, got {other:?}"),
+    }
+}
+
+fn message(input: &str, entity: Entity) -> String {
+    match parse(input, entity) {
+        Err(e) => {
+            assert_eq!(e.field.as_deref(), Some("filter"));
+            assert!(e.is(crate::error::ErrorKind::InvalidArgument));
+            e.message
+        }
+        Ok(other) => panic!("{input:?} should fail, got {other:?}"),
+    }
+}
+
+#[test]
+fn empty_or_blank_is_no_filter() {
+    for input in ["", " ", "\t\n  "] {
+        assert_eq!(parse(input, Models).unwrap(), None);
+    }
+}
+
+#[test]
+fn parses_every_clause_form() {
+    let a = || cmp(Field::Name, Op::Eq, s("a"));
+    let cases: Vec<(&str, Entity, Expr)> = vec![
+        ("name = 'a'", Models, a()),
+        ("name='a'", Models, a()),
+        ("name = \"a\"", Models, a()),
+        ("`name` = 'a'", Models, a()),
+        ("NAME = 'a'", Models, a()),
+        ("name != 'a'", Models, cmp(Field::Name, Op::Ne, s("a"))),
+        ("name LIKE 'a%'", Models, cmp(Field::Name, Op::Like, s("a%"))),
+        ("name like 'a%'", Models, cmp(Field::Name, Op::Like, s("a%"))),
+        ("name ILIKE '%A_'", Models, cmp(Field::Name, Op::ILike, s("%A_"))),
+        ("name iLike '%A_'", Models, cmp(Field::Name, Op::ILike, s("%A_"))),
+        ("name IN ('a', \"b\")", Models, cmp(Field::Name, Op::In, list(&["a", "b"]))),
+        ("name in ('a',)", Models, cmp(Field::Name, Op::In, list(&["a"]))),
+        ("name NOT IN ('a')", Models, cmp(Field::Name, Op::NotIn, list(&["a"]))),
+        ("name not  in('a','b')", Models, cmp(Field::Name, Op::NotIn, list(&["a", "b"]))),
+        ("tags.team = 'risk'", Models, cmp(tag("team"), Op::Eq, s("risk"))),
+        ("tag.team = 'risk'", Models, cmp(tag("team"), Op::Eq, s("risk"))),
+        ("TAGS.team = 'risk'", Models, cmp(tag("team"), Op::Eq, s("risk"))),
+        ("tags.`mlflow.prompt.is_prompt` != 'true'", Models, cmp(tag("mlflow.prompt.is_prompt"), Op::Ne, s("true"))),
+        ("tags.mlflow.prompt.is_prompt != 'true'", Models, cmp(tag("mlflow.prompt.is_prompt"), Op::Ne, s("true"))),
+        ("tags.'a b' = 'x'", Models, cmp(tag("a b"), Op::Eq, s("x"))),
+        ("tag.\"a`b\" = 'x'", Models, cmp(tag("a`b"), Op::Eq, s("x"))),
+        ("tags.1k = 'x'", Models, cmp(tag("1k"), Op::Eq, s("x"))),
+        ("tags.ключ = 'знач'", Models, cmp(tag("ключ"), Op::Eq, s("знач"))),
+        ("tags.AND = 'x'", Models, cmp(tag("AND"), Op::Eq, s("x"))),
+        ("tags.k LIKE '%x'", Models, cmp(tag("k"), Op::Like, s("%x"))),
+        ("tags.k ILIKE '%x'", Versions, cmp(tag("k"), Op::ILike, s("%x"))),
+        ("tags.k IN ('x', 'y')", Versions, cmp(tag("k"), Op::In, list(&["x", "y"]))),
+        ("version_number = 3", Versions, cmp(Field::VersionNumber, Op::Eq, Value::Int(3))),
+        ("version_number = '3'", Versions, cmp(Field::VersionNumber, Op::Eq, Value::Int(3))),
+        ("version_number != -1", Versions, cmp(Field::VersionNumber, Op::Ne, Value::Int(-1))),
+        ("version_number < 3", Versions, cmp(Field::VersionNumber, Op::Lt, Value::Int(3))),
+        ("version_number<=3", Versions, cmp(Field::VersionNumber, Op::Le, Value::Int(3))),
+        ("version_number > 3", Versions, cmp(Field::VersionNumber, Op::Gt, Value::Int(3))),
+        ("version_number >= 3", Versions, cmp(Field::VersionNumber, Op::Ge, Value::Int(3))),
+        ("run_id = 'r1'", Versions, cmp(Field::RunId, Op::Eq, s("r1"))),
+        ("run_id IN ('r1', 'r2')", Versions, cmp(Field::RunId, Op::In, list(&["r1", "r2"]))),
+        ("run_id NOT IN ('r1')", Versions, cmp(Field::RunId, Op::NotIn, list(&["r1"]))),
+        ("source_path LIKE 's3://%'", Versions, cmp(Field::SourcePath, Op::Like, s("s3://%"))),
+        ("`source_path` = 'x'", Versions, cmp(Field::SourcePath, Op::Eq, s("x"))),
+        ("name = 'a.b.c'", Versions, cmp(Field::Name, Op::Eq, s("a.b.c"))),
+    ];
+    for (input, entity, want) in cases {
+        assert_eq!(ok(input, entity), want, "{input}");
+    }
+}
+
+#[test]
+fn unescapes_strings() {
+    let cases = [
+        (r"tags.k = 'it''s'", "it's"),
+        (r"tags.k = 'it\'s'", "it's"),
+        (r#"tags.k = "say ""hi""""#, r#"say "hi""#),
+        (r#"tags.k = "say \"hi\"""#, r#"say "hi""#),
+        (r"tags.k = 'a\\b'", r"a\b"),
+        (r"tags.k = 'C:\models\x'", r"C:\models\x"),
+        (r#"tags.k = 'a"b'"#, r#"a"b"#),
+        ("tags.k = ''", ""),
+        ("tags.k = 'ünï 😀 \n x'", "ünï 😀 \n x"),
+    ];
+    for (input, want) in cases {
+        assert_eq!(ok(input, Models), cmp(tag("k"), Op::Eq, s(want)), "{input}");
+    }
+}
+
+#[test]
+fn and_binds_tighter_than_or_and_parentheses_group() {
+    let c = |v: &str| cmp(tag(v), Op::Eq, s(v));
+    let input = "tags.a = 'a' OR tags.b = 'b' AND tags.c = 'c'";
+    assert_eq!(ok(input, Models), Expr::Or(vec![c("a"), Expr::And(vec![c("b"), c("c")])]));
+    let input = "tags.a = 'a' and tags.b = 'b' or tags.c = 'c'";
+    assert_eq!(ok(input, Models), Expr::Or(vec![Expr::And(vec![c("a"), c("b")]), c("c")]));
+    let input = "(tags.a = 'a' OR tags.b = 'b') AND tags.c = 'c'";
+    assert_eq!(ok(input, Models), Expr::And(vec![Expr::Or(vec![c("a"), c("b")]), c("c")]));
+    let input = "tags.a = 'a' AND tags.b = 'b' AND tags.c = 'c'";
+    assert_eq!(ok(input, Models), Expr::And(vec![c("a"), c("b"), c("c")]));
+    let input = "((tags.a = 'a'))";
+    assert_eq!(ok(input, Models), c("a"));
+    let input = "(tags.a = 'a' AND tags.b = 'b') AND tags.c = 'c'";
+    assert_eq!(ok(input, Models), Expr::And(vec![Expr::And(vec![c("a"), c("b")]), c("c")]));
+    let input = "tags.a = 'a' Or (tags.b = 'b' oR tags.c = 'c')";
+    assert_eq!(ok(input, Models), Expr::Or(vec![c("a"), Expr::Or(vec![c("b"), c("c")])]));
+}
+
+#[test]
+fn errors_name_the_position() {
+    let cases: Vec<(&str, Entity, &str)> = vec![
+        ("name = ", Models, "Invalid filter at position 8: expected a value after '='."),
+        ("tags.k = 'v' AND name =", Models, "Invalid filter at position 24: expected a value after '='."),
+        ("name = x", Models, "Invalid filter at position 8: expected a quoted string after '=', found 'x'."),
+        ("name = 'x", Models, "Invalid filter at position 8: the string starting with ' is not closed."),
+        ("tags.`k = 'x'", Models, "Invalid filter at position 6: the name starting with ` is not closed."),
+        (
+            "run_id = 'x'",
+            Models,
+            "Invalid filter at position 1: 'run_id' is not a field of registered models; the fields are name, tags.<key>.",
+        ),
+        (
+            "owner = 'x'",
+            Versions,
+            "Invalid filter at position 1: unknown field 'owner'; the fields are name, version_number, run_id, source_path, tags.<key>.",
+        ),
+        (
+            "params.k = 'x'",
+            Versions,
+            "Invalid filter at position 1: unknown field prefix 'params'; tags are written tags.<key>.",
+        ),
+        ("tags = 'x'", Models, "Invalid filter at position 1: expected '.' and a tag key after 'tags'."),
+        ("tags.`` = 'x'", Models, "Invalid filter at position 6: the tag key must not be empty."),
+        ("tags. = 'x'", Models, "Invalid filter at position 7: expected a tag key after 'tags.', found '='."),
+        ("tags.a. = 'x'", Models, "Invalid filter at position 9: expected the rest of the tag key after '.'."),
+        ("name == 'x'", Models, "Invalid filter at position 7: expected a quoted string after '=', found '='."),
+        ("name <> 'x'", Models, "Invalid filter at position 6: '<' applies only to version_number."),
+        ("name < 'x'", Models, "Invalid filter at position 6: '<' applies only to version_number."),
+        (
+            "name 'x'",
+            Models,
+            "Invalid filter at position 6: expected a comparison (=, !=, LIKE, ILIKE, IN, NOT IN) after name, found the string 'x'.",
+        ),
+        (
+            "name",
+            Models,
+            "Invalid filter at position 5: expected a comparison (=, !=, LIKE, ILIKE, IN, NOT IN) after name, found the end of the filter.",
+        ),
+        ("name NOT LIKE 'x'", Models, "Invalid filter at position 6: expected IN after NOT."),
+        ("name IN 'x'", Models, "Invalid filter at position 9: expected a list such as ('a', 'b') after IN."),
+        ("name IN ()", Models, "Invalid filter at position 10: the list must not be empty."),
+        (
+            "name IN ('a' 'b')",
+            Models,
+            "Invalid filter at position 14: expected ',' or ')' in the list, found the string 'b'.",
+        ),
+        ("name IN ('a', 1)", Models, "Invalid filter at position 15: expected a quoted string in the list, found '1'."),
+        ("name IN ('a'", Models, "Invalid filter at position 13: expected ')' to close the list at position 9."),
+        (
+            "version_number LIKE '1'",
+            Versions,
+            "Invalid filter at position 16: version_number can be compared only with =, !=, <, <=, > or >=.",
+        ),
+        (
+            "version_number IN ('1')",
+            Versions,
+            "Invalid filter at position 16: version_number can be compared only with =, !=, <, <=, > or >=.",
+        ),
+        (
+            "version_number = 1.5",
+            Versions,
+            "Invalid filter at position 18: version_number must be compared with an integer, found '1'.",
+        ),
+        (
+            "version_number = 'one'",
+            Versions,
+            "Invalid filter at position 18: version_number must be compared with an integer, found the string 'one'.",
+        ),
+        (
+            "version_number = 99999999999999999999",
+            Versions,
+            "Invalid filter at position 18: version_number must be compared with an integer, found '99999999999999999999'.",
+        ),
+        ("version_number = (", Versions, "Invalid filter at position 18: expected an integer after '=', found '('."),
+        ("name = 'a' AND", Models, "Invalid filter at position 15: expected a field (name, tags.<key>) here."),
+        (
+            "name = 'a' OR OR name = 'b'",
+            Models,
+            "Invalid filter at position 15: unknown field 'OR'; the fields are name, tags.<key>.",
+        ),
+        (
+            "name = 'a' name = 'b'",
+            Models,
+            "Invalid filter at position 12: expected AND, OR or the end of the filter, found 'name'.",
+        ),
+        ("name = 'a')", Models, "Invalid filter at position 11: this ')' has no matching '('."),
+        ("(name = 'a'", Models, "Invalid filter at position 12: expected ')' to close the '(' at position 1."),
+        (
+            "(name = 'a' name",
+            Models,
+            "Invalid filter at position 13: expected ')' to close the '(' at position 1, found 'name'.",
+        ),
+        ("()", Models, "Invalid filter at position 2: expected a field (name, tags.<key>), found ')'."),
+        ("name = 'a' & name = 'b'", Models, "Invalid filter at position 12: unexpected character '&'."),
+        ("name ! 'a'", Models, "Invalid filter at position 6: unexpected character '!'."),
+        (
+            "name = 'é' AND naïve = 'x'",
+            Models,
+            "Invalid filter at position 16: unknown field 'naïve'; the fields are name, tags.<key>.",
+        ),
+        ("naïve = 'x' 😀", Models, "Invalid filter at position 13: unexpected character '😀'."),
+        ("name = 'a'\u{0}", Models, "Invalid filter at position 11: unexpected character U+0000."),
+    ];
+    for (input, entity, want) in cases {
+        assert_eq!(message(input, entity), want, "{input}");
+    }
+}
+
+#[test]
+fn enforces_the_limits() {
+    let at_limit = format!("tags.k = '{}'", "x".repeat(MAX_FILTER_LEN - 11));
+    assert_eq!(at_limit.chars().count(), MAX_FILTER_LEN);
+    assert!(parse(&at_limit, Models).is_ok());
+    let too_long = format!("tags.k = '{}'", "é".repeat(MAX_FILTER_LEN));
+    assert_eq!(
+        message(&too_long, Models),
+        "Invalid filter at position 4097: a filter may be at most 4096 characters long."
+    );
+
+    let nested = |n: usize| format!("{}name = 'a'{}", "(".repeat(n), ")".repeat(n));
+    assert_eq!(ok(&nested(MAX_DEPTH), Models), cmp(Field::Name, Op::Eq, s("a")));
+    assert_eq!(
+        message(&nested(MAX_DEPTH + 1), Models),
+        "Invalid filter at position 33: parentheses may be nested at most 32 deep."
+    );
+
+    let clauses = |n: usize| vec!["name = 'a'"; n].join(" OR ");
+    assert!(parse(&clauses(MAX_CLAUSES), Models).is_ok());
+    let msg = message(&clauses(MAX_CLAUSES + 1), Models);
+    assert_eq!(msg, format!("Invalid filter at position {}: a filter may hold at most 100 conditions.", 100 * 14 + 1));
+}
+
+#[test]
+fn like_patterns_become_anchored_regexes() {
+    let cases = [
+        ("abc", false, "(?s)^abc$"),
+        ("a%", false, "(?s)^a.*$"),
+        ("%%a%%%", false, "(?s)^.*a.*$"),
+        ("a_c", true, "(?is)^a.c$"),
+        ("1.0+(x)|[y]{z}^$", false, r"(?s)^1\.0\+\(x\)\|\[y\]\{z\}\^\$$"),
+        (r"a\b*c?#&-~", false, r"(?s)^a\\b\*c\?\#\&\-\~$"),
+        ("s3://b/p", false, r"(?s)^s3:\/\/b\/p$"),
+        ("ünï 😀", true, "(?is)^ünï 😀$"),
+        ("", false, "(?s)^$"),
+    ];
+    for (pattern, ci, want) in cases {
+        assert_eq!(like_to_regex(pattern, ci), want, "{pattern}");
+    }
+}
+
+fn compile(input: &str, entity: Entity) -> (String, Vec<(String, serde_json::Value)>) {
+    let mut params = Vec::new();
+    let sql = to_surql(&ok(input, entity), entity, &mut params);
+    (sql, params)
+}
+
+fn names(params: &[(String, serde_json::Value)]) -> Vec<&str> {
+    params.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+#[test]
+fn compiles_models_filters_with_bound_parameters() {
+    let (sql, params) = compile("name ILIKE '%Fraud%' AND tags.`mlflow.prompt.is_prompt` != 'true'", Models);
+    assert_eq!(
+        sql,
+        "(string::matches(full_name, $f0) AND \
+         id NOT IN (SELECT VALUE model FROM model_tag WHERE key = $f1 AND value = $f2))"
+    );
+    assert_eq!(names(&params), ["f0", "f1", "f2"]);
+    assert_eq!(params[0].1, serde_json::json!("(?is)^.*Fraud.*$"));
+    assert_eq!(params[1].1, serde_json::json!("mlflow.prompt.is_prompt"));
+    assert_eq!(params[2].1, serde_json::json!("true"));
+
+    let (sql, params) = compile("name = 'Prod.ML.Fraud' OR name IN ('A.b.C') OR name NOT IN ('x.y.z')", Models);
+    assert_eq!(sql, "(full_name_lc = $f0 OR full_name_lc IN $f1 OR full_name_lc NOT IN $f2)");
+    assert_eq!(params[0].1, serde_json::json!("prod.ml.fraud"));
+    assert_eq!(params[1].1, serde_json::json!(["a.b.c"]));
+
+    let (sql, params) = compile("tags.team LIKE 'r%' OR tags.team IN ('a', 'b') OR tags.team NOT IN ('c')", Models);
+    assert_eq!(
+        sql,
+        "(id IN (SELECT VALUE model FROM model_tag WHERE key = $f0 AND string::matches(value, $f1)) OR \
+         id IN (SELECT VALUE model FROM model_tag WHERE key = $f2 AND value IN $f3) OR \
+         id NOT IN (SELECT VALUE model FROM model_tag WHERE key = $f4 AND value IN $f5))"
+    );
+    assert_eq!(params[1].1, serde_json::json!("(?s)^r.*$"));
+    assert_eq!(params[3].1, serde_json::json!(["a", "b"]));
+}
+
+#[test]
+fn compiles_versions_filters_with_bound_parameters() {
+    let (sql, params) =
+        compile("name = 'a.b.c' AND (version_number >= 2 OR run_id != 'r1') AND tags.stage = 'prod'", Versions);
+    assert_eq!(
+        sql,
+        "(model.full_name_lc = $f0 AND (version >= $f1 OR (run_id != NONE AND run_id != $f2)) AND \
+         id IN (SELECT VALUE version FROM version_tag WHERE key = $f3 AND value = $f4))"
+    );
+    assert_eq!(params[1].1, serde_json::json!(2));
+
+    let (sql, _) = compile(
+        "run_id IN ('a') OR run_id NOT IN ('b') OR run_id LIKE 'c%' OR source_path ILIKE 'S3%' OR name LIKE 'a%'",
+        Versions,
+    );
+    assert_eq!(
+        sql,
+        "(run_id IN $f0 OR (run_id != NONE AND run_id NOT IN $f1) OR (run_id != NONE AND string::matches(run_id, $f2)) \
+         OR string::matches(source, $f3) OR string::matches(model.full_name, $f4))"
+    );
+}
+
+#[test]
+fn compilation_continues_the_parameter_numbering_and_never_panics_on_odd_trees() {
+    let mut params = vec![("f0".to_string(), serde_json::json!(1)), ("f1".to_string(), serde_json::json!(2))];
+    assert_eq!(to_surql(&ok("name = 'a'", Models), Models, &mut params), "full_name_lc = $f2");
+    let odd = [
+        Expr::And(vec![]),
+        Expr::Or(vec![]),
+        cmp(Field::RunId, Op::Eq, s("x")),
+        cmp(Field::VersionNumber, Op::Like, Value::Int(1)),
+        cmp(tag("k"), Op::Like, Value::Int(1)),
+        cmp(Field::Name, Op::ILike, list(&["a"])),
+    ];
+    let mut params = Vec::new();
+    let out: Vec<String> = odd.iter().map(|e| to_surql(e, Models, &mut params)).collect();
+    assert_eq!(out, ["true", "false", "false", "false", "false", "false"]);
+    assert!(params.is_empty(), "unused parameters: {params:?}");
+}
+
+#[test]
+fn prints_filters_that_parse_back() {
+    let cases = [
+        "name = 'a' AND (tags.k = 'x' OR tags.`a b` != 'it''s')",
+        "(tags.a = 'a' AND tags.b = 'b') AND version_number >= -3",
+        "run_id NOT IN ('a', 'b\\\\c') OR source_path LIKE '%x_' AND name ILIKE 'Y'",
+    ];
+    for input in cases {
+        let e = ok(input, Versions);
+        assert_eq!(e.to_filter_string(), input);
+        assert_eq!(ok(&e.to_string(), Versions), e);
+    }
+    assert_eq!(cmp(tag("a`b"), Op::Eq, s("x")).to_string(), "tags.'a`b' = 'x'");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property-style tests with a small deterministic generator (no extra dependencies).
+
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+
+    fn unicode(&mut self) -> char {
+        loop {
+            let raw = match self.below(4) {
+                0 => self.below(0x80) as u32,
+                1 => self.below(0x800) as u32,
+                2 => 0x1F300 + self.below(0x300) as u32,
+                _ => self.below(0x110000) as u32,
+            };
+            if let Some(c) = char::from_u32(raw) {
+                return c;
+            }
+        }
+    }
+}
+
+const TOKENS: &[&str] = &[
+    "name",
+    "tags",
+    "tag",
+    "TAGS",
+    ".",
+    "`",
+    "'",
+    "\"",
+    "\\",
+    "(",
+    ")",
+    ",",
+    "=",
+    "!=",
+    "!",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "<>",
+    "AND",
+    "and",
+    "OR",
+    "or",
+    "NOT",
+    "IN",
+    "in",
+    "LIKE",
+    "ILIKE",
+    "version_number",
+    "run_id",
+    "source_path",
+    " ",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "-",
+    "1",
+    "42",
+    "-7",
+    "99999999999999999999",
+    "%",
+    "_",
+    "é",
+    "😀",
+    "\u{0}",
+    "\u{200B}",
+    "İ",
+    "ß",
+    "mlflow.prompt.is_prompt",
+    "'x'",
+    "\"y\"",
+    "`k`",
+    "''",
+    "'it''s'",
+    "'a\\'b'",
+    "('a', 'b')",
+    "1.5",
+];
+
+fn random_input(rng: &mut XorShift) -> String {
+    let mut out = String::new();
+    for _ in 0..rng.below(24) {
+        if rng.below(5) == 0 {
+            out.push(rng.unicode());
+        } else {
+            out.push_str(rng.pick(TOKENS));
+        }
+    }
+    out
+}
+
+/// A random edit of a valid filter, so that the fuzzing also reaches deep into the parser.
+fn mutate(rng: &mut XorShift, valid: &str) -> String {
+    let mut chars: Vec<char> = valid.chars().collect();
+    for _ in 0..1 + rng.below(3) {
+        let at = rng.below(chars.len() + 1);
+        match rng.below(3) {
+            0 if at < chars.len() => {
+                chars.remove(at);
+            }
+            1 => chars.insert(at, rng.unicode()),
+            _ => {
+                for (n, c) in rng.pick(TOKENS).chars().enumerate() {
+                    chars.insert(at + n, c);
+                }
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+fn random_text(rng: &mut XorShift, max: usize) -> String {
+    const PIECES: &[&str] =
+        &["a", "Z", "0", "_", "%", ".", " ", "'", "\"", "`", "\\", "/", "(", ")", ",", "é", "😀", "-"];
+    (0..rng.below(max + 1))
+        .map(|_| if rng.below(6) == 0 { rng.unicode().to_string() } else { rng.pick(PIECES).to_string() })
+        .collect()
+}
+
+fn random_cmp(rng: &mut XorShift, entity: Entity) -> Expr {
+    let fields = match entity {
+        Models => 2,
+        Versions => 5,
+    };
+    let field = match rng.below(fields) {
+        0 => Field::Name,
+        1 => loop {
+            let key = random_text(rng, 8);
+            if !key.is_empty() {
+                break Field::Tag(key);
+            }
+        },
+        2 => Field::VersionNumber,
+        3 => Field::RunId,
+        _ => Field::SourcePath,
+    };
+    if field == Field::VersionNumber {
+        let op = rng.pick(&[Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge]);
+        let n = match rng.below(3) {
+            0 => rng.next() as i64,
+            1 => rng.pick(&[i64::MIN, i64::MAX, 0, -1]),
+            _ => rng.below(100) as i64,
+        };
+        return cmp(field, op, Value::Int(n));
+    }
+    let op = rng.pick(&[Op::Eq, Op::Ne, Op::Like, Op::ILike, Op::In, Op::NotIn]);
+    let value = match op {
+        Op::In | Op::NotIn => Value::List((0..1 + rng.below(3)).map(|_| random_text(rng, 6)).collect()),
+        _ => Value::Str(random_text(rng, 10)),
+    };
+    cmp(field, op, value)
+}
+
+fn random_expr(rng: &mut XorShift, entity: Entity, depth: usize) -> Expr {
+    if depth == 0 || rng.below(3) == 0 {
+        return random_cmp(rng, entity);
+    }
+    let items = (0..2 + rng.below(2)).map(|_| random_expr(rng, entity, depth - 1)).collect();
+    if rng.below(2) == 0 { Expr::And(items) } else { Expr::Or(items) }
+}
+
+/// Checks everything that must hold for any input; returns whether it parsed.
+fn check_any_input(input: &str, entity: Entity) -> bool {
+    let outcome = std::panic::catch_unwind(|| match parse(input, entity) {
+        Ok(Some(e)) => {
+            let mut params = Vec::new();
+            let sql = to_surql(&e, entity, &mut params);
+            assert!(!sql.contains('\'') && !sql.contains('"'), "a value leaked into {sql:?} from {input:?}");
+            assert_eq!(sql.matches("$f").count(), params.len(), "{sql}");
+            assert_eq!(parse(&e.to_string(), entity).unwrap(), Some(e.clone()), "reprint of {input:?}");
+            true
+        }
+        Ok(None) => false,
+        Err(err) => {
+            assert!(err.message.starts_with("Invalid filter at position "), "{}", err.message);
+            false
+        }
+    });
+    outcome.unwrap_or_else(|_| panic!("parse panicked on {input:?}"))
+}
+
+#[test]
+fn never_panics_on_random_input() {
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let mut parsed = 0;
+    for n in 0..20_000 {
+        let entity = if n % 2 == 0 { Models } else { Versions };
+        let input = match n % 4 {
+            0 | 1 => random_input(&mut rng),
+            _ => {
+                let valid = random_expr(&mut rng, entity, 3).to_string();
+                mutate(&mut rng, &valid)
+            }
+        };
+        parsed += usize::from(check_any_input(&input, entity));
+    }
+    // The mutated half keeps many inputs valid: make sure the success path was exercised.
+    assert!(parsed > 1_000, "only {parsed} random inputs parsed");
+}
+
+#[test]
+fn random_expressions_round_trip_through_their_printed_form() {
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    for n in 0..5_000 {
+        let entity = if n % 2 == 0 { Models } else { Versions };
+        let e = random_expr(&mut rng, entity, 4);
+        let printed = e.to_string();
+        assert_eq!(parse(&printed, entity).unwrap(), Some(e.clone()), "{printed}");
+        let mut params = Vec::new();
+        let sql = to_surql(&e, entity, &mut params);
+        assert!(!sql.contains('\'') && !sql.contains('"'), "{sql}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compiled conditions against a real (in-memory) SurrealDB with Quiver's schema.
+
+#[cfg(feature = "server")]
+mod surreal {
+    use super::*;
+
+    async fn db() -> crate::store::Db {
+        let db = crate::store::open(&crate::store::StoreConfig::memory()).await.unwrap();
+        let setup = r#"
+            DEFINE FIELD IF NOT EXISTS full_name ON registered_model TYPE string;
+            DEFINE FIELD IF NOT EXISTS full_name_lc ON registered_model TYPE string;
+            FOR $m IN [
+                { id: 'm1', full: 'prod.ml.Fraud' },
+                { id: 'm2', full: 'prod.ml.churn' },
+                { id: 'm3', full: 'dev.x.prompt_1' },
+                { id: 'm4', full: 'dev.x.Mixed_Case' },
+            ] {
+                CREATE type::record('registered_model', $m.id) SET catalog = catalog:c, schema = catalog_schema:s,
+                    name = $m.full, name_lc = string::lowercase($m.full), full_name = $m.full,
+                    full_name_lc = string::lowercase($m.full), owner = 'u', created_at = time::now(),
+                    created_by = 'u', updated_at = time::now(), updated_by = 'u';
+            };
+            CREATE model_tag SET model = registered_model:m1, key = 'team', value = 'risk';
+            CREATE model_tag SET model = registered_model:m2, key = 'team', value = 'growth';
+            CREATE model_tag SET model = registered_model:m2, key = 'mlflow.prompt.is_prompt', value = 'false';
+            CREATE model_tag SET model = registered_model:m3, key = 'mlflow.prompt.is_prompt', value = 'true';
+            CREATE model_tag SET model = registered_model:m4, key = 'path', value = 'a/b\\c.d';
+            FOR $v IN [
+                { id: 'v1', model: registered_model:m1, version: 1, source: 's3://b/fraud/1', run: 'r1', label: 'fraud#1' },
+                { id: 'v2', model: registered_model:m1, version: 2, source: 'models:/m-abc', run: NONE, label: 'fraud#2' },
+                { id: 'v3', model: registered_model:m2, version: 1, source: 's3://b/churn/1', run: 'r3', label: 'churn#1' },
+            ] {
+                CREATE type::record('model_version', $v.id) SET model = $v.model, version = $v.version,
+                    source = $v.source, run_id = $v.run, description = $v.label, status = 'READY',
+                    created_at = time::now(), created_by = 'u', updated_at = time::now(), updated_by = 'u';
+            };
+            CREATE version_tag SET model = registered_model:m1, version = model_version:v1, key = 'stage', value = 'prod';
+            CREATE version_tag SET model = registered_model:m2, version = model_version:v3, key = 'stage', value = 'dev';
+        "#;
+        crate::store::first_error(db.query(setup).await.unwrap()).unwrap();
+        db
+    }
+
+    async fn search(db: &crate::store::Db, filter: &str, entity: Entity) -> Vec<String> {
+        let mut params = Vec::new();
+        let cond = to_surql(&ok(filter, entity), entity, &mut params);
+        let sql = match entity {
+            Models => format!("SELECT VALUE full_name FROM registered_model WHERE {cond} ORDER BY full_name"),
+            Versions => format!("SELECT VALUE description FROM model_version WHERE {cond} ORDER BY description"),
+        };
+        let mut query = db.query(&sql);
+        for param in params {
+            query = query.bind(param);
+        }
+        let mut res = query.await.unwrap();
+        res.take::<Vec<String>>(0).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    #[tokio::test]
+    async fn compiled_filters_select_the_right_rows() {
+        let db = db().await;
+        let models: &[(&str, &[&str])] = &[
+            ("tags.`mlflow.prompt.is_prompt` != 'true'", &["dev.x.Mixed_Case", "prod.ml.Fraud", "prod.ml.churn"]),
+            ("tags.mlflow.prompt.is_prompt = 'true'", &["dev.x.prompt_1"]),
+            ("name = 'PROD.ML.FRAUD'", &["prod.ml.Fraud"]),
+            ("name != 'prod.ml.fraud'", &["dev.x.Mixed_Case", "dev.x.prompt_1", "prod.ml.churn"]),
+            ("name LIKE 'prod.%'", &["prod.ml.Fraud", "prod.ml.churn"]),
+            ("name LIKE 'PROD.%'", &[]),
+            ("name ILIKE 'PROD.%'", &["prod.ml.Fraud", "prod.ml.churn"]),
+            ("name LIKE '%_Case'", &["dev.x.Mixed_Case"]),
+            ("name IN ('prod.ml.fraud', 'DEV.X.MIXED_CASE')", &["dev.x.Mixed_Case", "prod.ml.Fraud"]),
+            ("name NOT IN ('prod.ml.fraud', 'dev.x.mixed_case')", &["dev.x.prompt_1", "prod.ml.churn"]),
+            ("tags.team = 'risk' OR tags.team = 'growth'", &["prod.ml.Fraud", "prod.ml.churn"]),
+            ("tags.team IN ('risk')", &["prod.ml.Fraud"]),
+            ("tags.team NOT IN ('risk')", &["dev.x.Mixed_Case", "dev.x.prompt_1", "prod.ml.churn"]),
+            ("tags.team ILIKE 'R%'", &["prod.ml.Fraud"]),
+            ("tags.team LIKE 'R%'", &[]),
+            (r"tags.path LIKE 'a/b\\c._'", &["dev.x.Mixed_Case"]),
+            (r"tags.path = 'a/b\\c.d'", &["dev.x.Mixed_Case"]),
+            (
+                "(tags.team LIKE 'r%' OR name ILIKE '%mixed%' OR name LIKE '%prompt%') AND tags.`mlflow.prompt.is_prompt` != 'true'",
+                &["dev.x.Mixed_Case", "prod.ml.Fraud"],
+            ),
+        ];
+        for (filter, want) in models {
+            assert_eq!(search(&db, filter, Models).await, *want, "{filter}");
+        }
+        let versions: &[(&str, &[&str])] = &[
+            ("version_number >= 2", &["fraud#2"]),
+            ("version_number = '1'", &["churn#1", "fraud#1"]),
+            ("run_id = 'r1'", &["fraud#1"]),
+            ("run_id != 'r1'", &["churn#1"]),
+            ("run_id LIKE 'r%'", &["churn#1", "fraud#1"]),
+            ("run_id IN ('r1', 'r3')", &["churn#1", "fraud#1"]),
+            ("run_id NOT IN ('r1')", &["churn#1"]),
+            ("name = 'prod.ml.fraud' AND version_number = 1", &["fraud#1"]),
+            ("name ILIKE '%FRAUD'", &["fraud#1", "fraud#2"]),
+            ("source_path LIKE 'models:/%'", &["fraud#2"]),
+            ("source_path IN ('s3://b/churn/1')", &["churn#1"]),
+            ("tags.stage = 'prod' OR version_number > 1", &["fraud#1", "fraud#2"]),
+            ("tags.stage != 'prod'", &["churn#1", "fraud#2"]),
+            ("tags.stage LIKE 'd%' AND name = 'prod.ml.churn'", &["churn#1"]),
+        ];
+        for (filter, want) in versions {
+            assert_eq!(search(&db, filter, Versions).await, *want, "{filter}");
+        }
+    }
+}
