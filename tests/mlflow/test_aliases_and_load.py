@@ -75,6 +75,7 @@ def test_latest_is_a_virtual_alias(client, trained):
     assert client.get_model_version_by_alias(trained.name, "latest").version == "3"
 
 
+# Reserved names pass the client's own pattern check, so these are refused by the server.
 @pytest.mark.parametrize("alias", ["latest", "LATEST", "v1", "V12"])
 def test_reserved_alias_is_rejected(client, register_copies, alias):
     name = register_copies(1)
@@ -83,9 +84,20 @@ def test_reserved_alias_is_rejected(client, register_copies, alias):
 
 
 @pytest.mark.parametrize("alias", ["bad alias", "a/b", ""])
-def test_malformed_alias_is_rejected(client, register_copies, alias):
+def test_malformed_alias_is_rejected(tracking_uri, auth_headers, client, register_copies, alias):
     name = register_copies(1)
+    # MlflowClient checks the alias pattern itself and never sends these...
     expect_error("INVALID_PARAMETER_VALUE", client.set_registered_model_alias, name, alias, "1")
+    # ...so ask the server directly: it must refuse them too (other clients, the UI).
+    r = requests.post(
+        f"{tracking_uri}/api/2.0/mlflow/registered-models/alias",
+        json={"name": name, "alias": alias, "version": "1"},
+        headers=auth_headers,
+        timeout=30,
+    )
+    assert r.status_code == 400
+    assert r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert client.get_registered_model(name).aliases == {}
 
 
 def test_reserved_alias_on_the_wire(tracking_uri, auth_headers, register_copies):
