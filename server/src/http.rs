@@ -42,7 +42,22 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
         trust_forwarded_for: config.trust_forwarded_for,
     };
     let routes = generate_route_list(App);
+    // The built assets are served here rather than by Leptos' fallback handler, which can give a
+    // file the status of a page rendered concurrently on the same thread (a 404 page made the
+    // WASM answer 404 and the page never became interactive). `no-cache`: names do not change
+    // between builds, so browsers revalidate (and get 304 Not Modified).
+    let pkg = tower::ServiceBuilder::new()
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-cache"),
+        ))
+        .service(
+            tower_http::services::ServeDir::new(std::path::Path::new(&config.site_root).join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
     Router::new()
+        .nest_service("/pkg", pkg)
         .nest("/api/quiver/v1", crate::rest::router())
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();

@@ -8,7 +8,9 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,surrealdb=warn,surrealdb_core=warn,surrealkv=warn".into()),
+                .unwrap_or_else(|_| "info,surrealdb=warn,surrealdb_core=warn,surrealkv=warn".into())
+                // The sanitizer's HTML parser reports every malformed tag people paste.
+                .add_directive("html5ever=error".parse().expect("a valid directive")),
         )
         .init();
     // With no arguments at all (as `cargo leptos watch` starts it) Quiver serves with defaults.

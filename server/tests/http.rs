@@ -18,12 +18,16 @@ struct App {
 }
 
 async fn spawn(config: ServiceConfig) -> App {
+    spawn_with_site(config, "target/site").await
+}
+
+async fn spawn_with_site(config: ServiceConfig, site_root: &str) -> App {
     let quiver = Quiver::open(&StoreConfig::memory(), config).await.unwrap();
     quiver.bootstrap_admin(Some(ADMIN_PASSWORD.into())).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let http = HttpConfig {
-        site_root: "target/site".into(),
+        site_root: site_root.into(),
         addr,
         session_ttl_secs: 3600,
         secure_cookies: false,
@@ -217,4 +221,45 @@ async fn api_needs_a_valid_token() {
 async fn admin_actor(app: &App) -> quiver::types::Actor {
     let session = app.quiver.login("admin", ADMIN_PASSWORD, "test").await.unwrap();
     quiver::types::Actor { principal: session.principal, source: Source::Rest, request_id: "t".into() }
+}
+
+/// The built assets have their own route: served by Leptos' fallback handler, the WASM now and
+/// then got the 404 status of a page rendered at the same time (seen in the browser tests: the
+/// page never became interactive). Among concurrent 404 pages they answer 200, carry
+/// `no-cache`, and answer 304 when unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assets_keep_their_status_while_404_pages_render() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    std::fs::write(site.path().join("pkg/quiver.wasm"), vec![0u8; 64 * 1024]).unwrap();
+    let app = spawn_with_site(ServiceConfig::default(), site.path().to_str().unwrap()).await;
+    let c = client();
+    let r = login(&c, &app, "admin", ADMIN_PASSWORD).await;
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    assert!(c.cookie.lock().unwrap().is_some(), "signed in");
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let url = if i % 2 == 0 {
+            format!("{}/pkg/quiver.wasm", app.base)
+        } else {
+            format!("{}/explore/nope/nope/nope{i}", app.base)
+        };
+        let req = c.http.get(&url);
+        let req = match c.cookie.lock().unwrap().clone() {
+            Some(cookie) => req.header("cookie", cookie),
+            None => req,
+        };
+        tasks.push(tokio::spawn(async move { (i, req.send().await.unwrap().status()) }));
+    }
+    for t in tasks {
+        let (i, status) = t.await.unwrap();
+        let expected = if i % 2 == 0 { StatusCode::OK } else { StatusCode::NOT_FOUND };
+        assert_eq!(status, expected, "request {i}");
+    }
+    let r = c.get(&format!("{}/pkg/quiver.wasm", app.base)).await;
+    assert_eq!(r.headers()["cache-control"], "no-cache");
+    let modified = r.headers()["last-modified"].to_str().unwrap().to_string();
+    let again =
+        c.http.get(format!("{}/pkg/quiver.wasm", app.base)).header("if-modified-since", modified).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::RegistryVersion;
 use crate::api::comments::list_activity;
 use crate::components::widgets::{EmptyState, Pager, Time};
-use crate::pages::{loaded, page_token};
+use crate::pages::{loaded_part, page_token};
 
 #[component]
 pub fn ActivityList(
@@ -28,7 +28,7 @@ pub fn ActivityList(
             {move || {
                 let base = base.clone();
                 Suspend::new(async move {
-                    loaded(entries.await, move |page| {
+                    loaded_part(entries.await, move |page| {
                         if page.items.is_empty() {
                             return view! { <EmptyState title="No activity yet"><p>"Changes appear here as they happen."</p></EmptyState> }.into_any();
                         }

@@ -10,7 +10,7 @@ use crate::components::crumbs::explore_href;
 use crate::components::toast::use_toasts;
 use crate::components::widgets::{EmptyState, Pager, Time};
 use crate::error::AppResult;
-use crate::pages::{loaded, page_token};
+use crate::pages::{loaded_part, page_token};
 
 /// The model a component works on.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,7 +153,7 @@ pub fn AliasPanel(model: ModelRef) -> impl IntoView {
                 {move || {
                     let (model, href) = (list_model.clone(), list_href.clone());
                     Suspend::new(async move {
-                        loaded(current.await, move |aliases| current_aliases(model, href, aliases))
+                        loaded_part(current.await, move |aliases| current_aliases(model, href, aliases))
                     })
                 }}
             </Suspense>
@@ -165,7 +165,7 @@ pub fn AliasPanel(model: ModelRef) -> impl IntoView {
             {move || {
                 let (base, href) = (base.clone(), href.clone());
                 Suspend::new(async move {
-                    loaded(history.await, move |page| history_view(page, base, href, token.get_untracked()))
+                    loaded_part(history.await, move |page| history_view(page, base, href, token.get_untracked()))
                 })
             }}
         </Suspense>

@@ -11,7 +11,7 @@ use crate::components::markdown::Markdown;
 use crate::components::modal::Modal;
 use crate::components::toast::use_toasts;
 use crate::components::widgets::{EmptyState, Pager};
-use crate::pages::{loaded, page_token};
+use crate::pages::{loaded_part, page_token};
 
 /// "just now", "5 minutes ago", "3 days ago", with the exact time as a tooltip.
 #[component]
@@ -85,7 +85,7 @@ pub fn CommentThread(
                     let (thread, base) = (thread.clone(), base.clone());
                     Suspend::new(async move {
                         let (comments, me) = data.await;
-                        loaded(comments, move |page| {
+                        loaded_part(comments, move |page| {
                             let empty = page.items.is_empty();
                             view! {
                                 {empty.then(|| view! {

@@ -44,12 +44,13 @@ pub fn DescriptionEditor(
         draft.set(value.clone());
         typed.update_value(|n| *n += 1);
         let mine = typed.get_value();
+        // The editor may be gone (saved, cancelled) when the timer fires: then nothing happens.
         set_timeout(
             move || {
-                if typed.get_value() == mine {
+                if typed.try_get_value() == Some(mine) {
                     leptos::task::spawn_local(async move {
                         if let Ok(html) = render_markdown(value).await {
-                            preview.set(html);
+                            preview.try_set(html);
                         }
                     });
                 }

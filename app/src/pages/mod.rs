@@ -47,3 +47,12 @@ pub fn loaded<T, V: IntoView + 'static>(result: AppResult<T>, ok: impl FnOnce(T)
         Err(e) => view! { <div class="form-error" role="alert">{e.message().to_string()}</div> }.into_any(),
     }
 }
+
+/// Like [`loaded`], for a part below the page's object (a tab): when the object is missing the
+/// page already shows the 404, so the part shows nothing.
+pub fn loaded_part<T, V: IntoView + 'static>(result: AppResult<T>, ok: impl FnOnce(T) -> V) -> AnyView {
+    match result {
+        Err(e) if e.kind() == ErrorKind::NotFound => ().into_any(),
+        other => loaded(other, ok),
+    }
+}

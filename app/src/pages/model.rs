@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::dialogs::DeleteDialog;
 use super::version::VersionPage;
-use super::{loaded, page_token, param};
+use super::{loaded, loaded_part, page_token, param};
 use crate::RegistryVersion;
 use crate::api::models::{delete_model, get_model, rename_model, update_model};
 use crate::api::tags::{delete_tag, set_tag};
@@ -136,6 +136,7 @@ fn ModelView() -> impl IntoView {
                 })
             })}
         </Suspense>
+        <div class="tab-area">
         <Tabs tabs=&TABS current=tab base/>
         {move || {
             let m = mref();
@@ -147,6 +148,7 @@ fn ModelView() -> impl IntoView {
                 _ => view! { <VersionsTab model=m/> }.into_any(),
             }
         }}
+        </div>
         <Show when=move || deleting.get()>
             <DeleteDialog title=format!("Delete model {}", name.get_untracked())
                 warning="Deleting a model deletes all of its versions, aliases, tags and comments. This cannot be undone.".into()
@@ -174,7 +176,7 @@ fn VersionsTab(model: ModelRef) -> impl IntoView {
             {move || {
                 let base = base.clone();
                 Suspend::new(async move {
-                    loaded(data.await, move |page| {
+                    loaded_part(data.await, move |page| {
                         if page.items.is_empty() {
                             return view! {
                                 <EmptyState title="No versions yet">

@@ -167,6 +167,7 @@ pub fn VersionPage() -> impl IntoView {
                 })
             })}
         </Suspense>
+        <div class="tab-area">
         <Tabs tabs=&TABS current=tab base/>
         {move || {
             let m = mref();
@@ -176,6 +177,7 @@ pub fn VersionPage() -> impl IntoView {
                 _ => view! { <CommentThread catalog=m.catalog schema=m.schema model=m.model version=r base=base.get()/> }.into_any(),
             }
         }}
+        </div>
         <Show when=move || deleting.get()>
             <DeleteDialog title=format!("Delete version {}", number.get_untracked())
                 warning="Deleting a version removes its aliases, tags and comments and cannot be undone; its number is never reused.".into()
