@@ -113,6 +113,10 @@ pub struct ModelVersion {
     pub tags: Vec<Tag>,
     /// Set on a copy: the version it was copied from ("staging.ml_team.fraud v3").
     pub copied_from: Option<String>,
+    /// MLflow's legacy stage: None, Staging, Production or Archived.
+    pub stage: String,
+    /// The MLflow logged model (`m-…`) the version was registered from.
+    pub model_id: Option<String>,
     pub created: Stamp,
     pub updated: Stamp,
 }
@@ -284,6 +288,12 @@ impl Activity {
             },
             "comment.edited" => "edited a comment".into(),
             "comment.deleted" => "deleted a comment".into(),
+            "model_version.stage_transitioned" => format!(
+                "moved version {} from stage {} to {}",
+                self.version.unwrap_or_default(),
+                v(&self.before),
+                v(&self.after)
+            ),
             other => other.to_string(),
         }
     }

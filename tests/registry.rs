@@ -53,6 +53,7 @@ async fn create_and_read_the_tree() {
                 signature_inputs: Some(r#"[{"type":"double","name":"x","required":true}]"#.into()),
                 signature_outputs: Some(r#"[{"type":"long"}]"#.into()),
                 status: None,
+                ..Default::default()
             },
         )
         .await

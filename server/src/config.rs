@@ -83,6 +83,16 @@ pub struct ServeArgs {
     /// X-Forwarded-For entry. Only with a proxy that sets it, or clients could choose their own.
     #[arg(long, env = "QUIVER_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
+    /// Where MLflow clients' one-part model names live (`iris` is `main.default.iris`); created on start.
+    #[arg(long, env = "QUIVER_MLFLOW_DEFAULT_SCHEMA", default_value = "main.default")]
+    pub mlflow_default_schema: String,
+    /// Create a missing catalog and schema when an administrator registers a three-part name
+    /// through the MLflow API (`false` to require them to exist).
+    #[arg(long, env = "QUIVER_MLFLOW_CREATE_NAMESPACES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub mlflow_create_namespaces: bool,
+    /// Largest artifact file accepted through the MLflow artifact API, in bytes.
+    #[arg(long, env = "QUIVER_MAX_ARTIFACT_BYTES", default_value_t = 5 * 1024 * 1024 * 1024)]
+    pub max_artifact_bytes: u64,
 }
 
 #[derive(Debug, Subcommand)]

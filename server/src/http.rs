@@ -21,6 +21,7 @@ pub struct HttpConfig {
     pub session_ttl_secs: u64,
     pub secure_cookies: bool,
     pub trust_forwarded_for: bool,
+    pub mlflow: crate::mlflow::MlflowConfig,
 }
 
 /// Lifetime of the session cookie: the server-side session expires earlier when idle.
@@ -59,6 +60,7 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
     Router::new()
         .nest_service("/pkg", pkg)
         .nest("/api/quiver/v1", crate::rest::router())
+        .merge(crate::mlflow::router(config.mlflow.clone()))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -86,12 +88,30 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             "web assets not found: pages render but stay static. Build them with `cargo leptos build` from the repository root, or pass --site-root"
         );
     }
+    let names = crate::mlflow::Names::parse_default(&args.mlflow_default_schema).map_err(|e| e.message)?;
+    quiver
+        .ensure_schema(
+            &quiver::services::system_actor(quiver::types::Source::Cli),
+            names.default_catalog.as_str(),
+            names.default_schema.as_str(),
+        )
+        .await
+        .map_err(|e| format!("cannot create the default schema {}: {}", args.mlflow_default_schema, e.message))?;
+    let artifact_root = args.data_dir.join("artifacts");
+    std::fs::create_dir_all(&artifact_root)
+        .map_err(|e| format!("cannot create the artifact directory {}: {e}", artifact_root.display()))?;
     let config = HttpConfig {
         site_root,
         addr: args.addr,
         session_ttl_secs: args.session_ttl_secs,
         secure_cookies: args.secure_cookies,
         trust_forwarded_for: args.trust_forwarded_for,
+        mlflow: crate::mlflow::MlflowConfig {
+            names,
+            create_namespaces: args.mlflow_create_namespaces,
+            artifact_root,
+            max_artifact_bytes: args.max_artifact_bytes,
+        },
     };
     spawn_session_cleanup(quiver.clone());
     let app = router(quiver, &config);

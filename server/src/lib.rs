@@ -8,4 +8,5 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod middleware;
+pub mod mlflow;
 pub mod rest;

@@ -31,10 +31,26 @@ pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req
     let mut principal: Option<Principal> = None;
     let mut source = Source::Ui;
     let mut session_secret = None;
-    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+    let basic = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(basic_credentials);
+    if let Some((username, password)) = basic {
+        // MLflow clients with MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD.
+        match state.quiver.authenticate_password(&username, &password, &client_ip).await {
+            Ok(p) => {
+                principal = Some(p);
+                source = Source::Rest;
+            }
+            Err(e) if e.kind == ErrorKind::Unauthenticated => {
+                return api_error(&Error::new(ErrorKind::Unauthenticated, "Invalid username or password."));
+            }
+            Err(e) => return api_error(&e),
+        }
+    } else if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
         let Some(token) = token.filter(|t| !t.is_empty()) else {
-            return api_error(&Error::new(ErrorKind::Unauthenticated, "Use 'Authorization: Bearer <token>'."));
+            return api_error(&Error::new(
+                ErrorKind::Unauthenticated,
+                "Use 'Authorization: Bearer <token>' or HTTP Basic with a username and password.",
+            ));
         };
         match state.quiver.authenticate_token(token).await {
             Ok(p) => {
@@ -91,6 +107,16 @@ pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req
     response
 }
 
+/// `Basic base64(username:password)` → the two parts.
+fn basic_credentials(header: &str) -> Option<(String, String)> {
+    use base64::Engine;
+    let encoded = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic "))?.trim();
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
 /// An error in the shape the caller decodes: REST clients get MLflow's shape, the browser app's
 /// server functions get Quiver's own error (so the UI can show it, e.g. "sign in again").
 fn error_for(path: &str, e: &Error, request_id: &str) -> Response {
@@ -104,7 +130,10 @@ fn error_for(path: &str, e: &Error, request_id: &str) -> Response {
 
 /// The REST surfaces (as opposed to the UI's server functions, which also live under /api).
 fn is_rest(path: &str) -> bool {
-    path.starts_with("/api/quiver/") || path.starts_with("/api/2.0/") || path.starts_with("/api/2.1/")
+    path.starts_with("/api/quiver/")
+        || path.starts_with("/api/2.0/")
+        || path.starts_with("/api/2.1/")
+        || path.starts_with("/api/3.0/")
 }
 
 /// The caller's address: the socket's, or with `trust_forwarded_for` the first hop of
@@ -155,6 +184,13 @@ mod tests {
         assert!(is_rest("/api/quiver/v1/me"));
         assert!(is_rest("/api/2.0/mlflow/registered-models/get"));
         assert!(!is_rest("/api/current_user"));
+    }
+
+    #[test]
+    fn basic_credentials_are_decoded() {
+        assert_eq!(basic_credentials("Basic YWxpY2U6czNjcjp0"), Some(("alice".into(), "s3cr:t".into())));
+        assert_eq!(basic_credentials("Basic !!!"), None);
+        assert_eq!(basic_credentials("Bearer abc"), None);
     }
 
     #[test]

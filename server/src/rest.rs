@@ -17,6 +17,8 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
         .route("/catalogs", get(list_catalogs).post(create_catalog))
         .route("/catalogs/{name}", get(get_catalog))
+        .route("/tokens", get(list_tokens).post(create_token))
+        .route("/tokens/{id}", axum::routing::delete(revoke_token))
 }
 
 /// MLflow's error shape, which every Quiver API answers with.
@@ -105,4 +107,38 @@ async fn get_catalog(
 ) -> ApiResult<quiver::types::Catalog> {
     let a = actor(&auth)?;
     call(&auth, state.quiver.get_catalog(&a, &name).await)
+}
+
+#[derive(Debug, Deserialize)]
+struct NewToken {
+    name: String,
+    expires_in_days: Option<u32>,
+}
+
+/// A personal access token for the caller (e.g. signed in with HTTP Basic from a CI script).
+/// The secret is in the answer once.
+async fn create_token(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+    Json(body): Json<NewToken>,
+) -> ApiResult<quiver::types::NewAccessToken> {
+    let a = actor(&auth)?;
+    call(&auth, state.quiver.create_token(&a, &body.name, body.expires_in_days).await)
+}
+
+async fn list_tokens(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> ApiResult<Vec<quiver::types::AccessToken>> {
+    let a = actor(&auth)?;
+    call(&auth, state.quiver.list_tokens(&a).await)
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+    Path(id): Path<String>,
+) -> ApiResult<serde_json::Value> {
+    let a = actor(&auth)?;
+    call(&auth, state.quiver.revoke_token(&a, &id).await.map(|_| json!({})))
 }

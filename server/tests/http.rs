@@ -32,6 +32,12 @@ async fn spawn_with_site(config: ServiceConfig, site_root: &str) -> App {
         session_ttl_secs: 3600,
         secure_cookies: false,
         trust_forwarded_for: false,
+        mlflow: quiver_server::mlflow::MlflowConfig {
+            names: quiver_server::mlflow::Names::parse_default("main.default").unwrap(),
+            create_namespaces: true,
+            artifact_root: std::env::temp_dir().join(format!("quiver-test-artifacts-{}", std::process::id())),
+            max_artifact_bytes: 1 << 20,
+        },
     };
     let app = router(quiver.clone(), &http);
     tokio::spawn(async move { serve_on(listener, app).await.unwrap() });

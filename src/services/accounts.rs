@@ -127,6 +127,8 @@ impl Quiver {
             super::no_unique,
         )
         .await?;
+        // The old password must stop working at once, also through HTTP Basic.
+        self.inner.basic_cache.clear();
         Ok(())
     }
 
@@ -154,6 +156,29 @@ impl Quiver {
     /// Checks a username and password and opens a session. Every failure, whatever its cause,
     /// gets the same answer; repeated failures per username and per client address are throttled.
     pub async fn login(&self, username: &str, password: &str, client: &str) -> Result<LoginSession> {
+        let user = self.check_password(username, password, client).await?;
+        let secret = auth::generate_secret(SecretKind::Session);
+        let idle = chrono::Duration::from_std(self.config().session_idle).map_err(internal)?;
+        let expires_at = Utc::now() + idle;
+        self.write(
+            || {
+                self.q("CREATE user_session SET user = $user, secret_hash = $hash, created_at = time::now(),
+                        expires_at = $expires_at")
+                    .bind(("user", user.id.clone()))
+                    .bind(("hash", auth::hash_secret(&secret)))
+                    .bind(("expires_at", expires_at))
+            },
+            |i| Error::internal(format!("session secret collision on {i}")),
+        )
+        .await?;
+        Ok(LoginSession {
+            principal: Principal { user_id: key_of(&user.id), username: user.username, admin: user.admin },
+            secret,
+        })
+    }
+
+    /// The throttled password check behind sign-in and HTTP Basic authentication.
+    async fn check_password(&self, username: &str, password: &str, client: &str) -> Result<Credentials> {
         let (user_key, client_key) = (auth::user_key(username), auth::client_key(client));
         if let Err(wait) = self.inner.throttle.attempt(&[user_key.clone(), client_key.clone()]) {
             return Err(Error::new(
@@ -174,24 +199,21 @@ impl Quiver {
             _ => return Err(invalid_login()),
         };
         self.inner.throttle.succeeded(&user_key, &client_key);
-        let secret = auth::generate_secret(SecretKind::Session);
-        let idle = chrono::Duration::from_std(self.config().session_idle).map_err(internal)?;
-        let expires_at = Utc::now() + idle;
-        self.write(
-            || {
-                self.q("CREATE user_session SET user = $user, secret_hash = $hash, created_at = time::now(),
-                        expires_at = $expires_at")
-                    .bind(("user", user.id.clone()))
-                    .bind(("hash", auth::hash_secret(&secret)))
-                    .bind(("expires_at", expires_at))
-            },
-            |i| Error::internal(format!("session secret collision on {i}")),
-        )
-        .await?;
-        Ok(LoginSession {
-            principal: Principal { user_id: key_of(&user.id), username: user.username, admin: user.admin },
-            secret,
-        })
+        Ok(user)
+    }
+
+    /// HTTP Basic authentication (MLflow clients' username and password). A successful check is
+    /// remembered for [`crate::auth::BASIC_CACHE_TTL`], so argon2 does not run on every request; the cache
+    /// holds salted hashes of the credentials, never the password.
+    pub async fn authenticate_password(&self, username: &str, password: &str, client: &str) -> Result<Principal> {
+        let key = self.inner.basic_cache.key(username, password);
+        if let Some(p) = self.inner.basic_cache.get(&key) {
+            return Ok(p);
+        }
+        let user = self.check_password(username, password, client).await?;
+        let principal = Principal { user_id: key_of(&user.id), username: user.username, admin: user.admin };
+        self.inner.basic_cache.put(key, principal.clone());
+        Ok(principal)
     }
 
     /// The principal behind a session secret; an unknown, expired or disabled one is

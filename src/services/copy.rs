@@ -35,8 +35,10 @@ impl Quiver {
              IF !$sch {{ THROW $no_schema }};
              LET $found = (SELECT VALUE id FROM registered_model WHERE schema = $sch AND name_lc = $m LIMIT 1)[0];
              IF !$found AND !$create {{ THROW $no_model }};
+             LET $full = $cat.name + '.' + $sch.name + '.' + $name;
              LET $mdl = IF $found THEN $found ELSE (CREATE ONLY registered_model SET catalog = $cat, schema = $sch,
-                 name = $name, name_lc = $m, description = '', owner = $who.by, last_version = 0,
+                 name = $name, name_lc = $m, full_name = $full, full_name_lc = string::lowercase($full),
+                 description = '', owner = $who.by, last_version = 0,
                  created_at = time::now(), created_by = $who.by, updated_at = time::now(), updated_by = $who.by
                  RETURN VALUE id) END;
              IF !$found {{ fn::activity($mdl, NONE, 'registered_model.created', $name, NONE, NONE, $who) }};
@@ -45,7 +47,7 @@ impl Quiver {
              LET $id = (CREATE ONLY model_version SET model = $mdl, version = $v, source = $src.source,
                  run_id = $src.run_id, run_link = $src.run_link, description = $src.description, status = $src.status,
                  signature_inputs = $src.signature_inputs, signature_outputs = $src.signature_outputs,
-                 copied_from = $copied_from, created_at = time::now(), created_by = $who.by,
+                 model_id = $src.model_id, copied_from = $copied_from, created_at = time::now(), created_by = $who.by,
                  updated_at = time::now(), updated_by = $who.by RETURN VALUE id);
              FOR $t IN (SELECT key, value FROM version_tag WHERE version = $src.id) {{
                  CREATE version_tag SET model = $mdl, version = $id, key = $t.key, value = $t.value;

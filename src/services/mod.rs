@@ -7,13 +7,16 @@ mod aliases;
 mod catalogs;
 mod comments;
 mod copy;
+mod logged_models;
 mod models;
 mod paging;
 mod rows;
 mod schemas;
 mod search;
+mod stages;
 mod tags;
 mod tokens;
+mod tracking;
 mod versions;
 
 use std::sync::Arc;
@@ -62,6 +65,7 @@ struct Inner {
     db: Db,
     config: ServiceConfig,
     throttle: LoginThrottle,
+    basic_cache: crate::auth::BasicCache,
 }
 
 impl Quiver {
@@ -72,7 +76,7 @@ impl Quiver {
 
     pub fn with_db(db: Db, config: ServiceConfig) -> Self {
         let throttle = LoginThrottle::new(config.login_max_failures, config.login_window, config.login_lockout);
-        Quiver { inner: Arc::new(Inner { db, config, throttle }) }
+        Quiver { inner: Arc::new(Inner { db, config, throttle, basic_cache: Default::default() }) }
     }
 
     pub(crate) fn db(&self) -> &Db {

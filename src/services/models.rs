@@ -7,7 +7,7 @@ use super::{Quiver, check_description, paging, returned, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::{ModelPath, Name, NameKind, check_tag};
 use crate::store::internal;
-use crate::types::{Actor, ModelFilter, Page, PageRequest, RegisteredModel};
+use crate::types::{Actor, ModelFilter, Page, PageRequest, RegisteredModel, Tag};
 
 /// Longest filter string accepted for model lists.
 const MAX_FILTER_LEN: usize = 255;
@@ -21,29 +21,51 @@ impl Quiver {
         name: &str,
         description: &str,
     ) -> Result<RegisteredModel> {
-        let path = ModelPath::new(catalog, schema, name)?;
+        self.create_model_tagged(actor, &ModelPath::new(catalog, schema, name)?, description, &[]).await
+    }
+
+    /// Creates a model with its first tags, in one transaction.
+    pub async fn create_model_tagged(
+        &self,
+        actor: &Actor,
+        path: &ModelPath,
+        description: &str,
+        tags: &[Tag],
+    ) -> Result<RegisteredModel> {
         check_description(description)?;
+        for t in tags {
+            check_tag(&t.key, &t.value)?;
+        }
         let sql = format!(
             "BEGIN TRANSACTION;
              {RESOLVE}
              IF !$cat {{ THROW $no_catalog }};
              IF !$sch {{ THROW $no_schema }};
+             LET $full = $cat.name + '.' + $sch.name + '.' + $name;
              LET $id = (CREATE ONLY registered_model SET catalog = $cat, schema = $sch, name = $name, name_lc = $m,
+                 full_name = $full, full_name_lc = string::lowercase($full),
                  description = $description, owner = $actor, last_version = 0, created_at = time::now(),
                  created_by = $actor, updated_at = time::now(), updated_by = $actor RETURN VALUE id);
              fn::activity($id, NONE, 'registered_model.created', $name, NONE, NONE, $who);
+             FOR $t IN $tags {{
+                 CREATE model_tag SET model = $id, key = $t.key, value = $t.value;
+                 fn::activity($id, NONE, 'registered_model_tag.set', $t.key, NONE, $t.value, $who);
+             }};
              RETURN (SELECT {MODEL_FIELDS} FROM ONLY $id);
              COMMIT TRANSACTION;"
         );
-        let (no_catalog, no_schema) = self.missing_parents(&path);
+        let (no_catalog, no_schema) = self.missing_parents(path);
+        let tags: Vec<serde_json::Value> =
+            dedup_tags(tags).into_iter().map(|t| serde_json::json!({ "key": t.key, "value": t.value })).collect();
         let mut res = self
             .write(
                 || {
-                    self.path_query(&sql, &path)
+                    self.path_query(&sql, path)
                         .bind(("name", path.model.as_str().to_string()))
                         .bind(("description", description.to_string()))
                         .bind(("actor", actor.principal.username.clone()))
                         .bind(("who", who(actor)))
+                        .bind(("tags", tags.clone()))
                         .bind(("no_catalog", no_catalog.clone()))
                         .bind(("no_schema", no_schema.clone()))
                 },
@@ -167,7 +189,9 @@ impl Quiver {
              IF !$mdl {{ THROW $no_model }};
              LET $before = $mdl.name;
              IF $before != $new_name {{
-                 UPDATE $mdl SET name = $new_name, name_lc = $new_lc, updated_at = time::now(), updated_by = $who.by;
+                 LET $full = $mdl.catalog.name + '.' + $mdl.schema.name + '.' + $new_name;
+                 UPDATE $mdl SET name = $new_name, name_lc = $new_lc, full_name = $full,
+                     full_name_lc = string::lowercase($full), updated_at = time::now(), updated_by = $who.by;
                  fn::activity($mdl, NONE, 'registered_model.renamed', NONE, $before, $new_name, $who);
              }};
              RETURN (SELECT {MODEL_FIELDS} FROM ONLY $mdl);
@@ -292,4 +316,16 @@ struct Found {
 
 pub(super) fn model_not_found(path: &ModelPath) -> Error {
     Error::not_found(format!("Model '{path}' does not exist."))
+}
+
+/// The last value of each key wins, as when the tags are set one after the other.
+pub(super) fn dedup_tags(tags: &[Tag]) -> Vec<Tag> {
+    let mut out: Vec<Tag> = Vec::with_capacity(tags.len());
+    for t in tags {
+        match out.iter_mut().find(|o| o.key == t.key) {
+            Some(o) => o.value = t.value.clone(),
+            None => out.push(t.clone()),
+        }
+    }
+    out
 }

@@ -114,7 +114,7 @@ impl From<ModelRow> for RegisteredModel {
 /// `SELECT` projection for model versions.
 pub const VERSION_FIELDS: &str = "id, version, source, run_id, run_link, description, status, signature_inputs, \
      signature_outputs, created_at, created_by, updated_at, updated_by, model.name AS model_name, \
-     model.schema.name AS schema_name, model.catalog.name AS catalog_name, copied_from, \
+     model.schema.name AS schema_name, model.catalog.name AS catalog_name, copied_from, current_stage, model_id, \
      (SELECT VALUE alias FROM model_alias WHERE model = $parent.model AND version = $parent.version ORDER BY alias_lc) AS aliases, \
      (SELECT key, value FROM version_tag WHERE version = $parent.id ORDER BY key) AS tags";
 
@@ -133,6 +133,8 @@ pub struct VersionRow {
     pub signature_inputs: Option<String>,
     pub signature_outputs: Option<String>,
     pub copied_from: Option<String>,
+    pub current_stage: String,
+    pub model_id: Option<String>,
     pub aliases: Vec<String>,
     pub tags: Vec<TagRow>,
     pub created_at: DateTime<Utc>,
@@ -165,6 +167,8 @@ impl From<VersionRow> for ModelVersion {
             aliases: r.aliases,
             tags: r.tags.into_iter().map(Into::into).collect(),
             copied_from: r.copied_from,
+            stage: r.current_stage,
+            model_id: r.model_id,
             created: Stamp { at: r.created_at, by: r.created_by },
             updated: Stamp { at: r.updated_at, by: r.updated_by },
         }

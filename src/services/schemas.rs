@@ -152,6 +152,51 @@ impl Quiver {
     }
 }
 
+impl Quiver {
+    /// Creates the catalog and the schema when they do not exist yet (for MLflow clients, which
+    /// expect `register_model("prod.ml_team.m")` to just work). Only administrators may create
+    /// them; for anyone else a missing one is "not found".
+    pub async fn ensure_schema(&self, actor: &Actor, catalog: &str, name: &str) -> Result<()> {
+        let catalog = Name::parse(NameKind::Catalog, catalog)?;
+        let name = Name::parse(NameKind::Schema, name)?;
+        let sql = "BEGIN TRANSACTION;
+            LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
+            IF !$cat AND !$admin { THROW $no_catalog };
+            LET $cat = IF $cat THEN $cat ELSE (CREATE ONLY catalog SET name = $catalog, name_lc = $c, description = '',
+                owner = $actor, created_at = time::now(), created_by = $actor, updated_at = time::now(),
+                updated_by = $actor RETURN VALUE id) END;
+            LET $sch = (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0];
+            IF !$sch AND !$admin { THROW $no_schema };
+            IF !$sch { CREATE catalog_schema SET catalog = $cat, name = $schema, name_lc = $s, description = '',
+                owner = $actor, created_at = time::now(), created_by = $actor, updated_at = time::now(),
+                updated_by = $actor };
+            COMMIT TRANSACTION;";
+        let no_catalog = thrown_not_found(&catalog_not_found(&catalog));
+        let no_schema = thrown_not_found(&schema_not_found(&catalog, &name));
+        let done = self
+            .write(
+                || {
+                    self.q(sql)
+                        .bind(("c", catalog.folded()))
+                        .bind(("s", name.folded()))
+                        .bind(("catalog", catalog.as_str().to_string()))
+                        .bind(("schema", name.as_str().to_string()))
+                        .bind(("admin", actor.principal.admin))
+                        .bind(("actor", actor.principal.username.clone()))
+                        .bind(("no_catalog", no_catalog.clone()))
+                        .bind(("no_schema", no_schema.clone()))
+                },
+                // Created concurrently by another request: it exists now, which is what was asked.
+                |_| Error::already_exists("name", "created concurrently"),
+            )
+            .await;
+        match done {
+            Err(e) if !e.is(crate::error::ErrorKind::AlreadyExists) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
 pub(super) fn schema_not_found(catalog: &Name, name: &Name) -> Error {
     Error::not_found(format!("Schema '{catalog}.{name}' does not exist."))
 }

@@ -4,7 +4,7 @@ use super::{Quiver, check_description, paging, returned, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
 use crate::store::internal;
-use crate::types::{Actor, ModelVersion, Page, PageRequest, Signature, VersionStatus};
+use crate::types::{Actor, ModelVersion, Page, PageRequest, Signature, Tag, VersionStatus};
 
 /// What it takes to register a version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +19,9 @@ pub struct NewVersion {
     pub signature_outputs: Option<String>,
     /// READY when omitted.
     pub status: Option<VersionStatus>,
+    /// The MLflow logged model (`m-…`) the version comes from.
+    pub model_id: Option<String>,
+    pub tags: Vec<Tag>,
 }
 
 const MAX_SOURCE_LEN: usize = 4096;
@@ -48,6 +51,14 @@ impl NewVersion {
             }
         }
         check_description(&self.description)?;
+        for t in &self.tags {
+            crate::names::check_tag(&t.key, &t.value)?;
+        }
+        if let Some(id) = &self.model_id {
+            if id.len() > 256 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(Error::invalid("model_id", "A model id has at most 256 letters, digits, '-' or '_'."));
+            }
+        }
         for (field, json) in
             [("signature_inputs", &self.signature_inputs), ("signature_outputs", &self.signature_outputs)]
         {
@@ -79,15 +90,22 @@ impl Quiver {
                  RETURN VALUE last_version);
              LET $id = (CREATE ONLY model_version SET model = $mdl, version = $v, source = $source,
                  run_id = $run_id, run_link = $run_link, description = $description, status = $status,
-                 signature_inputs = $sig_in, signature_outputs = $sig_out, created_at = time::now(),
+                 signature_inputs = $sig_in, signature_outputs = $sig_out, model_id = $model_id, created_at = time::now(),
                  created_by = $actor, updated_at = time::now(), updated_by = $actor RETURN VALUE id);
              fn::activity($mdl, $v, 'model_version.created', NONE, NONE, NONE, $who);
+             FOR $t IN $tags {{
+                 CREATE version_tag SET model = $mdl, version = $id, key = $t.key, value = $t.value;
+             }};
              RETURN (SELECT {VERSION_FIELDS} FROM ONLY $id);
              COMMIT TRANSACTION;"
         );
         let (no_catalog, no_schema) = self.missing_parents(path);
         let no_model = thrown_not_found(&model_not_found(path));
         let status = new.status.unwrap_or(VersionStatus::Ready).as_str();
+        let tags: Vec<serde_json::Value> = super::models::dedup_tags(&new.tags)
+            .into_iter()
+            .map(|t| serde_json::json!({ "key": t.key, "value": t.value }))
+            .collect();
         let mut res = self
             .write(
                 || {
@@ -99,6 +117,8 @@ impl Quiver {
                         .bind(("status", status))
                         .bind(("sig_in", new.signature_inputs.clone()))
                         .bind(("sig_out", new.signature_outputs.clone()))
+                        .bind(("model_id", new.model_id.clone()))
+                        .bind(("tags", tags.clone()))
                         .bind(("actor", actor.principal.username.clone()))
                         .bind(("who", who(actor)))
                         .bind(("no_catalog", no_catalog.clone()))

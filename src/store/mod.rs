@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 pub type Db = Surreal<Any>;
 
 /// The schema version this build writes. Bumped with every schema change.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 const SCHEMA: &str = include_str!("schema.surql");
 
 /// Where the store lives and how to reach it.
@@ -99,6 +99,7 @@ async fn migrate(db: &Db) -> Result<()> {
             "BEGIN TRANSACTION;\n{SCHEMA}\nUPSERT meta:schema SET schema_version = $version;\nCOMMIT TRANSACTION;"
         ))
         .bind(("version", SCHEMA_VERSION))
+        .bind(("from_version", current.unwrap_or(0)))
         .await
         .map_err(internal)?;
     first_error(res).map_err(|e| Error::internal(format!("cannot apply the schema: {e}")))?;

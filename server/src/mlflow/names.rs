@@ -34,10 +34,10 @@ impl Names {
             }),
             [c, s, m] => ModelPath::new(c, s, m),
             _ => Err(Error::invalid(
-                    "name",
-                    format!(
-                        "'{name}' is not a model name: use catalog.schema.model, or one part for a model in {}.{}.",
-                        self.default_catalog, self.default_schema
+                "name",
+                format!(
+                    "'{name}' is not a model name: use catalog.schema.model, or one part for a model in {}.{}.",
+                    self.default_catalog, self.default_schema
                 ),
             )),
         }
@@ -64,7 +64,11 @@ impl Names {
 
     /// Qualifies a one-part name for filters: `iris` → `main.default.iris`.
     pub fn qualify(&self, name: &str) -> String {
-        if Self::is_short(name) { format!("{}.{}.{name}", self.default_catalog, self.default_schema) } else { name.to_string() }
+        if Self::is_short(name) {
+            format!("{}.{}.{name}", self.default_catalog, self.default_schema)
+        } else {
+            name.to_string()
+        }
     }
 }
 

@@ -1,0 +1,204 @@
+//! MLflow's artifact proxy (`/api/2.0/mlflow-artifacts/artifacts`) on a local directory.
+//! Uploads and downloads stream to and from disk in chunks; paths that would leave the root
+//! are refused; files above the configured size are refused while they arrive.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use app::AppState;
+use app::api::RequestAuth;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, Query, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures::StreamExt;
+use quiver::error::Error;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+
+use super::{MlError, MlflowConfig};
+
+pub fn routes() -> Router<AppState> {
+    let base = "/api/2.0/mlflow-artifacts/artifacts";
+    Router::new().route(base, get(list)).route(&format!("{base}/{{*path}}"), get(download).put(upload).delete(remove))
+}
+
+/// The caller's request id and the settings; the authentication layer already refused anonymous
+/// callers.
+fn context(req: &Request) -> Result<(String, Arc<MlflowConfig>), MlError> {
+    let auth = req.extensions().get::<RequestAuth>();
+    let request_id = auth.map(|a| a.request_id.clone()).unwrap_or_default();
+    if auth.and_then(|a| a.actor.as_ref()).is_none() {
+        return Err(MlError(Error::unauthenticated(), request_id));
+    }
+    let config = req.extensions().get::<Arc<MlflowConfig>>().cloned();
+    let config = config.ok_or_else(|| MlError(Error::internal("MLflow settings missing"), request_id.clone()))?;
+    Ok((request_id, config))
+}
+
+/// `relative` under `root`, or an error when it is empty, absolute, or climbs out with `..`.
+pub fn resolve(root: &Path, relative: &str) -> Result<PathBuf, Error> {
+    let relative = relative.trim_start_matches('/');
+    let bad = || Error::invalid("path", format!("'{relative}' is not a valid artifact path."));
+    if relative.contains('\0') || relative.contains('\\') {
+        return Err(bad());
+    }
+    let mut out = root.to_path_buf();
+    for c in Path::new(relative).components() {
+        match c {
+            Component::Normal(part) => out.push(part),
+            Component::CurDir => {}
+            _ => return Err(bad()),
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    path: String,
+}
+
+/// The entries of a folder, relative to it. A folder that does not exist lists nothing (as in
+/// MLflow, whose clients probe for folders this way).
+async fn list(Query(q): Query<ListQuery>, req: Request) -> Result<Response, MlError> {
+    let (rid, config) = context(&req)?;
+    let dir = if q.path.trim_matches('/').is_empty() {
+        config.artifact_root.clone()
+    } else {
+        resolve(&config.artifact_root, &q.path).map_err(|e| MlError(e, rid.clone()))?
+    };
+    let mut files = Vec::new();
+    if let Ok(mut entries) = tokio::fs::read_dir(&dir).await {
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.contains(".part-") {
+                continue;
+            }
+            match entry.metadata().await {
+                Ok(m) if m.is_dir() => files.push(json!({ "path": name, "is_dir": true })),
+                Ok(m) => files.push(json!({ "path": name, "is_dir": false, "file_size": m.len() })),
+                Err(_) => {}
+            }
+        }
+    }
+    files.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+    let body = if files.is_empty() { json!({}) } else { json!({ "files": files }) };
+    Ok(axum::Json(body).into_response())
+}
+
+async fn download(UrlPath(path): UrlPath<String>, req: Request) -> Result<Response, MlError> {
+    let (rid, config) = context(&req)?;
+    let file_path = resolve(&config.artifact_root, &path).map_err(|e| MlError(e, rid.clone()))?;
+    let missing = || MlError(Error::not_found(format!("Artifact '{path}' does not exist.")), rid.clone());
+    let file = tokio::fs::File::open(&file_path).await.map_err(|_| missing())?;
+    let meta = file.metadata().await.map_err(|_| missing())?;
+    if meta.is_dir() {
+        return Err(missing());
+    }
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&path)));
+    if let Ok(v) = HeaderValue::from_str(&meta.len().to_string()) {
+        headers.insert(header::CONTENT_LENGTH, v);
+    }
+    Ok(response)
+}
+
+fn content_type(path: &str) -> &'static str {
+    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    let name = path.rsplit('/').next().unwrap_or("");
+    match ext.as_str() {
+        "txt" | "yaml" | "yml" | "json" | "md" | "py" | "csv" => "text/plain; charset=utf-8",
+        _ if name == "MLmodel" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Streams the body to a temporary file next to the target, then moves it into place, so a
+/// failed or oversized upload never leaves a partial file under the real name.
+async fn upload(UrlPath(path): UrlPath<String>, req: Request) -> Result<Response, MlError> {
+    let (rid, config) = context(&req)?;
+    let err = |e: Error| MlError(e, rid.clone());
+    let target = resolve(&config.artifact_root, &path).map_err(err)?;
+    if target == config.artifact_root {
+        return Err(err(Error::invalid("path", "An artifact path is required.")));
+    }
+    let parent = target.parent().ok_or_else(|| err(Error::invalid("path", "An artifact path is required.")))?;
+    tokio::fs::create_dir_all(parent)
+        .await
+        .map_err(|e| err(Error::internal(format!("cannot create {parent:?}: {e}"))))?;
+    let temp = target.with_file_name(format!(
+        "{}.part-{}",
+        target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
+        hex_id()
+    ));
+    let result = write_stream(req.into_body(), &temp, config.max_artifact_bytes).await;
+    if let Err(e) = result {
+        let _ = tokio::fs::remove_file(&temp).await;
+        return Err(err(e));
+    }
+    if let Err(e) = tokio::fs::rename(&temp, &target).await {
+        let _ = tokio::fs::remove_file(&temp).await;
+        return Err(err(Error::internal(format!("cannot move the upload into place: {e}"))));
+    }
+    Ok(StatusCode::OK.into_response())
+}
+
+async fn write_stream(body: Body, temp: &Path, max: u64) -> Result<(), Error> {
+    let mut file =
+        tokio::fs::File::create(temp).await.map_err(|e| Error::internal(format!("cannot create {temp:?}: {e}")))?;
+    let mut stream = body.into_data_stream();
+    let mut written: u64 = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Error::invalid("body", format!("The upload was interrupted: {e}")))?;
+        written += chunk.len() as u64;
+        if written > max {
+            return Err(Error::invalid("body", format!("The artifact is larger than the limit of {max} bytes.")));
+        }
+        file.write_all(&chunk).await.map_err(|e| Error::internal(format!("cannot write {temp:?}: {e}")))?;
+    }
+    file.flush().await.map_err(|e| Error::internal(format!("cannot write {temp:?}: {e}")))?;
+    file.sync_all().await.map_err(|e| Error::internal(format!("cannot write {temp:?}: {e}")))?;
+    Ok(())
+}
+
+async fn remove(UrlPath(path): UrlPath<String>, req: Request) -> Result<Response, MlError> {
+    let (rid, config) = context(&req)?;
+    let target = resolve(&config.artifact_root, &path).map_err(|e| MlError(e, rid.clone()))?;
+    let meta = tokio::fs::metadata(&target).await;
+    let done = match meta {
+        Ok(m) if m.is_dir() => tokio::fs::remove_dir_all(&target).await,
+        Ok(_) => tokio::fs::remove_file(&target).await,
+        Err(_) => Ok(()),
+    };
+    done.map_err(|e| MlError(Error::internal(format!("cannot delete {target:?}: {e}")), rid))?;
+    Ok(axum::Json(json!({})).into_response())
+}
+
+fn hex_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_under_the_root() {
+        let root = Path::new("/data/artifacts");
+        assert_eq!(
+            resolve(root, "1/models/m-1/artifacts/MLmodel").unwrap(),
+            root.join("1/models/m-1/artifacts/MLmodel")
+        );
+        assert_eq!(resolve(root, "/1/./a").unwrap(), root.join("1/a"));
+        for bad in ["../etc/passwd", "1/../../x", "a\\..\\b", "a\0b"] {
+            assert!(resolve(root, bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! The tracking endpoints MLflow clients use around `log_model`: experiments, runs, logged
+//! models, and server-info.
+
+use app::AppState;
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::{get, patch, post};
+use quiver::error::Error;
+use quiver::tracking::{Experiment, LoggedModel, Metric, ModelOutput, Run, RunBatch};
+use serde_json::{Value, json};
+
+use super::json::tags as tags_json;
+use super::{Args, MlResult, ok, put_list};
+
+pub fn routes() -> Router<AppState> {
+    let base = "/api/2.0/mlflow";
+    Router::new()
+        .route("/api/3.0/mlflow/server-info", get(server_info))
+        .route(&format!("{base}/experiments/create"), post(create_experiment))
+        .route(&format!("{base}/experiments/get"), get(get_experiment))
+        .route(&format!("{base}/experiments/get-by-name"), get(get_experiment_by_name))
+        .route(&format!("{base}/experiments/search"), post(search_experiments).get(search_experiments))
+        .route(&format!("{base}/runs/create"), post(create_run))
+        .route(&format!("{base}/runs/get"), get(get_run))
+        .route(&format!("{base}/runs/update"), post(update_run))
+        .route(&format!("{base}/runs/log-parameter"), post(log_param))
+        .route(&format!("{base}/runs/log-metric"), post(log_metric))
+        .route(&format!("{base}/runs/log-batch"), post(log_batch))
+        .route(&format!("{base}/runs/set-tag"), post(set_run_tag))
+        .route(&format!("{base}/runs/delete-tag"), post(delete_run_tag))
+        .route(&format!("{base}/runs/outputs"), post(log_outputs))
+        .route(&format!("{base}/metrics/get-history"), get(metric_history))
+        .route(&format!("{base}/logged-models"), post(create_logged_model))
+        .route(&format!("{base}/logged-models/search"), post(search_logged_models))
+        .route(&format!("{base}/logged-models/{{model_id}}"), get(get_logged_model).patch(update_logged_model))
+        .route(&format!("{base}/logged-models/{{model_id}}/tags"), patch(set_logged_model_tags))
+}
+
+/// What this server supports: plain uploads and downloads through the artifact proxy.
+async fn server_info(_a: Args) -> MlResult {
+    ok(json!({
+        "store_type": "SqlStore",
+        "workspaces_enabled": false,
+        "trace_archival_enabled": false,
+        "multipart_uploads_enabled": false,
+        "multipart_downloads_enabled": false,
+        "presigned_upload_run_id_supported": false,
+        "presigned_upload_model_id_supported": false,
+        "features_enabled": {},
+    }))
+}
+
+fn experiment_json(e: &Experiment) -> Value {
+    json!({
+        "experiment_id": e.experiment_id,
+        "name": e.name,
+        "artifact_location": e.artifact_location,
+        "lifecycle_stage": e.lifecycle_stage,
+        "last_update_time": e.last_update_time,
+        "creation_time": e.creation_time,
+    })
+}
+
+async fn create_experiment(a: Args) -> MlResult {
+    let name = a.str("name")?;
+    let location = a.opt_str("artifact_location")?;
+    let id = a.call(a.ctx.state.quiver.create_experiment(&a.ctx.actor, &name, location.as_deref()).await)?;
+    ok(json!({ "experiment_id": id }))
+}
+
+async fn get_experiment(a: Args) -> MlResult {
+    let id = a.str("experiment_id")?;
+    let e = a.call(a.ctx.state.quiver.get_experiment(&a.ctx.actor, &id).await)?;
+    ok(json!({ "experiment": experiment_json(&e) }))
+}
+
+async fn get_experiment_by_name(a: Args) -> MlResult {
+    let name = a.str("experiment_name")?;
+    let e = a.call(a.ctx.state.quiver.get_experiment_by_name(&a.ctx.actor, &name).await)?;
+    ok(json!({ "experiment": experiment_json(&e) }))
+}
+
+async fn search_experiments(a: Args) -> MlResult {
+    let limit = a.max_results(1000, 50_000)?;
+    let list = a.call(a.ctx.state.quiver.list_experiments(&a.ctx.actor, limit).await)?;
+    let mut body = json!({});
+    put_list(&mut body, "experiments", list.iter().map(experiment_json).collect());
+    ok(body)
+}
+
+fn run_info(r: &Run) -> Value {
+    let mut info = json!({
+        "run_uuid": r.run_id,
+        "experiment_id": r.experiment_id,
+        "run_name": r.run_name,
+        "user_id": r.user_id,
+        "status": r.status,
+        "start_time": r.start_time,
+        "artifact_uri": r.artifact_uri,
+        "lifecycle_stage": r.lifecycle_stage,
+        "run_id": r.run_id,
+    });
+    if let Some(end) = r.end_time {
+        info["end_time"] = json!(end);
+    }
+    info
+}
+
+fn run_json(r: &Run) -> Value {
+    let mut data = json!({});
+    put_list(
+        &mut data,
+        "metrics",
+        r.metrics
+            .iter()
+            .map(|m| json!({ "key": m.key, "value": m.value, "timestamp": m.timestamp, "step": m.step }))
+            .collect(),
+    );
+    if !r.params.is_empty() {
+        data["params"] = tags_json(&r.params);
+    }
+    if !r.tags.is_empty() {
+        data["tags"] = tags_json(&r.tags);
+    }
+    let mut outputs = json!({});
+    put_list(
+        &mut outputs,
+        "model_outputs",
+        r.outputs.iter().map(|o| json!({ "model_id": o.model_id, "step": o.step })).collect(),
+    );
+    json!({ "info": run_info(r), "data": data, "inputs": {}, "outputs": outputs })
+}
+
+/// MLflow clients send the run id as `run_id`, `run_uuid`, or both.
+fn run_id(a: &Args) -> Result<String, super::MlError> {
+    match a.opt_str("run_id")?.filter(|s| !s.is_empty()) {
+        Some(id) => Ok(id),
+        None => a.str("run_uuid"),
+    }
+}
+
+async fn create_run(a: Args) -> MlResult {
+    let experiment = a.opt_str("experiment_id")?.unwrap_or_else(|| "0".into());
+    let name = a.opt_str("run_name")?;
+    let start = a.opt_i64("start_time")?;
+    let tags = a.tags("tags")?;
+    let q = &a.ctx.state.quiver;
+    let run = a.call(q.create_run(&a.ctx.actor, &experiment, name.as_deref(), start, &tags).await)?;
+    ok(json!({ "run": run_json(&run) }))
+}
+
+async fn get_run(a: Args) -> MlResult {
+    let id = run_id(&a)?;
+    let run = a.call(a.ctx.state.quiver.get_run(&a.ctx.actor, &id).await)?;
+    ok(json!({ "run": run_json(&run) }))
+}
+
+async fn update_run(a: Args) -> MlResult {
+    let id = run_id(&a)?;
+    let (status, end, name) = (a.opt_str("status")?, a.opt_i64("end_time")?, a.opt_str("run_name")?);
+    let q = &a.ctx.state.quiver;
+    let run = a.call(q.update_run(&a.ctx.actor, &id, status.as_deref(), end, name.as_deref()).await)?;
+    ok(json!({ "run_info": run_info(&run) }))
+}
+
+async fn batch(a: &Args, batch: RunBatch) -> MlResult {
+    let id = run_id(a)?;
+    a.call(a.ctx.state.quiver.log_batch(&a.ctx.actor, &id, &batch).await)?;
+    ok(json!({}))
+}
+
+async fn log_param(a: Args) -> MlResult {
+    let tag = quiver::types::Tag { key: a.str("key")?, value: a.opt_str("value")?.unwrap_or_default() };
+    batch(&a, RunBatch { params: vec![tag], ..Default::default() }).await
+}
+
+fn metric(a: &Args, v: &Value) -> Result<Metric, super::MlError> {
+    let bad = |m: &str| a.err(Error::invalid("metrics", m.to_string()));
+    let key = v.get("key").and_then(Value::as_str).ok_or_else(|| bad("A metric needs a 'key'."))?;
+    let value = match v.get("value") {
+        Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
+        Some(Value::String(s)) => s.parse::<f64>().map_err(|_| bad("A metric value must be a number."))?,
+        _ => return Err(bad("A metric needs a 'value'.")),
+    };
+    let int = |k: &str| -> i64 {
+        match v.get(k) {
+            Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
+            Some(Value::String(s)) => s.parse().unwrap_or(0),
+            _ => 0,
+        }
+    };
+    let timestamp = if v.get("timestamp").is_some() { int("timestamp") } else { chrono::Utc::now().timestamp_millis() };
+    Ok(Metric { key: key.to_string(), value, timestamp, step: int("step") })
+}
+
+async fn log_metric(a: Args) -> MlResult {
+    let m = metric(&a, &Value::Object(a.map.clone()))?;
+    batch(&a, RunBatch { metrics: vec![m], ..Default::default() }).await
+}
+
+async fn log_batch(a: Args) -> MlResult {
+    let metrics = match a.map.get("metrics") {
+        Some(Value::Array(list)) => list.iter().map(|m| metric(&a, m)).collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
+    let b = RunBatch { metrics, params: a.tags("params")?, tags: a.tags("tags")? };
+    batch(&a, b).await
+}
+
+async fn set_run_tag(a: Args) -> MlResult {
+    let tag = quiver::types::Tag { key: a.str("key")?, value: a.opt_str("value")?.unwrap_or_default() };
+    batch(&a, RunBatch { tags: vec![tag], ..Default::default() }).await
+}
+
+async fn delete_run_tag(a: Args) -> MlResult {
+    let id = run_id(&a)?;
+    let key = a.str("key")?;
+    a.call(a.ctx.state.quiver.delete_run_tag(&a.ctx.actor, &id, &key).await)?;
+    ok(json!({}))
+}
+
+async fn log_outputs(a: Args) -> MlResult {
+    let id = run_id(&a)?;
+    let outputs = match a.map.get("models") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(|m| {
+                let model_id = m.get("model_id")?.as_str()?.to_string();
+                let step = m.get("step").and_then(|s| s.as_i64().or_else(|| s.as_str()?.parse().ok())).unwrap_or(0);
+                Some(ModelOutput { model_id, step })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    a.call(a.ctx.state.quiver.log_outputs(&a.ctx.actor, &id, &outputs).await)?;
+    ok(json!({}))
+}
+
+async fn metric_history(a: Args) -> MlResult {
+    let id = run_id(&a)?;
+    let key = a.str("metric_key")?;
+    let limit = a.max_results(25_000, 25_000)?;
+    let list = a.call(a.ctx.state.quiver.metric_history(&a.ctx.actor, &id, &key, limit).await)?;
+    let mut body = json!({});
+    put_list(
+        &mut body,
+        "metrics",
+        list.iter()
+            .map(|m| json!({ "key": m.key, "value": m.value, "timestamp": m.timestamp, "step": m.step }))
+            .collect(),
+    );
+    ok(body)
+}
+
+fn logged_model_json(m: &LoggedModel) -> Value {
+    let mut info = json!({
+        "model_id": m.model_id,
+        "experiment_id": m.experiment_id,
+        "name": m.name,
+        "creation_timestamp_ms": m.creation_timestamp_ms,
+        "last_updated_timestamp_ms": m.last_updated_timestamp_ms,
+        "artifact_uri": m.artifact_uri,
+        "status": m.status,
+        "model_type": m.model_type,
+    });
+    if let Some(run) = &m.source_run_id {
+        info["source_run_id"] = json!(run);
+    }
+    if !m.tags.is_empty() {
+        info["tags"] = tags_json(&m.tags);
+    }
+    let mut data = json!({});
+    if !m.params.is_empty() {
+        data["params"] = tags_json(&m.params);
+    }
+    json!({ "info": info, "data": data })
+}
+
+async fn create_logged_model(a: Args) -> MlResult {
+    let experiment = a.str("experiment_id")?;
+    let name = a.opt_str("name")?.unwrap_or_default();
+    let run = a.opt_str("source_run_id")?;
+    let model_type = a.opt_str("model_type")?;
+    let (params, tags) = (a.tags("params")?, a.tags("tags")?);
+    let q = &a.ctx.state.quiver;
+    let m = a.call(
+        q.create_logged_model(&a.ctx.actor, &experiment, &name, run.as_deref(), model_type.as_deref(), &params, &tags)
+            .await,
+    )?;
+    ok(json!({ "model": logged_model_json(&m) }))
+}
+
+async fn get_logged_model(Path(id): Path<String>, a: Args) -> MlResult {
+    let m = a.call(a.ctx.state.quiver.get_logged_model(&a.ctx.actor, &id).await)?;
+    ok(json!({ "model": logged_model_json(&m) }))
+}
+
+async fn update_logged_model(Path(id): Path<String>, a: Args) -> MlResult {
+    let status = a.opt_str("status")?;
+    let m = a.call(a.ctx.state.quiver.update_logged_model(&a.ctx.actor, &id, status.as_deref()).await)?;
+    ok(json!({ "model": logged_model_json(&m) }))
+}
+
+async fn set_logged_model_tags(Path(id): Path<String>, a: Args) -> MlResult {
+    let tags = a.tags("tags")?;
+    a.call(a.ctx.state.quiver.set_logged_model_tags(&a.ctx.actor, &id, &tags).await)?;
+    ok(json!({}))
+}
+
+/// The client searches by experiment and, when resolving `runs:/…` sources, `name = '<name>'`.
+async fn search_logged_models(a: Args) -> MlResult {
+    let experiments = a.list("experiment_ids")?;
+    let filter = a.opt_str("filter")?.unwrap_or_default();
+    let name = match filter.trim() {
+        "" => None,
+        f => {
+            let rest = f.strip_prefix("name").map(str::trim_start).and_then(|r| r.strip_prefix('=')).map(str::trim);
+            let quoted = rest.and_then(|r| r.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')));
+            Some(quoted.ok_or_else(|| {
+                a.err(Error::invalid("filter", "Quiver searches logged models by `name = '…'` only."))
+            })?)
+        }
+    };
+    let limit = a.max_results(1000, 10_000)?;
+    let q = &a.ctx.state.quiver;
+    let list = a.call(q.search_logged_models(&a.ctx.actor, &experiments, name, limit).await)?;
+    let mut body = json!({});
+    put_list(&mut body, "models", list.iter().map(logged_model_json).collect());
+    ok(body)
+}

@@ -1,0 +1,78 @@
+//! A short-lived memory of successful HTTP Basic checks, so argon2 (tens of milliseconds by
+//! design) does not run on every API request. Keys are salted SHA-256 hashes of the
+//! credentials, with a salt drawn when the process starts; the password itself is never kept.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::types::Principal;
+
+/// How long a successful check is remembered. A changed password or disabled account takes
+/// effect at once (the cache is cleared), other changes within this time.
+pub const BASIC_CACHE_TTL: Duration = Duration::from_secs(60);
+const MAX_ENTRIES: usize = 10_000;
+
+pub struct BasicCache {
+    salt: [u8; 32],
+    entries: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+}
+
+impl Default for BasicCache {
+    fn default() -> Self {
+        BasicCache { salt: rand::random(), entries: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl BasicCache {
+    pub fn key(&self, username: &str, password: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.salt);
+        h.update(username.trim().to_lowercase().as_bytes());
+        h.update([0u8]);
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    pub fn get(&self, key: &[u8; 32]) -> Option<Principal> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.get(key).filter(|(_, at)| at.elapsed() < BASIC_CACHE_TTL).map(|(p, _)| p.clone())
+    }
+
+    pub fn put(&self, key: [u8; 32], principal: Principal) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_ENTRIES {
+            entries.retain(|_, (_, at)| at.elapsed() < BASIC_CACHE_TTL);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (principal, Instant::now()));
+    }
+
+    /// Forgets everything (after a password change or an account being disabled).
+    pub fn clear(&self) {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_by_salted_credentials() {
+        let cache = BasicCache::default();
+        let p = Principal { user_id: "u1".into(), username: "alice".into(), admin: false };
+        let key = cache.key("Alice", "pw");
+        assert_eq!(key, cache.key("alice", "pw"), "usernames compare case-insensitively");
+        assert_ne!(key, cache.key("alice", "pw2"));
+        assert_ne!(key, BasicCache::default().key("alice", "pw"), "salted per process");
+        cache.put(key, p.clone());
+        assert_eq!(cache.get(&key), Some(p));
+        cache.clear();
+        assert_eq!(cache.get(&key), None);
+    }
+}

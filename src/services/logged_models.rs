@@ -1,0 +1,203 @@
+//! MLflow logged models (`m-…`): what `log_model` creates, and what a version registered from it
+//! points to for its artifacts.
+
+use surrealdb::types::SurrealValue;
+
+use super::rows::TagRow;
+use super::tracking::{check_kv, experiment_num, run_not_found};
+use super::{Quiver, thrown_not_found};
+use crate::error::{Error, Result};
+use crate::store::internal;
+use crate::tracking::{LOGGED_MODEL_STATUSES, LoggedModel};
+use crate::types::{Actor, Tag};
+
+const FIELDS: &str = "model_id, experiment.num AS experiment_num, name, source_run_id, status, model_type, \
+    artifact_uri, created_at, updated_at, \
+    (SELECT key, value FROM run_tag WHERE owner = $parent.id ORDER BY key) AS tags, \
+    (SELECT key, value FROM run_param WHERE owner = $parent.id ORDER BY key) AS params";
+
+#[derive(Debug, Clone, SurrealValue)]
+struct Row {
+    model_id: String,
+    experiment_num: i64,
+    name: String,
+    source_run_id: Option<String>,
+    status: String,
+    model_type: String,
+    artifact_uri: String,
+    created_at: i64,
+    updated_at: i64,
+    tags: Vec<TagRow>,
+    params: Vec<TagRow>,
+}
+
+impl From<Row> for LoggedModel {
+    fn from(r: Row) -> Self {
+        LoggedModel {
+            model_id: r.model_id,
+            experiment_id: r.experiment_num.to_string(),
+            name: r.name,
+            source_run_id: r.source_run_id,
+            status: r.status,
+            model_type: r.model_type,
+            artifact_uri: r.artifact_uri,
+            creation_timestamp_ms: r.created_at,
+            last_updated_timestamp_ms: r.updated_at,
+            tags: r.tags.into_iter().map(Into::into).collect(),
+            params: r.params.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+fn not_found(id: &str) -> Error {
+    Error::not_found(format!("Logged model '{id}' not found."))
+}
+
+fn json_tags(tags: &[Tag]) -> Vec<serde_json::Value> {
+    super::models::dedup_tags(tags).into_iter().map(|t| serde_json::json!({"key": t.key, "value": t.value})).collect()
+}
+
+impl Quiver {
+    pub async fn create_logged_model(
+        &self,
+        actor: &Actor,
+        experiment_id: &str,
+        name: &str,
+        source_run_id: Option<&str>,
+        model_type: Option<&str>,
+        params: &[Tag],
+        tags: &[Tag],
+    ) -> Result<LoggedModel> {
+        let num = experiment_num(experiment_id)?;
+        let name = if name.trim().is_empty() { "model" } else { name.trim() };
+        for p in params {
+            check_kv("param", &p.key, &p.value, 6000)?;
+        }
+        for t in tags {
+            check_kv("tag", &t.key, &t.value, 8000)?;
+        }
+        let model_id = format!("m-{}", hex::encode(rand::random::<[u8; 16]>()));
+        let sql = "BEGIN TRANSACTION;
+            LET $exp = (SELECT id, artifact_location FROM experiment WHERE num = $num LIMIT 1)[0];
+            IF !$exp { THROW $no_experiment };
+            IF $run_id != NONE AND !(SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0] { THROW $no_run };
+            LET $m = (CREATE ONLY logged_model SET model_id = $model_id, experiment = $exp.id, name = $name,
+                source_run_id = $run_id, status = 'LOGGED_MODEL_PENDING', model_type = $model_type,
+                artifact_uri = $exp.artifact_location + '/models/' + $model_id + '/artifacts',
+                created_at = $now, updated_at = $now RETURN VALUE id);
+            FOR $p IN $params { CREATE run_param SET owner = $m, key = $p.key, value = $p.value; };
+            FOR $t IN $tags { CREATE run_tag SET owner = $m, key = $t.key, value = $t.value; };
+            COMMIT TRANSACTION;";
+        let run_id = source_run_id.filter(|r| !r.is_empty()).map(str::to_string);
+        let (params, tags) = (json_tags(params), json_tags(tags));
+        self.write(
+            || {
+                self.q(sql)
+                    .bind(("num", num))
+                    .bind(("model_id", model_id.clone()))
+                    .bind(("now", chrono::Utc::now().timestamp_millis()))
+                    .bind(("name", name.to_string()))
+                    .bind(("run_id", run_id.clone()))
+                    .bind(("model_type", model_type.unwrap_or("").to_string()))
+                    .bind(("params", params.clone()))
+                    .bind(("tags", tags.clone()))
+                    .bind((
+                        "no_experiment",
+                        thrown_not_found(&Error::not_found(format!("No experiment with id '{experiment_id}'."))),
+                    ))
+                    .bind(("no_run", thrown_not_found(&run_not_found(run_id.as_deref().unwrap_or("")))))
+            },
+            super::no_unique,
+        )
+        .await?;
+        self.get_logged_model(actor, &model_id).await
+    }
+
+    pub async fn get_logged_model(&self, _actor: &Actor, model_id: &str) -> Result<LoggedModel> {
+        let sql = format!("SELECT {FIELDS} FROM logged_model WHERE model_id = $id LIMIT 1");
+        let mut res = self.read(self.q(&sql).bind(("id", model_id.to_string()))).await?;
+        let row: Option<Row> = res.take(0).map_err(internal)?;
+        row.map(Into::into).ok_or_else(|| not_found(model_id))
+    }
+
+    /// Changes the status (`LOGGED_MODEL_READY` once the artifacts are uploaded).
+    pub async fn update_logged_model(
+        &self,
+        actor: &Actor,
+        model_id: &str,
+        status: Option<&str>,
+    ) -> Result<LoggedModel> {
+        if let Some(s) = status.filter(|s| !LOGGED_MODEL_STATUSES.contains(s)) {
+            return Err(Error::invalid("status", format!("'{s}' is not a logged model status.")));
+        }
+        let sql = "BEGIN TRANSACTION;
+            LET $m = (SELECT VALUE id FROM logged_model WHERE model_id = $id LIMIT 1)[0];
+            IF !$m { THROW $missing };
+            IF $status != NONE { UPDATE $m SET status = $status, updated_at = $now };
+            COMMIT TRANSACTION;";
+        self.write(
+            || {
+                self.q(sql)
+                    .bind(("id", model_id.to_string()))
+                    .bind(("status", status.map(str::to_string)))
+                    .bind(("now", chrono::Utc::now().timestamp_millis()))
+                    .bind(("missing", thrown_not_found(&not_found(model_id))))
+            },
+            super::no_unique,
+        )
+        .await?;
+        self.get_logged_model(actor, model_id).await
+    }
+
+    pub async fn set_logged_model_tags(&self, _actor: &Actor, model_id: &str, tags: &[Tag]) -> Result<()> {
+        for t in tags {
+            check_kv("tag", &t.key, &t.value, 8000)?;
+        }
+        let sql = "BEGIN TRANSACTION;
+            LET $m = (SELECT VALUE id FROM logged_model WHERE model_id = $id LIMIT 1)[0];
+            IF !$m { THROW $missing };
+            FOR $t IN $tags {
+                DELETE run_tag WHERE owner = $m AND key = $t.key;
+                CREATE run_tag SET owner = $m, key = $t.key, value = $t.value;
+            };
+            COMMIT TRANSACTION;";
+        let tags = json_tags(tags);
+        self.write(
+            || {
+                self.q(sql)
+                    .bind(("id", model_id.to_string()))
+                    .bind(("tags", tags.clone()))
+                    .bind(("missing", thrown_not_found(&not_found(model_id))))
+            },
+            super::no_unique,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Logged models of some experiments, newest first, optionally with one name.
+    pub async fn search_logged_models(
+        &self,
+        _actor: &Actor,
+        experiment_ids: &[String],
+        name: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<LoggedModel>> {
+        let nums = experiment_ids.iter().map(|e| experiment_num(e)).collect::<Result<Vec<i64>>>()?;
+        let sql = format!(
+            "LET $exps = (SELECT VALUE id FROM experiment WHERE num IN $nums);
+             SELECT {FIELDS} FROM logged_model WHERE experiment IN $exps AND ($name = NONE OR name = $name)
+                 ORDER BY created_at DESC LIMIT $limit;"
+        );
+        let mut res = self
+            .read(
+                self.q(&sql)
+                    .bind(("nums", nums))
+                    .bind(("name", name.map(str::to_string)))
+                    .bind(("limit", limit.clamp(1, 10_000))),
+            )
+            .await?;
+        let rows: Vec<Row> = res.take(1).map_err(internal)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}

@@ -1,0 +1,251 @@
+//! MLflow's legacy stages (None, Staging, Production, Archived) and the registry-wide searches
+//! MLflow clients make (filter grammar, order_by, page tokens).
+
+use base64::Engine;
+
+use super::models::model_not_found;
+use super::rows::{MODEL_FIELDS, ModelRow, RESOLVE, VERSION_FIELDS, VersionRow};
+use super::versions::version_not_found;
+use super::{Quiver, returned, thrown_not_found, who};
+use crate::error::{Error, Result};
+use crate::filter::{self, Entity, Expr};
+use crate::names::ModelPath;
+use crate::store::internal;
+use crate::types::{Actor, ModelVersion, Page, RegisteredModel};
+
+pub const STAGES: [&str; 4] = ["None", "Staging", "Production", "Archived"];
+
+/// A stage name, matched case-insensitively ("staging" → "Staging").
+pub fn parse_stage(raw: &str) -> Result<&'static str> {
+    STAGES.iter().find(|s| s.eq_ignore_ascii_case(raw.trim())).copied().ok_or_else(|| {
+        Error::invalid(
+            "stage",
+            format!("Invalid Model Version stage: {raw}. Value must be one of None, Staging, Production, Archived."),
+        )
+    })
+}
+
+/// One `order_by` entry: `name`, `creation_timestamp`, `last_updated_timestamp` (and for versions
+/// `version_number`), then `ASC` or `DESC`.
+fn order_clause(raw: &str, entity: Entity) -> Result<String> {
+    let mut parts = raw.split_whitespace();
+    let key = parts.next().unwrap_or("").trim_matches('`');
+    let dir = match parts.next().map(str::to_ascii_uppercase).as_deref() {
+        None | Some("ASC") => "ASC",
+        Some("DESC") => "DESC",
+        Some(other) => return Err(Error::invalid("order_by", format!("'{other}' is not ASC or DESC."))),
+    };
+    if parts.next().is_some() {
+        return Err(Error::invalid("order_by", format!("'{raw}' is not of the form 'key [ASC|DESC]'.")));
+    }
+    let field = match (key, entity) {
+        ("name", Entity::Models) => "full_name",
+        ("name", Entity::Versions) => "model.full_name",
+        ("creation_timestamp", _) => "created_at",
+        ("last_updated_timestamp", _) => "updated_at",
+        ("version_number", Entity::Versions) => "version",
+        _ => return Err(Error::invalid("order_by", format!("Quiver cannot order by '{key}'."))),
+    };
+    Ok(format!("{field} {dir}"))
+}
+
+fn order_by(list: &[String], entity: Entity) -> Result<String> {
+    let mut clauses =
+        list.iter().filter(|s| !s.trim().is_empty()).map(|s| order_clause(s, entity)).collect::<Result<Vec<_>>>()?;
+    // Ties are broken by name, then (versions) by number, then by id, so pages never overlap.
+    match entity {
+        Entity::Models => clauses.push("full_name ASC".into()),
+        Entity::Versions => {
+            clauses.push("model.full_name ASC".into());
+            clauses.push("version DESC".into());
+        }
+    }
+    clauses.push("id ASC".into());
+    let mut seen = std::collections::HashSet::new();
+    clauses.retain(|c| seen.insert(c.split(' ').next().unwrap_or("").to_string()));
+    Ok(clauses.join(", "))
+}
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+fn offset(token: Option<&str>) -> Result<i64> {
+    match token.filter(|t| !t.is_empty()) {
+        None => Ok(0),
+        Some(t) => B64
+            .decode(t)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<i64>().ok()))
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                Error::invalid("page_token", "The page token is not valid; start again from the first page.")
+            }),
+    }
+}
+
+fn offset_token(n: i64) -> String {
+    B64.encode(format!("o:{n}"))
+}
+
+impl Quiver {
+    /// Moves a version to a stage; with `archive_existing`, the other versions in that stage
+    /// (Staging or Production) move to Archived, in the same transaction.
+    pub async fn transition_stage(
+        &self,
+        actor: &Actor,
+        path: &ModelPath,
+        version: i64,
+        stage: &str,
+        archive_existing: bool,
+    ) -> Result<ModelVersion> {
+        let stage = parse_stage(stage)?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             {RESOLVE}
+             IF !$mdl {{ THROW $no_model }};
+             LET $id = (SELECT VALUE id FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0];
+             IF !$id {{ THROW $no_version }};
+             LET $before = $id.current_stage;
+             IF $archive AND $stage IN ['Staging', 'Production'] {{
+                 FOR $other IN (SELECT id, version FROM model_version WHERE model = $mdl AND current_stage = $stage AND version != $version) {{
+                     UPDATE $other.id SET current_stage = 'Archived', updated_at = time::now(), updated_by = $who.by;
+                     fn::activity($mdl, $other.version, 'model_version.stage_transitioned', NONE, $stage, 'Archived', $who);
+                 }};
+             }};
+             IF $before != $stage {{
+                 UPDATE $id SET current_stage = $stage, updated_at = time::now(), updated_by = $who.by;
+                 fn::activity($mdl, $version, 'model_version.stage_transitioned', NONE, $before, $stage, $who);
+             }};
+             RETURN (SELECT {VERSION_FIELDS} FROM ONLY $id);
+             COMMIT TRANSACTION;"
+        );
+        let mut res = self
+            .write(
+                || {
+                    self.path_query(&sql, path)
+                        .bind(("version", version))
+                        .bind(("stage", stage))
+                        .bind(("archive", archive_existing))
+                        .bind(("who", who(actor)))
+                        .bind(("no_model", thrown_not_found(&model_not_found(path))))
+                        .bind(("no_version", thrown_not_found(&version_not_found(path, version))))
+                },
+                super::no_unique,
+            )
+            .await?;
+        let row: Option<VersionRow> = returned(&mut res)?;
+        Ok(row.ok_or_else(|| Error::internal("transition returned nothing"))?.into())
+    }
+
+    /// The newest version in each of `stages` (all four when empty), in stage order: one
+    /// indexed lookup (model, stage, version) per stage, in one round trip.
+    pub async fn latest_versions(
+        &self,
+        _actor: &Actor,
+        path: &ModelPath,
+        stages: &[String],
+    ) -> Result<Vec<ModelVersion>> {
+        let stages: Vec<&'static str> = if stages.is_empty() {
+            STAGES.to_vec()
+        } else {
+            stages.iter().map(|s| parse_stage(s)).collect::<Result<Vec<_>>>()?
+        };
+        let mdl = self.resolve_model(path).await?;
+        let sql: String = (0..stages.len())
+            .map(|i| {
+                format!(
+                    "SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND current_stage = $stage{i} \
+                     ORDER BY version DESC LIMIT 1;"
+                )
+            })
+            .collect();
+        let mut query = self.q(&sql).bind(("mdl", mdl));
+        for (i, s) in stages.iter().enumerate() {
+            query = query.bind((format!("stage{i}"), *s));
+        }
+        let mut res = self.read(query).await?;
+        let mut out = Vec::new();
+        for i in 0..stages.len() {
+            let row: Option<VersionRow> = res.take(i).map_err(internal)?;
+            out.extend(row.map(ModelVersion::from));
+        }
+        Ok(out)
+    }
+
+    /// Models matching an MLflow filter, in `order_by` order, `limit` at a time.
+    pub async fn search_registered_models(
+        &self,
+        _actor: &Actor,
+        filter: Option<&Expr>,
+        order: &[String],
+        limit: i64,
+        page_token: Option<&str>,
+    ) -> Result<Page<RegisteredModel>> {
+        let start = offset(page_token)?;
+        let mut params = Vec::new();
+        let cond = filter.map(|f| filter::to_surql(f, Entity::Models, &mut params)).unwrap_or_else(|| "true".into());
+        let sql = format!(
+            "SELECT {MODEL_FIELDS} FROM registered_model WHERE {cond} ORDER BY {} LIMIT $limit START $start;",
+            order_by(order, Entity::Models)?
+        );
+        let mut query = self.q(&sql).bind(("limit", limit + 1)).bind(("start", start));
+        for p in params {
+            query = query.bind(p);
+        }
+        let mut res = self.read(query).await?;
+        let rows: Vec<ModelRow> = res.take(0).map_err(internal)?;
+        Ok(offset_page(rows, limit, start))
+    }
+
+    /// Versions matching an MLflow filter, in `order_by` order, `limit` at a time.
+    pub async fn search_model_versions(
+        &self,
+        _actor: &Actor,
+        filter: Option<&Expr>,
+        order: &[String],
+        limit: i64,
+        page_token: Option<&str>,
+    ) -> Result<Page<ModelVersion>> {
+        let start = offset(page_token)?;
+        let mut params = Vec::new();
+        let cond = filter.map(|f| filter::to_surql(f, Entity::Versions, &mut params)).unwrap_or_else(|| "true".into());
+        let sql = format!(
+            "SELECT {VERSION_FIELDS} FROM model_version WHERE {cond} ORDER BY {} LIMIT $limit START $start;",
+            order_by(order, Entity::Versions)?
+        );
+        let mut query = self.q(&sql).bind(("limit", limit + 1)).bind(("start", start));
+        for p in params {
+            query = query.bind(p);
+        }
+        let mut res = self.read(query).await?;
+        let rows: Vec<VersionRow> = res.take(0).map_err(internal)?;
+        Ok(offset_page(rows, limit, start))
+    }
+}
+
+fn offset_page<R, T: From<R>>(mut rows: Vec<R>, limit: i64, start: i64) -> Page<T> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_page_token = more.then(|| offset_token(start + limit));
+    Page { items: rows.into_iter().map(T::from).collect(), next_page_token }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_and_order_by() {
+        assert_eq!(parse_stage("staging").unwrap(), "Staging");
+        assert!(parse_stage("Canary").unwrap_err().message.contains("must be one of None, Staging"));
+        assert_eq!(order_by(&["name DESC".into()], Entity::Models).unwrap(), "full_name DESC, id ASC");
+        assert_eq!(
+            order_by(&["version_number DESC".into()], Entity::Versions).unwrap(),
+            "version DESC, model.full_name ASC, id ASC"
+        );
+        assert!(order_by(&["nope".into()], Entity::Models).is_err());
+        assert!(order_by(&["name sideways".into()], Entity::Models).is_err());
+        assert_eq!(offset(Some(&offset_token(40))).unwrap(), 40);
+        assert!(offset(Some("zzz")).is_err());
+    }
+}

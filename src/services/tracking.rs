@@ -1,0 +1,423 @@
+//! MLflow tracking: experiments, runs (params, metrics, tags, model outputs). What training code
+//! needs so `mlflow.<flavor>.log_model(..., registered_model_name=...)` works against Quiver.
+
+use surrealdb::types::SurrealValue;
+
+use super::rows::TagRow;
+use super::{Quiver, returned, thrown_not_found};
+use crate::error::{Error, Result};
+use crate::store::internal;
+use crate::tracking::{Experiment, Metric, ModelOutput, RUN_STATUSES, Run, RunBatch};
+use crate::types::{Actor, Tag};
+
+const MAX_KEY_LEN: usize = 250;
+const MAX_PARAM_LEN: usize = 6000;
+const MAX_TAG_VALUE_LEN: usize = 8000;
+const MAX_BATCH: usize = 1000;
+
+pub(super) fn check_kv(what: &str, key: &str, value: &str, max_value: usize) -> Result<()> {
+    if key.is_empty() || key.chars().count() > MAX_KEY_LEN {
+        return Err(Error::invalid("key", format!("A {what} key must have 1 to {MAX_KEY_LEN} characters.")));
+    }
+    if key.contains("..") || key.starts_with('/') || key.chars().any(char::is_control) {
+        return Err(Error::invalid("key", format!("The {what} key '{key}' is not valid.")));
+    }
+    if value.chars().count() > max_value {
+        return Err(Error::invalid("value", format!("A {what} value must be at most {max_value} characters.")));
+    }
+    Ok(())
+}
+
+fn experiment_not_found(id: &str) -> Error {
+    Error::not_found(format!("No experiment with id '{id}'."))
+}
+
+pub(super) fn run_not_found(id: &str) -> Error {
+    Error::not_found(format!("Run '{id}' not found."))
+}
+
+/// Experiment ids are numbers.
+pub(super) fn experiment_num(id: &str) -> Result<i64> {
+    id.trim().parse::<i64>().map_err(|_| Error::invalid("experiment_id", format!("'{id}' is not an experiment id.")))
+}
+
+pub(super) const EXPERIMENT_FIELDS: &str = "num, name, artifact_location, lifecycle_stage, created_at, updated_at";
+
+#[derive(Debug, Clone, SurrealValue)]
+pub(super) struct ExperimentRow {
+    num: i64,
+    name: String,
+    artifact_location: String,
+    lifecycle_stage: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<ExperimentRow> for Experiment {
+    fn from(r: ExperimentRow) -> Self {
+        Experiment {
+            experiment_id: r.num.to_string(),
+            name: r.name,
+            artifact_location: r.artifact_location,
+            lifecycle_stage: r.lifecycle_stage,
+            creation_time: r.created_at.timestamp_millis(),
+            last_update_time: r.updated_at.timestamp_millis(),
+        }
+    }
+}
+
+const RUN_FIELDS: &str = "run_id, experiment.num AS experiment_num, name, user_id, status, start_time, end_time, \
+    artifact_uri, lifecycle_stage, \
+    (SELECT key, value FROM run_param WHERE owner = $parent.id ORDER BY key) AS params, \
+    (SELECT key, value FROM run_tag WHERE owner = $parent.id ORDER BY key) AS tags, \
+    (SELECT model_id, step FROM run_output WHERE owner = $parent.id ORDER BY model_id) AS outputs";
+
+#[derive(Debug, Clone, SurrealValue)]
+struct RunRow {
+    run_id: String,
+    experiment_num: i64,
+    name: String,
+    user_id: String,
+    status: String,
+    start_time: i64,
+    end_time: Option<i64>,
+    artifact_uri: String,
+    lifecycle_stage: String,
+    params: Vec<TagRow>,
+    tags: Vec<TagRow>,
+    outputs: Vec<OutputRow>,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct OutputRow {
+    model_id: String,
+    step: i64,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct MetricRow {
+    key: String,
+    value: f64,
+    timestamp: i64,
+    step: i64,
+}
+
+impl Quiver {
+    pub async fn create_experiment(
+        &self,
+        actor: &Actor,
+        name: &str,
+        artifact_location: Option<&str>,
+    ) -> Result<String> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 500 {
+            return Err(Error::invalid("name", "An experiment name must have 1 to 500 characters."));
+        }
+        if artifact_location.is_some_and(|l| !l.is_empty() && !l.starts_with("mlflow-artifacts:/")) {
+            return Err(Error::invalid(
+                "artifact_location",
+                "Quiver stores artifacts itself: leave artifact_location out.",
+            ));
+        }
+        let sql = "BEGIN TRANSACTION;
+            LET $num = (UPSERT ONLY sequence:experiment SET value += 1 RETURN VALUE value);
+            CREATE experiment SET num = $num, name = $name, artifact_location = 'mlflow-artifacts:/' + <string> $num,
+                lifecycle_stage = 'active', created_at = time::now(), updated_at = time::now(), created_by = $actor;
+            RETURN $num;
+            COMMIT TRANSACTION;";
+        let mut res = self
+            .write(
+                || self.q(sql).bind(("name", name.to_string())).bind(("actor", actor.principal.username.clone())),
+                |_| Error::already_exists("name", format!("Experiment '{name}' already exists.")),
+            )
+            .await?;
+        let num: Option<i64> = returned(&mut res)?;
+        Ok(num.ok_or_else(|| Error::internal("experiment number missing"))?.to_string())
+    }
+
+    pub async fn get_experiment(&self, _actor: &Actor, id: &str) -> Result<Experiment> {
+        let num = experiment_num(id)?;
+        let sql = format!("SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE num = $num LIMIT 1");
+        let mut res = self.read(self.q(&sql).bind(("num", num))).await?;
+        let row: Option<ExperimentRow> = res.take(0).map_err(internal)?;
+        row.map(Into::into).ok_or_else(|| experiment_not_found(id))
+    }
+
+    pub async fn get_experiment_by_name(&self, _actor: &Actor, name: &str) -> Result<Experiment> {
+        let sql = format!("SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE name = $name LIMIT 1");
+        let mut res = self.read(self.q(&sql).bind(("name", name.to_string()))).await?;
+        let row: Option<ExperimentRow> = res.take(0).map_err(internal)?;
+        row.map(Into::into).ok_or_else(|| Error::not_found(format!("Could not find experiment with name '{name}'")))
+    }
+
+    /// Active experiments, newest first (at most `limit`).
+    pub async fn list_experiments(&self, _actor: &Actor, limit: i64) -> Result<Vec<Experiment>> {
+        let sql = format!(
+            "SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE lifecycle_stage = 'active' ORDER BY num DESC LIMIT $limit"
+        );
+        let mut res = self.read(self.q(&sql).bind(("limit", limit.clamp(1, 50_000)))).await?;
+        let rows: Vec<ExperimentRow> = res.take(0).map_err(internal)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Starts a run. Its name comes from `run_name`, else the `mlflow.runName` tag, else one is made up.
+    pub async fn create_run(
+        &self,
+        actor: &Actor,
+        experiment_id: &str,
+        run_name: Option<&str>,
+        start_time: Option<i64>,
+        tags: &[Tag],
+    ) -> Result<Run> {
+        let num = experiment_num(experiment_id)?;
+        for t in tags {
+            check_kv("tag", &t.key, &t.value, MAX_TAG_VALUE_LEN)?;
+        }
+        let run_id = hex::encode(rand::random::<[u8; 16]>());
+        let name = run_name
+            .filter(|n| !n.trim().is_empty())
+            .map(str::to_string)
+            .or_else(|| tags.iter().find(|t| t.key == "mlflow.runName").map(|t| t.value.clone()))
+            .unwrap_or_else(|| format!("run-{}", &run_id[..8]));
+        let mut all: Vec<Tag> = tags.iter().filter(|t| t.key != "mlflow.runName").cloned().collect();
+        all.push(Tag { key: "mlflow.runName".into(), value: name.clone() });
+        let tags: Vec<serde_json::Value> = super::models::dedup_tags(&all)
+            .into_iter()
+            .map(|t| serde_json::json!({"key": t.key, "value": t.value}))
+            .collect();
+        let sql = "BEGIN TRANSACTION;
+            LET $exp = (SELECT id, artifact_location FROM experiment WHERE num = $num LIMIT 1)[0];
+            IF !$exp { THROW $no_experiment };
+            LET $run = (CREATE ONLY run SET run_id = $run_id, experiment = $exp.id, name = $name, user_id = $user,
+                status = 'RUNNING', start_time = $start, lifecycle_stage = 'active',
+                artifact_uri = $exp.artifact_location + '/' + $run_id + '/artifacts' RETURN VALUE id);
+            FOR $t IN $tags { CREATE run_tag SET owner = $run, key = $t.key, value = $t.value; };
+            RETURN $run;
+            COMMIT TRANSACTION;";
+        let start = start_time.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+        let no_experiment = thrown_not_found(&experiment_not_found(experiment_id));
+        self.write(
+            || {
+                self.q(sql)
+                    .bind(("num", num))
+                    .bind(("run_id", run_id.clone()))
+                    .bind(("name", name.clone()))
+                    .bind(("user", actor.principal.username.clone()))
+                    .bind(("start", start))
+                    .bind(("tags", tags.clone()))
+                    .bind(("no_experiment", no_experiment.clone()))
+            },
+            super::no_unique,
+        )
+        .await?;
+        self.get_run(actor, &run_id).await
+    }
+
+    pub async fn get_run(&self, _actor: &Actor, run_id: &str) -> Result<Run> {
+        let sql = format!(
+            "LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
+             SELECT {RUN_FIELDS} FROM $run;
+             SELECT key, value, timestamp, step FROM run_metric WHERE owner = $run ORDER BY key, step DESC, timestamp DESC;"
+        );
+        let mut res = self.read(self.q(&sql).bind(("run_id", run_id.to_string()))).await?;
+        let row: Option<RunRow> = res.take(1).map_err(internal)?;
+        let row = row.ok_or_else(|| run_not_found(run_id))?;
+        let metrics: Vec<MetricRow> = res.take(2).map_err(internal)?;
+        let mut latest: Vec<Metric> = Vec::new();
+        for m in metrics {
+            if latest.last().is_none_or(|l| l.key != m.key) {
+                latest.push(Metric { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step });
+            }
+        }
+        Ok(Run {
+            run_id: row.run_id,
+            experiment_id: row.experiment_num.to_string(),
+            run_name: row.name,
+            user_id: row.user_id,
+            status: row.status,
+            start_time: row.start_time,
+            end_time: row.end_time,
+            artifact_uri: row.artifact_uri,
+            lifecycle_stage: row.lifecycle_stage,
+            params: row.params.into_iter().map(Into::into).collect(),
+            tags: row.tags.into_iter().map(Into::into).collect(),
+            metrics: latest,
+            outputs: row.outputs.into_iter().map(|o| ModelOutput { model_id: o.model_id, step: o.step }).collect(),
+        })
+    }
+
+    /// Ends or renames a run.
+    pub async fn update_run(
+        &self,
+        actor: &Actor,
+        run_id: &str,
+        status: Option<&str>,
+        end_time: Option<i64>,
+        run_name: Option<&str>,
+    ) -> Result<Run> {
+        if let Some(s) = status.filter(|s| !RUN_STATUSES.contains(s)) {
+            return Err(Error::invalid("status", format!("'{s}' is not a run status.")));
+        }
+        let sql = "BEGIN TRANSACTION;
+            LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
+            IF !$run { THROW $no_run };
+            IF $status != NONE { UPDATE $run SET status = $status };
+            IF $end_time != NONE { UPDATE $run SET end_time = $end_time };
+            IF $name != NONE {
+                UPDATE $run SET name = $name;
+                DELETE run_tag WHERE owner = $run AND key = 'mlflow.runName';
+                CREATE run_tag SET owner = $run, key = 'mlflow.runName', value = $name;
+            };
+            COMMIT TRANSACTION;";
+        let name = run_name.filter(|n| !n.trim().is_empty()).map(str::to_string);
+        self.write(
+            || {
+                self.q(sql)
+                    .bind(("run_id", run_id.to_string()))
+                    .bind(("status", status.map(str::to_string)))
+                    .bind(("end_time", end_time))
+                    .bind(("name", name.clone()))
+                    .bind(("no_run", thrown_not_found(&run_not_found(run_id))))
+            },
+            super::no_unique,
+        )
+        .await?;
+        self.get_run(actor, run_id).await
+    }
+
+    /// Params, metrics and tags of a run in one transaction. A param, once logged, keeps its
+    /// value (as in MLflow); logging it again with another value is refused.
+    pub async fn log_batch(&self, _actor: &Actor, run_id: &str, batch: &RunBatch) -> Result<()> {
+        if batch.metrics.len() + batch.params.len() + batch.tags.len() > MAX_BATCH {
+            return Err(Error::invalid("metrics", format!("A batch holds at most {MAX_BATCH} entries.")));
+        }
+        for p in &batch.params {
+            check_kv("param", &p.key, &p.value, MAX_PARAM_LEN)?;
+        }
+        for t in &batch.tags {
+            check_kv("tag", &t.key, &t.value, MAX_TAG_VALUE_LEN)?;
+        }
+        for m in &batch.metrics {
+            check_kv("metric", &m.key, "", 0)?;
+        }
+        let sql = "BEGIN TRANSACTION;
+            LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
+            IF !$run { THROW $no_run };
+            FOR $p IN $params {
+                LET $old = (SELECT VALUE value FROM run_param WHERE owner = $run AND key = $p.key LIMIT 1)[0];
+                IF $old = NONE { CREATE run_param SET owner = $run, key = $p.key, value = $p.value }
+                ELSE IF $old != $p.value { THROW $changed + $p.key };
+            };
+            FOR $t IN $tags {
+                DELETE run_tag WHERE owner = $run AND key = $t.key;
+                CREATE run_tag SET owner = $run, key = $t.key, value = $t.value;
+            };
+            FOR $m IN $metrics {
+                CREATE run_metric SET owner = $run, key = $m.key, value = $m.value, timestamp = $m.timestamp, step = $m.step;
+            };
+            COMMIT TRANSACTION;";
+        let kv = |v: &[Tag]| -> Vec<serde_json::Value> {
+            v.iter().map(|t| serde_json::json!({"key": t.key, "value": t.value})).collect()
+        };
+        let metrics: Vec<serde_json::Value> = batch
+            .metrics
+            .iter()
+            .map(|m| {
+                // JSON has no NaN or infinities; MLflow clients rarely send them. Store them as bounds.
+                let value = if m.value.is_finite() {
+                    m.value
+                } else if m.value > 0.0 {
+                    f64::MAX
+                } else {
+                    f64::MIN
+                };
+                serde_json::json!({"key": m.key, "value": value, "timestamp": m.timestamp, "step": m.step})
+            })
+            .collect();
+        let (params, tags) = (kv(&batch.params), kv(&batch.tags));
+        let changed = super::thrown_precondition("A param cannot change once logged: ");
+        self.write(
+            || {
+                self.q(sql)
+                    .bind(("run_id", run_id.to_string()))
+                    .bind(("params", params.clone()))
+                    .bind(("tags", tags.clone()))
+                    .bind(("metrics", metrics.clone()))
+                    .bind(("changed", changed.clone()))
+                    .bind(("no_run", thrown_not_found(&run_not_found(run_id))))
+            },
+            super::no_unique,
+        )
+        .await
+        .map_err(|e| {
+            if e.is(crate::error::ErrorKind::FailedPrecondition) { Error::invalid("params", e.message) } else { e }
+        })?;
+        Ok(())
+    }
+
+    pub async fn delete_run_tag(&self, _actor: &Actor, run_id: &str, key: &str) -> Result<()> {
+        let sql = "BEGIN TRANSACTION;
+            LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
+            IF !$run { THROW $no_run };
+            DELETE run_tag WHERE owner = $run AND key = $key;
+            COMMIT TRANSACTION;";
+        self.write(
+            || {
+                self.q(sql)
+                    .bind(("run_id", run_id.to_string()))
+                    .bind(("key", key.to_string()))
+                    .bind(("no_run", thrown_not_found(&run_not_found(run_id))))
+            },
+            super::no_unique,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Records the models a run produced (`runs/outputs`).
+    pub async fn log_outputs(&self, _actor: &Actor, run_id: &str, outputs: &[ModelOutput]) -> Result<()> {
+        let sql = "BEGIN TRANSACTION;
+            LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
+            IF !$run { THROW $no_run };
+            FOR $o IN $outputs {
+                DELETE run_output WHERE owner = $run AND model_id = $o.model_id;
+                CREATE run_output SET owner = $run, model_id = $o.model_id, step = $o.step;
+            };
+            COMMIT TRANSACTION;";
+        let outputs: Vec<serde_json::Value> =
+            outputs.iter().map(|o| serde_json::json!({"model_id": o.model_id, "step": o.step})).collect();
+        self.write(
+            || {
+                self.q(sql)
+                    .bind(("run_id", run_id.to_string()))
+                    .bind(("outputs", outputs.clone()))
+                    .bind(("no_run", thrown_not_found(&run_not_found(run_id))))
+            },
+            super::no_unique,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The history of one metric of a run, oldest step first.
+    pub async fn metric_history(&self, _actor: &Actor, run_id: &str, key: &str, limit: i64) -> Result<Vec<Metric>> {
+        let sql = "LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
+             SELECT key, value, timestamp, step FROM run_metric WHERE owner = $run AND key = $key
+                 ORDER BY step, timestamp LIMIT $limit;
+             $run != NONE;";
+        let mut res = self
+            .read(
+                self.q(sql).bind(("run_id", run_id.to_string())).bind(("key", key.to_string())).bind(("limit", limit)),
+            )
+            .await?;
+        let found: Option<bool> = res.take(2).map_err(internal)?;
+        if found != Some(true) {
+            return Err(run_not_found(run_id));
+        }
+        let rows: Vec<MetricRow> = res.take(1).map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|m| Metric { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step })
+            .collect())
+    }
+}

@@ -1,0 +1,77 @@
+//! MLflow tracking objects (experiments, runs, logged models), as the services return them.
+//! Timestamps are milliseconds since the epoch, as MLflow clients send and expect them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::Tag;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Experiment {
+    /// A number, as a string ("0" is the Default experiment).
+    pub experiment_id: String,
+    pub name: String,
+    pub artifact_location: String,
+    pub lifecycle_stage: String,
+    pub creation_time: i64,
+    pub last_update_time: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    pub key: String,
+    pub value: f64,
+    pub timestamp: i64,
+    pub step: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelOutput {
+    pub model_id: String,
+    pub step: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub run_id: String,
+    pub experiment_id: String,
+    pub run_name: String,
+    pub user_id: String,
+    pub status: String,
+    pub start_time: i64,
+    pub end_time: Option<i64>,
+    pub artifact_uri: String,
+    pub lifecycle_stage: String,
+    pub params: Vec<Tag>,
+    pub tags: Vec<Tag>,
+    /// The latest value of each metric.
+    pub metrics: Vec<Metric>,
+    pub outputs: Vec<ModelOutput>,
+}
+
+/// What a run logs in one call (`runs/log-batch`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunBatch {
+    pub metrics: Vec<Metric>,
+    pub params: Vec<Tag>,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoggedModel {
+    /// `m-` and 32 hex digits.
+    pub model_id: String,
+    pub experiment_id: String,
+    pub name: String,
+    pub source_run_id: Option<String>,
+    pub status: String,
+    pub model_type: String,
+    pub artifact_uri: String,
+    pub creation_timestamp_ms: i64,
+    pub last_updated_timestamp_ms: i64,
+    pub tags: Vec<Tag>,
+    pub params: Vec<Tag>,
+}
+
+pub const RUN_STATUSES: [&str; 5] = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
+pub const LOGGED_MODEL_STATUSES: [&str; 4] =
+    ["LOGGED_MODEL_STATUS_UNSPECIFIED", "LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED"];
