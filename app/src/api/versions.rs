@@ -83,6 +83,8 @@ pub async fn create_version(
         signature_inputs: opt(form.signature_inputs),
         signature_outputs: opt(form.signature_outputs),
         status: None,
+        model_id: None,
+        tags: Vec::new(),
     };
     Ok(quiver().create_version(&actor()?, &path, new).await?)
 }
