@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: core (real embedded SurrealDB), UI logic, server over HTTP, and end2end in
-# Chromium against a freshly built Quiver. Installs what is missing first.
+# Runs every test: core (real embedded SurrealDB), UI logic, server over HTTP, end2end in
+# Chromium against a freshly built Quiver, and the official MLflow Python client against it.
+# Installs what is missing first (the client's venv through scripts/mlflow-venv.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --e2e
@@ -25,3 +26,6 @@ cargo leptos build
 
 step "end2end in Chromium (Playwright)"
 scripts/e2e.sh
+
+step "the official MLflow client against Quiver (pytest, tests/mlflow)"
+scripts/mlflow-tests.sh

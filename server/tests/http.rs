@@ -2,103 +2,14 @@
 
 use std::time::Duration;
 
+use quiver::ServiceConfig;
 use quiver::services::system_actor;
-use quiver::store::StoreConfig;
 use quiver::types::Source;
-use quiver::{Quiver, ServiceConfig};
-use quiver_server::http::{HttpConfig, router, serve_on};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 
-const ADMIN_PASSWORD: &str = "correct-horse-battery";
+mod support;
 
-struct App {
-    base: String,
-    quiver: Quiver,
-}
-
-async fn spawn(config: ServiceConfig) -> App {
-    spawn_with_site(config, "target/site").await
-}
-
-async fn spawn_with_site(config: ServiceConfig, site_root: &str) -> App {
-    let quiver = Quiver::open(&StoreConfig::memory(), config).await.unwrap();
-    quiver.bootstrap_admin(Some(ADMIN_PASSWORD.into())).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let http = HttpConfig {
-        site_root: site_root.into(),
-        addr,
-        session_ttl_secs: 3600,
-        secure_cookies: false,
-        trust_forwarded_for: false,
-        mlflow: quiver_server::mlflow::MlflowConfig {
-            names: quiver_server::mlflow::Names::parse_default("main.default").unwrap(),
-            create_namespaces: true,
-            artifact_root: std::env::temp_dir().join(format!("quiver-test-artifacts-{}", std::process::id())),
-            max_artifact_bytes: 1 << 20,
-        },
-    };
-    let app = router(quiver.clone(), &http);
-    tokio::spawn(async move { serve_on(listener, app).await.unwrap() });
-    App { base: format!("http://{addr}"), quiver }
-}
-
-/// A browser-like client: keeps the session cookie it is given, follows no redirects.
-struct Client {
-    http: reqwest::Client,
-    cookie: std::sync::Mutex<Option<String>>,
-}
-
-fn client() -> Client {
-    Client { http: reqwest::Client::builder().redirect(Policy::none()).build().unwrap(), cookie: Default::default() }
-}
-
-impl Client {
-    async fn send(&self, req: reqwest::RequestBuilder) -> reqwest::Response {
-        let cookie = self.cookie.lock().unwrap().clone();
-        let req = match cookie {
-            Some(c) => req.header("cookie", c),
-            None => req,
-        };
-        let r = req.send().await.unwrap();
-        if let Some(set) = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()) {
-            let pair = set.split(';').next().unwrap_or("").to_string();
-            *self.cookie.lock().unwrap() = if pair.ends_with('=') { None } else { Some(pair) };
-        }
-        r
-    }
-
-    async fn get(&self, url: &str) -> reqwest::Response {
-        self.send(self.http.get(url)).await
-    }
-
-    async fn post(&self, url: &str) -> reqwest::Response {
-        self.send(self.http.post(url)).await
-    }
-
-    async fn get_bearer(&self, url: &str, token: &str) -> reqwest::Response {
-        self.http.get(url).bearer_auth(token).send().await.unwrap()
-    }
-
-    async fn post_json(&self, url: &str, token: &str, body: serde_json::Value) -> reqwest::Response {
-        let req = self.http.post(url).bearer_auth(token).header("content-type", "application/json");
-        req.body(body.to_string()).send().await.unwrap()
-    }
-}
-
-async fn json(r: reqwest::Response) -> serde_json::Value {
-    serde_json::from_str(&r.text().await.unwrap()).expect("a JSON body")
-}
-
-async fn login(c: &Client, app: &App, user: &str, password: &str) -> reqwest::Response {
-    let req = c
-        .http
-        .post(format!("{}/api/login", app.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("username={user}&password={password}"));
-    c.send(req).await
-}
+use support::*;
 
 #[tokio::test]
 async fn pages_need_a_session_and_sign_in_sets_a_safe_cookie() {
