@@ -15,3 +15,19 @@ claim_target_dir() {
     echo "$here" > "$mark"
   fi
 }
+
+# Cargo never deletes old build outputs. Quiver's own crates are large in debug builds (leptos
+# view types), and every change leaves another copy plus incremental state behind, so the
+# shared build directory grows by gigabytes a day. Drop the incremental state when it passes
+# 8 GB, and copies of Quiver's crates not touched for two days (dependencies are kept).
+prune_target_dir() {
+  local debug="$CARGO_TARGET_DIR/debug"
+  [[ -d "$debug" ]] || return 0
+  if [[ -d "$debug/incremental" ]] && (( $(du -sm "$debug/incremental" | cut -f1) > 8192 )); then
+    echo "pruning $debug/incremental"
+    rm -rf "$debug/incremental"
+  fi
+  find "$debug/deps" -maxdepth 1 -mtime +2 \( -name 'libquiver*' -o -name 'quiver*' -o -name 'libapp-*' -o -name 'app-*' \
+    -o -name 'http-*' -o -name 'registry-*' -o -name 'lifecycle-*' -o -name 'mlflow_api-*' -o -name 'common-*' \) \
+    -exec rm -rf {} + 2>/dev/null || true
+}

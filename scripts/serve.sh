@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
 claim_target_dir
+prune_target_dir
 cargo leptos build
 exec "$CARGO_TARGET_DIR/debug/quiver" serve "$@"

@@ -12,6 +12,7 @@ step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
 # One cargo invocation for all Rust tests: the three packages then share one feature resolution,
 # the same one `cargo leptos build` uses for the server, so nothing is compiled twice.
 claim_target_dir
+prune_target_dir
 step "unit and integration tests: core on real SurrealDB, UI logic, server over HTTP"
 cargo test -p quiver -p app -p quiver-server --features quiver/server,app/ssr
 

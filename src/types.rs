@@ -299,6 +299,25 @@ impl Activity {
     }
 }
 
+/// A file or folder in an artifact store, relative to the folder listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactEntry {
+    pub path: String,
+    pub is_dir: bool,
+    pub size: Option<u64>,
+}
+
+/// Where a version's artifacts are and, when Quiver stores them, its files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionFiles {
+    /// `mlflow-artifacts:/…`, or the source itself when the files live elsewhere (`s3://…`).
+    pub uri: String,
+    /// The path below the artifact root to download files from (None: stored elsewhere).
+    pub root: Option<String>,
+    /// Every file below the version's folder (paths relative to it), at most a few hundred.
+    pub files: Vec<ArtifactEntry>,
+}
+
 /// One page of a list, with an opaque token for the next page when there is one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {

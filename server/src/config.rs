@@ -150,6 +150,8 @@ impl ServeArgs {
             session_max: defaults.session_max.max(std::time::Duration::from_secs(self.session_ttl_secs)),
             login_max_failures: self.login_max_failures.max(1),
             login_lockout: std::time::Duration::from_secs(self.login_lockout_secs),
+            artifact_root: self.data_dir.join("artifacts"),
+            default_schema: self.mlflow_default_schema.clone(),
             ..defaults
         }
     }

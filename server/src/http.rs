@@ -97,7 +97,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         )
         .await
         .map_err(|e| format!("cannot create the default schema {}: {}", args.mlflow_default_schema, e.message))?;
-    let artifact_root = args.data_dir.join("artifacts");
+    let artifact_root = quiver.artifact_root().to_path_buf();
     std::fs::create_dir_all(&artifact_root)
         .map_err(|e| format!("cannot create the artifact directory {}: {e}", artifact_root.display()))?;
     let config = HttpConfig {
@@ -109,7 +109,6 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         mlflow: crate::mlflow::MlflowConfig {
             names,
             create_namespaces: args.mlflow_create_namespaces,
-            artifact_root,
             max_artifact_bytes: args.max_artifact_bytes,
         },
     };

@@ -4,6 +4,7 @@
 mod accounts;
 mod activity;
 mod aliases;
+mod artifacts;
 mod catalogs;
 mod comments;
 mod copy;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use accounts::LoginSession;
+pub use artifacts::resolve_artifact_path;
 pub use tags::TagTarget;
 pub use versions::NewVersion;
 
@@ -41,6 +43,10 @@ pub struct ServiceConfig {
     pub login_max_failures: u32,
     pub login_window: Duration,
     pub login_lockout: Duration,
+    /// Where `mlflow-artifacts:/…` files live.
+    pub artifact_root: std::path::PathBuf,
+    /// `catalog.schema` of one-part model names (MLflow clients' `iris`).
+    pub default_schema: String,
 }
 
 impl Default for ServiceConfig {
@@ -51,6 +57,8 @@ impl Default for ServiceConfig {
             login_max_failures: 5,
             login_window: Duration::from_secs(15 * 60),
             login_lockout: Duration::from_secs(5 * 60),
+            artifact_root: std::path::PathBuf::from("data/artifacts"),
+            default_schema: "main.default".into(),
         }
     }
 }

@@ -106,3 +106,16 @@ pub async fn delete_version(catalog: String, schema: String, model: String, vers
     let path = ModelPath::new(&catalog, &schema, &model)?;
     Ok(quiver().delete_version(&actor()?, &path, version).await?)
 }
+
+/// Where the version's artifacts are, and their files when Quiver stores them.
+#[server]
+pub async fn version_files(
+    catalog: String,
+    schema: String,
+    model: String,
+    version: String,
+) -> AppResult<quiver::types::VersionFiles> {
+    let path = ModelPath::new(&catalog, &schema, &model)?;
+    let at = quiver::names::VersionRef::parse(&version)?;
+    Ok(quiver().version_files(&actor()?, &path, &at).await?)
+}

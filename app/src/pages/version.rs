@@ -12,7 +12,7 @@ use super::model::{Tabs, current_tab};
 use super::{loaded, param};
 use crate::RegistryVersion;
 use crate::api::tags::{delete_tag, set_tag};
-use crate::api::versions::{copy_version, delete_version, get_version, update_version};
+use crate::api::versions::{copy_version, delete_version, get_version, update_version, version_files};
 use crate::components::activity::ActivityList;
 use crate::components::aliases::{ModelRef, RemoveAliasButton, SetAliasForm};
 use crate::components::comments::CommentThread;
@@ -66,6 +66,10 @@ pub fn VersionPage() -> impl IntoView {
             format!("{}@{}", m.href(), url_encode(&r))
         }
     });
+    let files = Resource::new(
+        move || (registry.get(), catalog.get(), schema.get(), model.get(), reference.get()),
+        |(_, c, s, m, r)| version_files(c, s, m, r),
+    );
     let deleting = RwSignal::new(false);
     let copying = RwSignal::new(false);
     let delete = Action::new(move |_: &bool| {
@@ -168,6 +172,7 @@ pub fn VersionPage() -> impl IntoView {
             })}
         </Suspense>
         <div class="tab-area">
+        <ArtifactFiles files/>
         <Tabs tabs=&TABS current=tab base/>
         {move || {
             let m = mref();
@@ -189,6 +194,60 @@ pub fn VersionPage() -> impl IntoView {
             <CopyDialog model=mref() version=number.get_untracked() on_close=Callback::new(move |_| copying.set(false))/>
         </Show>
     }
+}
+
+/// The version's files with sizes and download links (when Quiver stores them).
+#[component]
+fn ArtifactFiles(files: Resource<crate::error::AppResult<quiver::types::VersionFiles>>) -> impl IntoView {
+    view! {
+        <h2>"Artifacts"</h2>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                crate::pages::loaded_part(files.await, |f| {
+                    let uri = f.uri.clone();
+                    match f.root {
+                        None => view! {
+                            <p class="muted" data-testid="artifacts">"Stored outside Quiver at " <code>{uri}</code> "."</p>
+                        }.into_any(),
+                        Some(_) if f.files.is_empty() => view! {
+                            <p class="muted" data-testid="artifacts">"No files yet at " <code>{uri}</code> "."</p>
+                        }.into_any(),
+                        Some(root) => view! {
+                            <table class="list" data-testid="artifacts">
+                                <thead><tr><th>"File"</th><th class="num">"Size"</th><th></th></tr></thead>
+                                <tbody>
+                                    {f.files.into_iter().map(|e| {
+                                        let href = format!("/api/2.0/mlflow-artifacts/artifacts/{root}/{}", e.path);
+                                        let name = e.path.rsplit('/').next().unwrap_or(&e.path).to_string();
+                                        view! {
+                                            <tr>
+                                                <td class="mono">{e.path.clone()}</td>
+                                                <td class="num">{human_size(e.size.unwrap_or(0))}</td>
+                                                <td><a href=href download=name>"Download"</a></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <p class="muted small">"Location: " <code>{uri}</code></p>
+                        }.into_any(),
+                    }
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// `11.1 KB`, `3.4 MB`.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut size = bytes as f64;
+    let mut unit = 0;
+    while size >= 1024.0 && unit < UNITS.len() - 1 {
+        size /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{size:.1} {}", UNITS[unit]) }
 }
 
 fn param_is_number(r: &str) -> bool {

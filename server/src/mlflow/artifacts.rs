@@ -2,19 +2,20 @@
 //! Uploads and downloads stream to and from disk in chunks; paths that would leave the root
 //! are refused; files above the configured size are refused while they arrive.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use app::AppState;
 use app::api::RequestAuth;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path as UrlPath, Query, Request};
+use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::StreamExt;
 use quiver::error::Error;
+use quiver::services::resolve_artifact_path;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -39,24 +40,6 @@ fn context(req: &Request) -> Result<(String, Arc<MlflowConfig>), MlError> {
     Ok((request_id, config))
 }
 
-/// `relative` under `root`, or an error when it is empty, absolute, or climbs out with `..`.
-pub fn resolve(root: &Path, relative: &str) -> Result<PathBuf, Error> {
-    let relative = relative.trim_start_matches('/');
-    let bad = || Error::invalid("path", format!("'{relative}' is not a valid artifact path."));
-    if relative.contains('\0') || relative.contains('\\') {
-        return Err(bad());
-    }
-    let mut out = root.to_path_buf();
-    for c in Path::new(relative).components() {
-        match c {
-            Component::Normal(part) => out.push(part),
-            Component::CurDir => {}
-            _ => return Err(bad()),
-        }
-    }
-    Ok(out)
-}
-
 #[derive(Deserialize)]
 struct ListQuery {
     #[serde(default)]
@@ -65,35 +48,27 @@ struct ListQuery {
 
 /// The entries of a folder, relative to it. A folder that does not exist lists nothing (as in
 /// MLflow, whose clients probe for folders this way).
-async fn list(Query(q): Query<ListQuery>, req: Request) -> Result<Response, MlError> {
-    let (rid, config) = context(&req)?;
-    let dir = if q.path.trim_matches('/').is_empty() {
-        config.artifact_root.clone()
-    } else {
-        resolve(&config.artifact_root, &q.path).map_err(|e| MlError(e, rid.clone()))?
-    };
-    let mut files = Vec::new();
-    if let Ok(mut entries) = tokio::fs::read_dir(&dir).await {
-        while let Ok(Some(entry)) = entries.next_entry().await {
-            let name = entry.file_name().to_string_lossy().to_string();
-            if name.contains(".part-") {
-                continue;
-            }
-            match entry.metadata().await {
-                Ok(m) if m.is_dir() => files.push(json!({ "path": name, "is_dir": true })),
-                Ok(m) => files.push(json!({ "path": name, "is_dir": false, "file_size": m.len() })),
-                Err(_) => {}
-            }
-        }
-    }
-    files.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, req: Request) -> Result<Response, MlError> {
+    let (rid, _) = context(&req)?;
+    let entries = state.quiver.list_artifacts(&q.path).await.map_err(|e| MlError(e, rid.clone()))?;
+    let files: Vec<serde_json::Value> = entries
+        .into_iter()
+        .map(|e| match e.size {
+            Some(size) => json!({ "path": e.path, "is_dir": false, "file_size": size }),
+            None => json!({ "path": e.path, "is_dir": true }),
+        })
+        .collect();
     let body = if files.is_empty() { json!({}) } else { json!({ "files": files }) };
     Ok(axum::Json(body).into_response())
 }
 
-async fn download(UrlPath(path): UrlPath<String>, req: Request) -> Result<Response, MlError> {
-    let (rid, config) = context(&req)?;
-    let file_path = resolve(&config.artifact_root, &path).map_err(|e| MlError(e, rid.clone()))?;
+async fn download(
+    State(state): State<AppState>,
+    UrlPath(path): UrlPath<String>,
+    req: Request,
+) -> Result<Response, MlError> {
+    let (rid, _) = context(&req)?;
+    let file_path = resolve_artifact_path(state.quiver.artifact_root(), &path).map_err(|e| MlError(e, rid.clone()))?;
     let missing = || MlError(Error::not_found(format!("Artifact '{path}' does not exist.")), rid.clone());
     let file = tokio::fs::File::open(&file_path).await.map_err(|_| missing())?;
     let meta = file.metadata().await.map_err(|_| missing())?;
@@ -122,11 +97,16 @@ fn content_type(path: &str) -> &'static str {
 
 /// Streams the body to a temporary file next to the target, then moves it into place, so a
 /// failed or oversized upload never leaves a partial file under the real name.
-async fn upload(UrlPath(path): UrlPath<String>, req: Request) -> Result<Response, MlError> {
+async fn upload(
+    State(state): State<AppState>,
+    UrlPath(path): UrlPath<String>,
+    req: Request,
+) -> Result<Response, MlError> {
     let (rid, config) = context(&req)?;
     let err = |e: Error| MlError(e, rid.clone());
-    let target = resolve(&config.artifact_root, &path).map_err(err)?;
-    if target == config.artifact_root {
+    let root = state.quiver.artifact_root();
+    let target = resolve_artifact_path(root, &path).map_err(err)?;
+    if target == root {
         return Err(err(Error::invalid("path", "An artifact path is required.")));
     }
     let parent = target.parent().ok_or_else(|| err(Error::invalid("path", "An artifact path is required.")))?;
@@ -168,9 +148,13 @@ async fn write_stream(body: Body, temp: &Path, max: u64) -> Result<(), Error> {
     Ok(())
 }
 
-async fn remove(UrlPath(path): UrlPath<String>, req: Request) -> Result<Response, MlError> {
-    let (rid, config) = context(&req)?;
-    let target = resolve(&config.artifact_root, &path).map_err(|e| MlError(e, rid.clone()))?;
+async fn remove(
+    State(state): State<AppState>,
+    UrlPath(path): UrlPath<String>,
+    req: Request,
+) -> Result<Response, MlError> {
+    let (rid, _) = context(&req)?;
+    let target = resolve_artifact_path(state.quiver.artifact_root(), &path).map_err(|e| MlError(e, rid.clone()))?;
     let meta = tokio::fs::metadata(&target).await;
     let done = match meta {
         Ok(m) if m.is_dir() => tokio::fs::remove_dir_all(&target).await,
@@ -183,22 +167,4 @@ async fn remove(UrlPath(path): UrlPath<String>, req: Request) -> Result<Response
 
 fn hex_id() -> String {
     format!("{:016x}", rand::random::<u64>())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_stay_under_the_root() {
-        let root = Path::new("/data/artifacts");
-        assert_eq!(
-            resolve(root, "1/models/m-1/artifacts/MLmodel").unwrap(),
-            root.join("1/models/m-1/artifacts/MLmodel")
-        );
-        assert_eq!(resolve(root, "/1/./a").unwrap(), root.join("1/a"));
-        for bad in ["../etc/passwd", "1/../../x", "a\\..\\b", "a\0b"] {
-            assert!(resolve(root, bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -8,7 +8,6 @@ mod names;
 mod registry;
 mod tracking;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use app::AppState;
@@ -30,8 +29,6 @@ pub struct MlflowConfig {
     pub names: Names,
     /// Create a missing catalog and schema when a three-part name is registered (admins).
     pub create_namespaces: bool,
-    /// Where `mlflow-artifacts:/…` files live.
-    pub artifact_root: PathBuf,
     /// Largest artifact file accepted, in bytes.
     pub max_artifact_bytes: u64,
 }

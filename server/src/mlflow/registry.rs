@@ -5,10 +5,10 @@ use axum::Router;
 use axum::routing::{get, patch, post};
 use quiver::error::{Error, ErrorKind};
 use quiver::filter::{self, Entity, Expr, Field, Value as FValue};
-use quiver::names::{ModelPath, VersionRef};
+use quiver::names::ModelPath;
 use quiver::services::{NewVersion, TagTarget};
-use quiver::types::{ModelVersion, VersionStatus};
-use serde_json::{Value, json};
+use quiver::types::VersionStatus;
+use serde_json::json;
 
 use super::{Args, Ctx, MlError, MlResult, json as j, ok, put_list};
 
@@ -41,11 +41,6 @@ fn named(a: &Args) -> Result<(String, ModelPath), MlError> {
     let name = a.str("name")?;
     let path = a.ctx.config.names.path(&name).map_err(|e| a.err(e))?;
     Ok((name, path))
-}
-
-fn version_json(a: &Args, v: &ModelVersion, name: &str) -> Value {
-    let _ = a;
-    j::version(v, name)
 }
 
 async fn create_model(a: Args) -> MlResult {
@@ -157,7 +152,7 @@ async fn latest_versions(a: Args) -> MlResult {
     let q = &a.ctx.state.quiver;
     let versions = a.call(q.latest_versions(&a.ctx.actor, &path, &stages).await)?;
     let mut body = json!({});
-    put_list(&mut body, "model_versions", versions.iter().map(|v| version_json(&a, v, &name)).collect());
+    put_list(&mut body, "model_versions", versions.iter().map(|v| j::version(v, &name)).collect());
     ok(body)
 }
 
@@ -210,7 +205,7 @@ async fn get_by_alias(a: Args) -> MlResult {
             }
         })?
     };
-    ok(json!({ "model_version": version_json(&a, &v, &name) }))
+    ok(json!({ "model_version": j::version(&v, &name) }))
 }
 
 async fn create_version(a: Args) -> MlResult {
@@ -236,13 +231,13 @@ async fn create_version(a: Args) -> MlResult {
         tags: a.tags("tags")?,
     };
     let v = a.call(q.create_version(&a.ctx.actor, &path, new).await)?;
-    ok(json!({ "model_version": version_json(&a, &v, &name) }))
+    ok(json!({ "model_version": j::version(&v, &name) }))
 }
 
 async fn get_version(a: Args) -> MlResult {
     let (name, path) = named(&a)?;
     let v = a.call(a.ctx.state.quiver.get_version(&a.ctx.actor, &path, a.version()?).await)?;
-    ok(json!({ "model_version": version_json(&a, &v, &name) }))
+    ok(json!({ "model_version": j::version(&v, &name) }))
 }
 
 async fn update_version(a: Args) -> MlResult {
@@ -253,7 +248,7 @@ async fn update_version(a: Args) -> MlResult {
         Some(d) => a.call(q.update_version(&a.ctx.actor, &path, version, &d).await)?,
         None => a.call(q.get_version(&a.ctx.actor, &path, version).await)?,
     };
-    ok(json!({ "model_version": version_json(&a, &v, &name) }))
+    ok(json!({ "model_version": j::version(&v, &name) }))
 }
 
 async fn delete_version(a: Args) -> MlResult {
@@ -268,7 +263,7 @@ async fn transition_stage(a: Args) -> MlResult {
     let archive = a.bool("archive_existing_versions")?;
     let q = &a.ctx.state.quiver;
     let v = a.call(q.transition_stage(&a.ctx.actor, &path, a.version()?, &stage, archive).await)?;
-    ok(json!({ "model_version": version_json(&a, &v, &name) }))
+    ok(json!({ "model_version": j::version(&v, &name) }))
 }
 
 async fn search_versions(a: Args) -> MlResult {
@@ -303,36 +298,9 @@ async fn search_versions(a: Args) -> MlResult {
 async fn download_uri(a: Args) -> MlResult {
     let (_, path) = named(&a)?;
     let q = &a.ctx.state.quiver;
-    let mut v = a.call(q.get_version(&a.ctx.actor, &path, a.version()?).await)?;
-    // A copy's source is `models:/<name>/<n>` (or an alias): follow it, a few hops at most.
-    for _ in 0..8 {
-        if let Some(id) = &v.model_id {
-            let m = a.call(q.get_logged_model(&a.ctx.actor, id).await)?;
-            return ok(json!({ "artifact_uri": m.artifact_uri }));
-        }
-        let Some(rest) = v.source.strip_prefix("models:/") else { break };
-        if let Some(id) = rest.strip_prefix("m-") {
-            let m = a.call(q.get_logged_model(&a.ctx.actor, &format!("m-{id}")).await)?;
-            return ok(json!({ "artifact_uri": m.artifact_uri }));
-        }
-        let (model, reference) = match rest.rsplit_once('@') {
-            Some((m, alias)) => (m, format!("@{alias}")),
-            None => match rest.rsplit_once('/') {
-                Some((m, n)) => (m, n.to_string()),
-                None => break,
-            },
-        };
-        let src = a.ctx.config.names.path(model).map_err(|e| a.err(e))?;
-        let at = VersionRef::parse(&reference).map_err(|e| a.err(e))?;
-        v = a.call(q.get_version_ref(&a.ctx.actor, &src, &at).await)?;
-    }
-    if let Some(rest) = v.source.strip_prefix("runs:/") {
-        let (run_id, sub) = rest.split_once('/').unwrap_or((rest, ""));
-        let run = a.call(q.get_run(&a.ctx.actor, run_id).await)?;
-        let uri = if sub.is_empty() { run.artifact_uri } else { format!("{}/{sub}", run.artifact_uri) };
-        return ok(json!({ "artifact_uri": uri }));
-    }
-    ok(json!({ "artifact_uri": v.source }))
+    let v = a.call(q.get_version(&a.ctx.actor, &path, a.version()?).await)?;
+    let uri = a.call(q.version_artifact_uri(&a.ctx.actor, v).await)?;
+    ok(json!({ "artifact_uri": uri }))
 }
 
 async fn set_version_tag(a: Args) -> MlResult {

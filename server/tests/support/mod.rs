@@ -21,9 +21,10 @@ pub async fn spawn(config: ServiceConfig) -> App {
 }
 
 pub async fn spawn_with_site(config: ServiceConfig, site_root: &str) -> App {
+    let artifacts = tempfile::tempdir().unwrap();
+    let config = ServiceConfig { artifact_root: artifacts.path().to_path_buf(), ..config };
     let quiver = Quiver::open(&StoreConfig::memory(), config).await.unwrap();
     quiver.bootstrap_admin(Some(ADMIN_PASSWORD.into())).await.unwrap();
-    let artifacts = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let http = HttpConfig {
@@ -35,7 +36,6 @@ pub async fn spawn_with_site(config: ServiceConfig, site_root: &str) -> App {
         mlflow: quiver_server::mlflow::MlflowConfig {
             names: quiver_server::mlflow::Names::parse_default("main.default").unwrap(),
             create_namespaces: true,
-            artifact_root: artifacts.path().to_path_buf(),
             max_artifact_bytes: 1 << 20,
         },
     };

@@ -1,0 +1,142 @@
+//! The artifact store behind `mlflow-artifacts:/…` URIs: a directory on local disk (the
+//! object_store crate is the path to S3 later), and where a version's artifacts are.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::Quiver;
+use crate::error::{Error, Result};
+use crate::names::{ModelPath, VersionRef};
+use crate::types::{Actor, ArtifactEntry, ModelVersion, VersionFiles};
+
+/// Most files listed for one version in the UI.
+const MAX_LISTED: usize = 500;
+
+/// `relative` under `root`, or an error when it is absolute, climbs out with `..`, or holds
+/// characters no artifact path has.
+pub fn resolve_artifact_path(root: &Path, relative: &str) -> Result<PathBuf> {
+    let relative = relative.trim_start_matches('/');
+    let bad = || Error::invalid("path", format!("'{relative}' is not a valid artifact path."));
+    if relative.contains('\0') || relative.contains('\\') {
+        return Err(bad());
+    }
+    let mut out = root.to_path_buf();
+    for c in Path::new(relative).components() {
+        match c {
+            Component::Normal(part) => out.push(part),
+            Component::CurDir => {}
+            _ => return Err(bad()),
+        }
+    }
+    Ok(out)
+}
+
+impl Quiver {
+    pub fn artifact_root(&self) -> &Path {
+        &self.config().artifact_root
+    }
+
+    /// A model name as MLflow clients write it: `catalog.schema.model`, or one part for a model
+    /// in the default schema.
+    pub fn model_path(&self, name: &str) -> Result<ModelPath> {
+        if name.contains('.') {
+            return ModelPath::parse_full(name);
+        }
+        let (c, s) = self.config().default_schema.split_once('.').unwrap_or(("main", "default"));
+        ModelPath::new(c, s, name)
+    }
+
+    /// The entries of a folder of the store (none when it does not exist), sorted by name.
+    pub async fn list_artifacts(&self, relative: &str) -> Result<Vec<ArtifactEntry>> {
+        let dir = resolve_artifact_path(self.artifact_root(), relative)?;
+        let mut out = Vec::new();
+        if let Ok(mut entries) = tokio::fs::read_dir(&dir).await {
+            while let Ok(Some(entry)) = entries.next_entry().await {
+                let name = entry.file_name().to_string_lossy().to_string();
+                if name.contains(".part-") {
+                    continue; // an upload in progress
+                }
+                if let Ok(m) = entry.metadata().await {
+                    out.push(ArtifactEntry { path: name, is_dir: m.is_dir(), size: (!m.is_dir()).then_some(m.len()) });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// Where a version's artifacts are: its logged model's folder, the folder of the version it
+    /// was copied from (`models:/<name>/<n>` sources, followed a few hops), a run's artifacts
+    /// (`runs:/<id>/<path>`), or the source itself.
+    pub async fn version_artifact_uri(&self, actor: &Actor, version: ModelVersion) -> Result<String> {
+        let mut v = version;
+        for _ in 0..8 {
+            if let Some(id) = &v.model_id {
+                return Ok(self.get_logged_model(actor, id).await?.artifact_uri);
+            }
+            let Some(rest) = v.source.strip_prefix("models:/") else { break };
+            if rest.starts_with("m-") {
+                return Ok(self.get_logged_model(actor, rest).await?.artifact_uri);
+            }
+            let (model, reference) = match rest.rsplit_once('@') {
+                Some((m, alias)) => (m, format!("@{alias}")),
+                None => match rest.rsplit_once('/') {
+                    Some((m, n)) => (m, n.to_string()),
+                    None => break,
+                },
+            };
+            v = self.get_version_ref(actor, &self.model_path(model)?, &VersionRef::parse(&reference)?).await?;
+        }
+        if let Some(rest) = v.source.strip_prefix("runs:/") {
+            let (run_id, sub) = rest.split_once('/').unwrap_or((rest, ""));
+            let run = self.get_run(actor, run_id).await?;
+            return Ok(if sub.is_empty() { run.artifact_uri } else { format!("{}/{sub}", run.artifact_uri) });
+        }
+        Ok(v.source)
+    }
+
+    /// A version's artifact location and, when Quiver stores the files, the files themselves.
+    pub async fn version_files(&self, actor: &Actor, path: &ModelPath, at: &VersionRef) -> Result<VersionFiles> {
+        let version = self.get_version_ref(actor, path, at).await?;
+        let uri = self.version_artifact_uri(actor, version).await?;
+        let Some(root) = uri.strip_prefix("mlflow-artifacts:").map(|r| r.trim_start_matches('/').to_string()) else {
+            return Ok(VersionFiles { uri, root: None, files: Vec::new() });
+        };
+        // Breadth-first below the version's folder, bounded.
+        let mut files = Vec::new();
+        let mut pending = vec![String::new()];
+        while let Some(dir) = pending.pop() {
+            let here = if dir.is_empty() { root.clone() } else { format!("{root}/{dir}") };
+            for e in self.list_artifacts(&here).await? {
+                let rel = if dir.is_empty() { e.path.clone() } else { format!("{dir}/{}", e.path) };
+                if e.is_dir {
+                    pending.push(rel);
+                } else if files.len() < MAX_LISTED {
+                    files.push(ArtifactEntry { path: rel, ..e });
+                }
+            }
+            if files.len() >= MAX_LISTED {
+                break;
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(VersionFiles { uri, root: Some(root), files })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_under_the_root() {
+        let root = Path::new("/data/artifacts");
+        assert_eq!(
+            resolve_artifact_path(root, "1/models/m-1/artifacts/MLmodel").unwrap(),
+            root.join("1/models/m-1/artifacts/MLmodel")
+        );
+        assert_eq!(resolve_artifact_path(root, "/1/./a").unwrap(), root.join("1/a"));
+        for bad in ["../etc/passwd", "1/../../x", "a\\..\\b", "a\0b"] {
+            assert!(resolve_artifact_path(root, bad).is_err(), "{bad}");
+        }
+    }
+}
