@@ -13,8 +13,8 @@ use crate::types::{Actor, Tag};
 
 const FIELDS: &str = "model_id, experiment.num AS experiment_num, name, source_run_id, status, model_type, \
     artifact_uri, created_at, updated_at, \
-    (SELECT key, value FROM run_tag WHERE owner = $parent.id ORDER BY key) AS tags, \
-    (SELECT key, value FROM run_param WHERE owner = $parent.id ORDER BY key) AS params";
+    (SELECT key, value FROM run_tag WHERE owner = $parent.id) AS tags, \
+    (SELECT key, value FROM run_param WHERE owner = $parent.id) AS params";
 
 #[derive(Debug, Clone, SurrealValue)]
 struct Row {
@@ -43,8 +43,8 @@ impl From<Row> for LoggedModel {
             artifact_uri: r.artifact_uri,
             creation_timestamp_ms: r.created_at,
             last_updated_timestamp_ms: r.updated_at,
-            tags: r.tags.into_iter().map(Into::into).collect(),
-            params: r.params.into_iter().map(Into::into).collect(),
+            tags: super::rows::sorted_tags(r.tags),
+            params: super::rows::sorted_tags(r.params),
         }
     }
 }

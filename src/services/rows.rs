@@ -72,8 +72,8 @@ impl From<SchemaRow> for Schema {
 /// `SELECT` projection for registered models.
 pub const MODEL_FIELDS: &str = "id, name, name_lc, description, owner, last_version, created_at, created_by, \
      updated_at, updated_by, catalog.name AS catalog_name, schema.name AS schema_name, \
-     (SELECT alias, version, alias_lc FROM model_alias WHERE model = $parent.id ORDER BY alias_lc) AS aliases, \
-     (SELECT key, value FROM model_tag WHERE model = $parent.id ORDER BY key) AS tags";
+     (SELECT alias, version FROM model_alias WHERE model = $parent.id) AS aliases, \
+     (SELECT key, value FROM model_tag WHERE model = $parent.id) AS tags";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct ModelRow {
@@ -103,20 +103,36 @@ impl From<ModelRow> for RegisteredModel {
             description: r.description,
             owner: r.owner,
             latest_version: r.last_version,
-            aliases: r.aliases.into_iter().map(|a| AliasRef { alias: a.alias, version: a.version }).collect(),
-            tags: r.tags.into_iter().map(Into::into).collect(),
+            aliases: sorted_aliases(r.aliases),
+            tags: sorted_tags(r.tags),
             created: Stamp { at: r.created_at, by: r.created_by },
             updated: Stamp { at: r.updated_at, by: r.updated_by },
         }
     }
 }
 
+// The owner subqueries in MODEL_FIELDS and VERSION_FIELDS carry no ORDER BY on purpose: with one, SurrealDB's planner walks
+// the index that matches the order (all aliases by name, all tags by key) instead of the index on
+// the owner, which made every model read scan every alias and tag. They are sorted here instead.
+
+fn sorted_aliases(rows: Vec<AliasRow>) -> Vec<AliasRef> {
+    let mut out: Vec<AliasRef> = rows.into_iter().map(|a| AliasRef { alias: a.alias, version: a.version }).collect();
+    out.sort_by_key(|a| a.alias.to_ascii_lowercase());
+    out
+}
+
+pub(super) fn sorted_tags(rows: Vec<TagRow>) -> Vec<Tag> {
+    let mut out: Vec<Tag> = rows.into_iter().map(Into::into).collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
 /// `SELECT` projection for model versions.
 pub const VERSION_FIELDS: &str = "id, version, source, run_id, run_link, description, status, signature_inputs, \
      signature_outputs, created_at, created_by, updated_at, updated_by, model.name AS model_name, \
      model.schema.name AS schema_name, model.catalog.name AS catalog_name, copied_from, current_stage, model_id, \
-     (SELECT VALUE alias FROM model_alias WHERE model = $parent.model AND version = $parent.version ORDER BY alias_lc) AS aliases, \
-     (SELECT key, value FROM version_tag WHERE version = $parent.id ORDER BY key) AS tags";
+     (SELECT VALUE alias FROM model_alias WHERE model = $parent.model AND version = $parent.version) AS aliases, \
+     (SELECT key, value FROM version_tag WHERE version = $parent.id) AS tags";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct VersionRow {
@@ -164,8 +180,12 @@ impl From<VersionRow> for ModelVersion {
             // The schema asserts the three values; anything else would be a bug in Quiver.
             status: VersionStatus::parse(&r.status).unwrap_or(VersionStatus::FailedRegistration),
             signature,
-            aliases: r.aliases,
-            tags: r.tags.into_iter().map(Into::into).collect(),
+            aliases: {
+                let mut a = r.aliases;
+                a.sort_by_key(|x| x.to_ascii_lowercase());
+                a
+            },
+            tags: sorted_tags(r.tags),
             copied_from: r.copied_from,
             stage: r.current_stage,
             model_id: r.model_id,

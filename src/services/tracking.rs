@@ -68,9 +68,9 @@ impl From<ExperimentRow> for Experiment {
 
 const RUN_FIELDS: &str = "run_id, experiment.num AS experiment_num, name, user_id, status, start_time, end_time, \
     artifact_uri, lifecycle_stage, \
-    (SELECT key, value FROM run_param WHERE owner = $parent.id ORDER BY key) AS params, \
-    (SELECT key, value FROM run_tag WHERE owner = $parent.id ORDER BY key) AS tags, \
-    (SELECT model_id, step FROM run_output WHERE owner = $parent.id ORDER BY model_id) AS outputs";
+    (SELECT key, value FROM run_param WHERE owner = $parent.id) AS params, \
+    (SELECT key, value FROM run_tag WHERE owner = $parent.id) AS tags, \
+    (SELECT model_id, step FROM run_output WHERE owner = $parent.id) AS outputs";
 
 #[derive(Debug, Clone, SurrealValue)]
 struct RunRow {
@@ -239,8 +239,8 @@ impl Quiver {
             end_time: row.end_time,
             artifact_uri: row.artifact_uri,
             lifecycle_stage: row.lifecycle_stage,
-            params: row.params.into_iter().map(Into::into).collect(),
-            tags: row.tags.into_iter().map(Into::into).collect(),
+            params: super::rows::sorted_tags(row.params),
+            tags: super::rows::sorted_tags(row.tags),
             metrics: latest,
             outputs: row.outputs.into_iter().map(|o| ModelOutput { model_id: o.model_id, step: o.step }).collect(),
         })
