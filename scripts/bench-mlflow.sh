@@ -88,12 +88,11 @@ qpop=$(populate quiver "$qurl" "$token"); echo "$qpop" >&2
 mpop=$(populate mlflow "$murl"); echo "$mpop" >&2
 
 # --- wrk scripts -------------------------------------------------------------------------------
-# Reads rotate over the first $rotate models (the write over all of them); each wrk thread starts
-# at its own offset. Paths are built by concatenation: they hold URL escapes such as %27.
-lua() { # file method prefix suffix count [body-prefix body-suffix]
+# Each request names the next model, `m` (prod.ml_team.model_<i>): reads rotate over the first
+# $rotate models, the write over all of them, and each wrk thread starts at its own offset.
+lua() { # file method count path-expression [body-expression] (Lua expressions over m)
   cat >"$work/lua/$1.lua" <<EOF
-local count, i = $5, 0
-local threads = 0
+local count, i, threads = $3, 0, 0
 function setup(thread) thread:set("tid", threads); threads = threads + 1 end
 function init(args) i = ((tid or 0) * 7919) % count end
 wrk.method = "$2"
@@ -102,25 +101,19 @@ local token = os.getenv("BENCH_TOKEN") or ""
 if token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 request = function()
   i = (i + 1) % count
-  local body = nil
-  if "$2" == "POST" then body = '${6:-}' .. i .. '${7:-}' end
-  return wrk.format(nil, "$3" .. i .. "$4", nil, body)
+  local m = "prod.ml_team.model_" .. i
+  return wrk.format(nil, $4, nil, ${5:-nil})
 end
 EOF
 }
 api=/api/2.0/mlflow
-model="prod.ml_team.model_"
-lua get_model GET "$api/registered-models/get?name=$model" "" "$rotate"
-lua get_version GET "$api/model-versions/get?name=$model" "&version=$alias_version" "$rotate"
-lua get_alias GET "$api/registered-models/alias?name=$model" "&alias=Champion" "$rotate"
-lua search_versions GET "$api/model-versions/search?filter=name%3D%27$model" "%27" "$rotate"
-cat >"$work/lua/search_models.lua" <<EOF
-wrk.method = "GET"
-local token = os.getenv("BENCH_TOKEN") or ""
-if token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
-request = function() return wrk.format(nil, "$api/registered-models/search?max_results=100") end
-EOF
-lua create_version POST "$api/model-versions/create" "" "$models" "{\"name\": \"$model" "\", \"source\": \"s3://bucket/bench/write\"}"
+lua get_model GET "$rotate" "'$api/registered-models/get?name=' .. m"
+lua get_version GET "$rotate" "'$api/model-versions/get?name=' .. m .. '&version=$alias_version'"
+lua get_alias GET "$rotate" "'$api/registered-models/alias?name=' .. m .. '&alias=Champion'"
+lua search_versions GET "$rotate" "'$api/model-versions/search?filter=name%3D%27' .. m .. '%27'"
+lua search_models GET 1 "'$api/registered-models/search?max_results=100'"
+lua create_version POST "$models" "'$api/model-versions/create'" \
+  "'{\"name\": \"' .. m .. '\", \"source\": \"s3://bucket/bench/' .. m .. '\"}'"
 
 ops=(get_model get_version get_alias search_versions search_models create_version)
 declare -A label=(
@@ -128,7 +121,7 @@ declare -A label=(
   [search_versions]="search versions by name" [search_models]="search models (page of 100)"
   [create_version]="create version (write)")
 
-# wrk output → "req/s p50_ms p99_ms errors" (errors: non-2xx/3xx responses plus socket errors).
+# wrk output → "req/s p50_ms p99_ms responses non2xx socket_errors".
 parse() {
   awk '
     function ms(v) {
@@ -140,19 +133,43 @@ parse() {
     }
     $1 == "50%" { p50 = ms($2) }
     $1 == "99%" { p99 = ms($2) }
+    / requests in / { n = $1 }
     /^Requests\/sec:/ { rps = $2 }
-    /Non-2xx or 3xx responses:/ { err += $NF }
-    /Socket errors:/ { for (i = 3; i <= NF; i++) { gsub(",", "", $i); if ($i ~ /^[0-9]+$/) err += $i } }
-    END { printf "%s %s %s %d\n", rps, p50, p99, err }' "$1"
+    /Non-2xx or 3xx responses:/ { bad += $NF }
+    /Socket errors:/ { for (i = 3; i <= NF; i++) { gsub(",", "", $i); if ($i ~ /^[0-9]+$/) sock += $i } }
+    END { printf "%s %s %s %d %d %d\n", rps + 0, p50 + 0, p99 + 0, n, bad, sock }' "$1"
 }
 
-run() { # server url token op threads conns → $work/wrk/<server>-<op>-c<conns>.txt
-  local f="$work/wrk/$1-$4-c$6.txt"
+raw="${out%.md}.wrk"   # every wrk output, kept for reading
+rm -rf "$raw"; mkdir -p "$raw"
+run() { # server url token op threads conns → $raw/<server>-<op>-c<conns>.txt
+  local f="$raw/$1-$4-c$6.txt"
   BENCH_TOKEN="$3" timeout $(( duration + 30 )) wrk -t"$5" -c"$6" -d"${duration}s" --timeout 5s --latency \
     -s "$work/lua/$4.lua" "$2" >"$f" 2>&1 || { cat "$f" >&2; echo "bench-mlflow: wrk failed" >&2; exit 1; }
 }
 
+# One server's cells: req/s, p50, p99 ("-" without responses) and what went wrong, if anything.
+cells() { # rps p50 p99 responses non2xx socket
+  awk -v r="$1" -v a="$2" -v b="$3" -v n="$4" -v bad="$5" -v sock="$6" 'BEGIN {
+    e = ""
+    if (bad > 0) e = e bad " non-2xx "
+    if (sock > 0) e = e sock " socket errors/timeouts "
+    if (n == 0) { e = e "no response within the run "; printf "0 | - | - | %s", e; exit }
+    printf "%.0f | %.2f | %.2f | %s", r, a, b, e
+  }'
+}
+
 # --- measure -----------------------------------------------------------------------------------
+# A short unrecorded pass over the reads first: MLflow's workers import lazily, so their first
+# requests take seconds, and both servers warm their caches.
+echo "warming up" >&2
+for op in "${ops[@]:0:5}"; do
+  BENCH_TOKEN="$token" timeout 30 wrk -t2 -c8 -d2s -s "$work/lua/$op.lua" "$qurl" >/dev/null 2>&1 || true
+  BENCH_TOKEN="" timeout 30 wrk -t2 -c8 -d2s -s "$work/lua/$op.lua" "$murl" >/dev/null 2>&1 || true
+done
+# Any non-2xx answer means a wrong request (auth, name, body): a failure. So are Quiver's socket
+# errors and timeouts (> 5 s) and a run without any response. MLflow's timeouts are its own
+# behaviour under load (SQLite locks): reported in the table, not a failure.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rows=() failures=0
 for op in "${ops[@]}"; do
@@ -161,17 +178,20 @@ for op in "${ops[@]}"; do
     echo "wrk: ${label[$op]}, concurrency $conc" >&2
     run quiver "$qurl" "$token" "$op" "$t" "$conc"
     run mlflow "$murl" "" "$op" "$t" "$conc"
-    read -r qrps qp50 qp99 qerr < <(parse "$work/wrk/quiver-$op-c$conc.txt")
-    read -r mrps mp50 mp99 merr < <(parse "$work/wrk/mlflow-$op-c$conc.txt")
-    (( qerr + merr > 0 )) && failures=$(( failures + 1 )) && \
-      echo "bench-mlflow: errors in ${label[$op]} c$conc: quiver $qerr, mlflow $merr (see wrk output above)" >&2 && \
-      cat "$work/wrk/quiver-$op-c$conc.txt" "$work/wrk/mlflow-$op-c$conc.txt" >&2
-    rows+=("$(awk -v op="${label[$op]}" -v c="$conc" -v qr="$qrps" -v q5="$qp50" -v q9="$qp99" -v qe="$qerr" \
-      -v mr="$mrps" -v m5="$mp50" -v m9="$mp99" -v me="$merr" 'BEGIN {
-        ratio = (mr > 0) ? sprintf("%.0fx", qr / mr) : "-"
-        if (mr > 0 && qr / mr < 10) ratio = sprintf("%.1fx", qr / mr)
-        printf "| %s | %d | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %s | %d / %d |", op, c, qr, q5, q9, mr, m5, m9, ratio, qe, me
-      }')")
+    read -r qrps qp50 qp99 qn qbad qsock < <(parse "$raw/quiver-$op-c$conc.txt")
+    read -r mrps mp50 mp99 mn mbad msock < <(parse "$raw/mlflow-$op-c$conc.txt")
+    if (( qbad + qsock + mbad > 0 || qn == 0 )); then
+      failures=$(( failures + 1 ))
+      echo "bench-mlflow: ${label[$op]} c$conc failed, see $raw/*-$op-c$conc.txt" >&2
+    fi
+    ratio=$(awk -v q="$qrps" -v m="$mrps" -v mn="$mn" 'BEGIN {
+      if (m <= 0 || mn == 0) print "-"; else if (q / m < 10) printf "%.1fx", q / m; else printf "%.0fx", q / m }')
+    q=$(cells "$qrps" "$qp50" "$qp99" "$qn" "$qbad" "$qsock")
+    m=$(cells "$mrps" "$mp50" "$mp99" "$mn" "$mbad" "$msock")
+    qe=${q##* | } me=${m##* | } notes=""
+    [[ -n "$qe" ]] && notes="Quiver: ${qe% }"
+    [[ -n "$me" ]] && notes="${notes:+$notes; }MLflow: ${me% }"
+    rows+=("| ${label[$op]} | $conc | ${q% | *} | ${m% | *} | $ratio | $notes |")
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -186,12 +206,12 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "- $qpop"
   echo "- $mpop"
   echo
-  echo "| operation | conc. | Quiver req/s | p50 | p99 | MLflow req/s | p50 | p99 | Quiver/MLflow | errors Q / M |"
+  echo "| operation | conc. | Quiver req/s | p50 | p99 | MLflow req/s | p50 | p99 | Quiver/MLflow | errors |"
   echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
   printf '%s\n' "${rows[@]}"
 } | tee "$out"
-echo "(written to $out)" >&2
+echo "(written to $out; wrk outputs in $raw)" >&2
 if (( failures > 0 )); then
-  echo "bench-mlflow: $failures row(s) had non-2xx responses or socket errors" >&2
+  echo "bench-mlflow: $failures row(s) failed: non-2xx answers, Quiver errors or timeouts, or no response" >&2
   exit 1
 fi
