@@ -181,20 +181,8 @@ impl Quiver {
         limit: i64,
         page_token: Option<&str>,
     ) -> Result<Page<RegisteredModel>> {
-        let start = offset(page_token)?;
-        let mut params = Vec::new();
-        let cond = filter.map(|f| filter::to_surql(f, Entity::Models, &mut params)).unwrap_or_else(|| "true".into());
-        let sql = format!(
-            "SELECT {MODEL_FIELDS} FROM registered_model WHERE {cond} ORDER BY {} LIMIT $limit START $start;",
-            order_by(order, Entity::Models)?
-        );
-        let mut query = self.q(&sql).bind(("limit", limit + 1)).bind(("start", start));
-        for p in params {
-            query = query.bind(p);
-        }
-        let mut res = self.read(query).await?;
-        let rows: Vec<ModelRow> = res.take(0).map_err(internal)?;
-        Ok(offset_page(rows, limit, start))
+        let rows: Vec<ModelRow> = self.filtered(Entity::Models, filter, order, limit, page_token).await?;
+        Ok(offset_page(rows, limit, offset(page_token)?))
     }
 
     /// Versions matching an MLflow filter, in `order_by` order, `limit` at a time.
@@ -206,20 +194,36 @@ impl Quiver {
         limit: i64,
         page_token: Option<&str>,
     ) -> Result<Page<ModelVersion>> {
+        let rows: Vec<VersionRow> = self.filtered(Entity::Versions, filter, order, limit, page_token).await?;
+        Ok(offset_page(rows, limit, offset(page_token)?))
+    }
+
+    /// One page (plus one row, to tell whether more follow) of models or versions matching `filter`.
+    async fn filtered<R: surrealdb::types::SurrealValue>(
+        &self,
+        entity: Entity,
+        filter: Option<&Expr>,
+        order: &[String],
+        limit: i64,
+        page_token: Option<&str>,
+    ) -> Result<Vec<R>> {
         let start = offset(page_token)?;
+        let (fields, table) = match entity {
+            Entity::Models => (MODEL_FIELDS, "registered_model"),
+            Entity::Versions => (VERSION_FIELDS, "model_version"),
+        };
         let mut params = Vec::new();
-        let cond = filter.map(|f| filter::to_surql(f, Entity::Versions, &mut params)).unwrap_or_else(|| "true".into());
+        let cond = filter.map(|f| filter::to_surql(f, entity, &mut params)).unwrap_or_else(|| "true".into());
         let sql = format!(
-            "SELECT {VERSION_FIELDS} FROM model_version WHERE {cond} ORDER BY {} LIMIT $limit START $start;",
-            order_by(order, Entity::Versions)?
+            "SELECT {fields} FROM {table} WHERE {cond} ORDER BY {} LIMIT $limit START $start;",
+            order_by(order, entity)?
         );
         let mut query = self.q(&sql).bind(("limit", limit + 1)).bind(("start", start));
         for p in params {
             query = query.bind(p);
         }
         let mut res = self.read(query).await?;
-        let rows: Vec<VersionRow> = res.take(0).map_err(internal)?;
-        Ok(offset_page(rows, limit, start))
+        res.take(0).map_err(internal)
     }
 }
 
