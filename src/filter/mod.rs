@@ -705,7 +705,6 @@ fn compare(
     let versions = entity == Entity::Versions;
     let out = match field {
         Field::Tag(key) => {
-            let (table, link) = if versions { ("version_tag", "version") } else { ("model_tag", "model") };
             let negated = matches!(op, Op::Ne | Op::NotIn);
             let key = bind(params, key.clone().into());
             let positive = match op {
@@ -721,19 +720,15 @@ fn compare(
             if cond.is_none() {
                 params.pop(); // the key's parameter: nothing refers to it
             }
+            // The row's own copy of its tags: no lookup per row.
             cond.map(|cond| {
-                let inside = if negated { "NOT IN" } else { "IN" };
-                format!("id {inside} (SELECT VALUE {link} FROM {table} WHERE key = {key} AND {cond})")
+                let test = if negated { "=" } else { "!=" };
+                format!("tags[WHERE key = {key} AND {cond}] {test} []")
             })
         }
-        Field::Name => {
-            let prefix = if versions { "model." } else { "" };
-            if is_like {
-                simple(&format!("{prefix}full_name"), false, params)
-            } else {
-                simple(&format!("{prefix}full_name_lc"), true, params)
-            }
-        }
+        // Versions carry their model's full name too.
+        Field::Name if is_like => simple("full_name", false, params),
+        Field::Name => simple("full_name_lc", true, params),
         Field::VersionNumber if versions && !is_like => simple("version", false, params),
         Field::SourcePath if versions => simple("source", false, params),
         Field::RunId if versions => simple("run_id", false, params).map(|cond| {

@@ -298,7 +298,7 @@ fn compiles_models_filters_with_bound_parameters() {
     assert_eq!(
         sql,
         "(string::matches(full_name, $f0) AND \
-         id NOT IN (SELECT VALUE model FROM model_tag WHERE key = $f1 AND value = $f2))"
+         tags[WHERE key = $f1 AND value = $f2] = [])"
     );
     assert_eq!(names(&params), ["f0", "f1", "f2"]);
     assert_eq!(params[0].1, serde_json::json!("(?is)^.*Fraud.*$"));
@@ -313,9 +313,9 @@ fn compiles_models_filters_with_bound_parameters() {
     let (sql, params) = compile("tags.team LIKE 'r%' OR tags.team IN ('a', 'b') OR tags.team NOT IN ('c')", Models);
     assert_eq!(
         sql,
-        "(id IN (SELECT VALUE model FROM model_tag WHERE key = $f0 AND string::matches(value, $f1)) OR \
-         id IN (SELECT VALUE model FROM model_tag WHERE key = $f2 AND value IN $f3) OR \
-         id NOT IN (SELECT VALUE model FROM model_tag WHERE key = $f4 AND value IN $f5))"
+        "(tags[WHERE key = $f0 AND string::matches(value, $f1)] != [] OR \
+         tags[WHERE key = $f2 AND value IN $f3] != [] OR \
+         tags[WHERE key = $f4 AND value IN $f5] = [])"
     );
     assert_eq!(params[1].1, serde_json::json!("(?s)^r.*$"));
     assert_eq!(params[3].1, serde_json::json!(["a", "b"]));
@@ -327,8 +327,8 @@ fn compiles_versions_filters_with_bound_parameters() {
         compile("name = 'a.b.c' AND (version_number >= 2 OR run_id != 'r1') AND tags.stage = 'prod'", Versions);
     assert_eq!(
         sql,
-        "(model.full_name_lc = $f0 AND (version >= $f1 OR (run_id != NONE AND run_id != $f2)) AND \
-         id IN (SELECT VALUE version FROM version_tag WHERE key = $f3 AND value = $f4))"
+        "(full_name_lc = $f0 AND (version >= $f1 OR (run_id != NONE AND run_id != $f2)) AND \
+         tags[WHERE key = $f3 AND value = $f4] != [])"
     );
     assert_eq!(params[1].1, serde_json::json!(2));
 
@@ -339,7 +339,7 @@ fn compiles_versions_filters_with_bound_parameters() {
     assert_eq!(
         sql,
         "(run_id IN $f0 OR (run_id != NONE AND run_id NOT IN $f1) OR (run_id != NONE AND string::matches(run_id, $f2)) \
-         OR string::matches(source, $f3) OR string::matches(model.full_name, $f4))"
+         OR string::matches(source, $f3) OR string::matches(full_name, $f4))"
     );
 }
 
@@ -650,6 +650,12 @@ mod surreal {
             };
             CREATE version_tag SET model = registered_model:m1, version = model_version:v1, key = 'stage', value = 'prod';
             CREATE version_tag SET model = registered_model:m2, version = model_version:v3, key = 'stage', value = 'dev';
+            -- What the services do in each write: copy tags and the model's name onto the records.
+            FOR $m IN (SELECT VALUE id FROM registered_model) { fn::sync_model_tags($m); };
+            FOR $v IN (SELECT VALUE id FROM model_version) {
+                fn::sync_version_tags($v);
+                UPDATE $v SET full_name = model.full_name, full_name_lc = model.full_name_lc, version_desc = 0 - version;
+            };
         "#;
         crate::store::first_error(db.query(setup).await.unwrap()).unwrap();
         db

@@ -18,17 +18,17 @@ impl Quiver {
         page: &PageRequest,
     ) -> Result<Page<Activity>> {
         let limit = paging::limit(page)?;
-        let cursor = paging::time_cursor(page)?;
+        let cursor = paging::newest_cursor(page)?;
         let of_version = if version.is_some() { "AND version = $version" } else { "" };
         let sql = format!(
             "{RESOLVE} {FOUND_MODEL}
              SELECT {ACTIVITY_FIELDS} FROM activity WHERE model = $mdl {of_version}
-                 AND (at < $at OR (at = $at AND id < $key)) ORDER BY at DESC, id DESC LIMIT $limit;"
+                 AND (at_desc > $at_desc OR (at_desc = $at_desc AND id > $key)) ORDER BY at_desc, id LIMIT $limit;"
         );
         let query = self.path_query(&sql, path).bind(("version", version)).bind(("limit", limit + 1));
-        let mut res = self.read(bind_cursor(query, "activity", cursor, true)).await?;
+        let mut res = self.read(bind_cursor(query, "activity", cursor)).await?;
         check_model_found(&mut res, 3, path)?;
         let rows: Vec<ActivityRow> = res.take(4).map_err(internal)?;
-        Ok(paging::page(rows, limit, |r| paging::time_token(&r.at, &key_of(&r.id)), Into::into))
+        Ok(paging::page(rows, limit, |r| paging::newest_token(r.at_desc, &key_of(&r.id)), Into::into))
     }
 }

@@ -27,11 +27,13 @@ impl Quiver {
                  CREATE model_alias SET model = $mdl, alias = $alias, alias_lc = $alias_lc, version = $version,
                      updated_at = time::now(), updated_by = $who.by;
                  fn::alias_event($mdl, $alias, NONE, $version, NONE, $who);
+                 fn::sync_aliases($mdl, [$version]);
                  fn::activity($mdl, $version, 'model_version_alias.created', $alias, NONE, <string> $version, $who);
              }} ELSE IF $prev != $version {{
                  UPDATE model_alias SET alias = $alias, version = $version, updated_at = time::now(), updated_by = $who.by
                      WHERE model = $mdl AND alias_lc = $alias_lc;
                  fn::alias_event($mdl, $alias, $prev, $version, NONE, $who);
+                 fn::sync_aliases($mdl, [$prev, $version]);
                  fn::activity($mdl, $version, 'model_version_alias.moved', $alias, <string> $prev, <string> $version, $who);
              }};
              RETURN (SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0];
@@ -68,6 +70,7 @@ impl Quiver {
              IF !$row {{ THROW $no_alias }};
              DELETE model_alias WHERE model = $mdl AND alias_lc = $alias_lc;
              fn::alias_event($mdl, $row.alias, $row.version, NONE, NONE, $who);
+             fn::sync_aliases($mdl, [$row.version]);
              fn::activity($mdl, $row.version, 'model_version_alias.deleted', $row.alias, <string> $row.version, NONE, $who);
              COMMIT TRANSACTION;"
         );
@@ -119,21 +122,21 @@ impl Quiver {
     ) -> Result<Page<AliasEvent>> {
         let alias = alias.map(Alias::parse).transpose()?;
         let limit = paging::limit(page)?;
-        let cursor = paging::time_cursor(page)?;
+        let cursor = paging::newest_cursor(page)?;
         let filter = if alias.is_some() { "AND alias_lc = $alias_lc" } else { "" };
         let sql = format!(
             "{RESOLVE} {FOUND_MODEL}
              SELECT {ALIAS_EVENT_FIELDS} FROM alias_event WHERE model = $mdl {filter}
-                 AND (at < $at OR (at = $at AND id < $key)) ORDER BY at DESC, id DESC LIMIT $limit;"
+                 AND (at_desc > $at_desc OR (at_desc = $at_desc AND id > $key)) ORDER BY at_desc, id LIMIT $limit;"
         );
         let query = self
             .path_query(&sql, path)
             .bind(("alias_lc", alias.as_ref().map(Alias::folded)))
             .bind(("limit", limit + 1));
-        let mut res = self.read(bind_cursor(query, "alias_event", cursor, true)).await?;
+        let mut res = self.read(bind_cursor(query, "alias_event", cursor)).await?;
         check_model_found(&mut res, 3, path)?;
         let rows: Vec<AliasEventRow> = res.take(4).map_err(internal)?;
-        Ok(paging::page(rows, limit, |r| paging::time_token(&r.at, &crate::store::key_of(&r.id)), Into::into))
+        Ok(paging::page(rows, limit, |r| paging::newest_token(r.at_desc, &crate::store::key_of(&r.id)), Into::into))
     }
 
     /// The model's aliases as they were at `at`: for each alias, the newest move at or before
@@ -141,9 +144,9 @@ impl Quiver {
     pub async fn aliases_at(&self, _actor: &Actor, path: &ModelPath, at: DateTime<Utc>) -> Result<AliasesAt> {
         let sql = format!(
             "{RESOLVE} {FOUND_MODEL}
-             SELECT {ALIAS_EVENT_FIELDS} FROM alias_event WHERE model = $mdl AND at <= $when ORDER BY at DESC, id DESC;"
+             SELECT {ALIAS_EVENT_FIELDS} FROM alias_event WHERE model = $mdl AND at_desc >= $when_desc ORDER BY at_desc, id;"
         );
-        let mut res = self.read(self.path_query(&sql, path).bind(("when", at))).await?;
+        let mut res = self.read(self.path_query(&sql, path).bind(("when_desc", paging::desc_nanos(&at)))).await?;
         check_model_found(&mut res, 3, path)?;
         let rows: Vec<AliasEventRow> = res.take(4).map_err(internal)?;
         let mut seen = std::collections::HashSet::new();

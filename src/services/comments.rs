@@ -5,7 +5,7 @@ use surrealdb::types::RecordId;
 use super::models::{FOUND_MODEL, check_model_found, model_not_found};
 use super::rows::{COMMENT_FIELDS, CommentRow, RESOLVE};
 use super::versions::version_not_found;
-use super::{Quiver, bind_cursor, paging, returned, thrown_denied, thrown_not_found, who};
+use super::{Quiver, bind_time_cursor, paging, returned, thrown_denied, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
 use crate::store::internal;
@@ -145,7 +145,7 @@ impl Quiver {
                  AND (created_at > $at OR (created_at = $at AND id > $key)) ORDER BY created_at, id LIMIT $limit;"
         );
         let query = self.path_query(&sql, path).bind(("version", version)).bind(("limit", limit + 1));
-        let mut res = self.read(bind_cursor(query, "comment", cursor, false)).await?;
+        let mut res = self.read(bind_time_cursor(query, "comment", cursor)).await?;
         check_model_found(&mut res, 3, path)?;
         let rows: Vec<CommentRow> = res.take(4).map_err(internal)?;
         Ok(paging::page(rows, limit, |r| paging::time_token(&r.created_at, &crate::store::key_of(&r.id)), Into::into))

@@ -47,8 +47,9 @@ impl Quiver {
              LET $id = (CREATE ONLY model_version SET model = $mdl, version = $v, source = $src.source,
                  run_id = $src.run_id, run_link = $src.run_link, description = $src.description, status = $src.status,
                  signature_inputs = $src.signature_inputs, signature_outputs = $src.signature_outputs,
-                 model_id = $src.model_id, copied_from = $copied_from, created_at = time::now(), created_by = $who.by,
-                 updated_at = time::now(), updated_by = $who.by RETURN VALUE id);
+                 model_id = $src.model_id, copied_from = $copied_from, tags = $src.tags, full_name = $mdl.full_name,
+                 full_name_lc = $mdl.full_name_lc, version_desc = 0 - $v, created_at = time::now(),
+                 created_by = $who.by, updated_at = time::now(), updated_by = $who.by RETURN VALUE id);
              FOR $t IN (SELECT key, value FROM version_tag WHERE version = $src.id) {{
                  CREATE version_tag SET model = $mdl, version = $id, key = $t.key, value = $t.value;
              }};

@@ -235,14 +235,16 @@ fn who(actor: &Actor) -> serde_json::Value {
     serde_json::json!({ "by": actor.principal.username, "source": source, "request_id": actor.request_id })
 }
 
-/// Binds `$at` and `$key`, the keyset position of a list sorted by (time, id) in `table`.
-/// Without a cursor the position is before the first item in the list's direction.
-fn bind_cursor<'a>(query: Query<'a>, table: &str, cursor: Option<paging::TimeCursor>, newest_first: bool) -> Query<'a> {
-    use chrono::{DateTime, Utc};
-    let (at, key) = match cursor {
-        Some(c) => (c.at, c.key),
-        None if newest_first => (DateTime::<Utc>::MAX_UTC, String::new()),
-        None => (DateTime::<Utc>::MIN_UTC, String::new()),
-    };
+/// Binds `$at` and `$key`, the keyset position of a list sorted oldest first by (time, id) in
+/// `table`; without a cursor, before the first item.
+fn bind_time_cursor<'a>(query: Query<'a>, table: &str, cursor: Option<paging::TimeCursor>) -> Query<'a> {
+    let (at, key) = cursor.map(|c| (c.at, c.key)).unwrap_or((chrono::DateTime::<chrono::Utc>::MIN_UTC, String::new()));
     query.bind(("at", at)).bind(("key", surrealdb::types::RecordId::new(table, key)))
+}
+
+/// Binds `$at_desc` and `$key`, the keyset position of a list sorted newest first by
+/// (`at_desc`, id) in `table`; without a cursor, before the first item.
+fn bind_cursor<'a>(query: Query<'a>, table: &str, cursor: Option<paging::NewestCursor>) -> Query<'a> {
+    let (at_desc, key) = cursor.map(|c| (c.at_desc, c.key)).unwrap_or((i64::MIN, String::new()));
+    query.bind(("at_desc", at_desc)).bind(("key", surrealdb::types::RecordId::new(table, key)))
 }

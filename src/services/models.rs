@@ -44,7 +44,7 @@ impl Quiver {
              LET $full = $cat.name + '.' + $sch.name + '.' + $name;
              LET $id = (CREATE ONLY registered_model SET catalog = $cat, schema = $sch, name = $name, name_lc = $m,
                  full_name = $full, full_name_lc = string::lowercase($full),
-                 description = $description, owner = $actor, last_version = 0, created_at = time::now(),
+                 description = $description, owner = $actor, last_version = 0, tags = $tags, created_at = time::now(),
                  created_by = $actor, updated_at = time::now(), updated_by = $actor RETURN VALUE id);
              fn::activity($id, NONE, 'registered_model.created', $name, NONE, NONE, $who);
              FOR $t IN $tags {{
@@ -192,6 +192,7 @@ impl Quiver {
                  LET $full = $mdl.catalog.name + '.' + $mdl.schema.name + '.' + $new_name;
                  UPDATE $mdl SET name = $new_name, name_lc = $new_lc, full_name = $full,
                      full_name_lc = string::lowercase($full), updated_at = time::now(), updated_by = $who.by;
+                 UPDATE model_version SET full_name = $full, full_name_lc = string::lowercase($full) WHERE model = $mdl;
                  fn::activity($mdl, NONE, 'registered_model.renamed', NONE, $before, $new_name, $who);
              }};
              RETURN (SELECT {MODEL_FIELDS} FROM ONLY $mdl);

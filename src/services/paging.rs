@@ -102,6 +102,38 @@ pub fn time_token(at: &DateTime<Utc>, key: &str) -> String {
     B64.encode(format!("t:{}|{key}", at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)))
 }
 
+/// A position in a list sorted newest first: `0 - nanoseconds` of the time (so the index is
+/// walked forwards), then record key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewestCursor {
+    pub at_desc: i64,
+    pub key: String,
+}
+
+/// Decodes a token made by [`newest_token`]; `None` at the start.
+pub fn newest_cursor(req: &PageRequest) -> Result<Option<NewestCursor>> {
+    match req.page_token.as_deref().filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => {
+            let bytes = B64.decode(t).map_err(|_| bad_token())?;
+            let s = String::from_utf8(bytes).map_err(|_| bad_token())?;
+            let rest = s.strip_prefix("d:").ok_or_else(bad_token)?;
+            let (at_desc, key) = rest.split_once('|').ok_or_else(bad_token)?;
+            let at_desc = at_desc.parse().map_err(|_| bad_token())?;
+            Ok(Some(NewestCursor { at_desc, key: key.to_string() }))
+        }
+    }
+}
+
+pub fn newest_token(at_desc: i64, key: &str) -> String {
+    B64.encode(format!("d:{at_desc}|{key}"))
+}
+
+/// The `at_desc` of a time: `0 - ` its nanoseconds since the epoch, as the schema stores it.
+pub fn desc_nanos(at: &DateTime<Utc>) -> i64 {
+    at.timestamp_nanos_opt().map(|n| -n).unwrap_or(if at.timestamp() < 0 { i64::MAX } else { i64::MIN + 1 })
+}
+
 /// Builds a page from `limit + 1` fetched rows: the extra row only tells that more exist.
 pub fn page<R, T>(mut rows: Vec<R>, limit: i64, token: impl Fn(&R) -> String, convert: impl Fn(R) -> T) -> Page<T> {
     let more = rows.len() as i64 > limit;
@@ -129,6 +161,9 @@ mod tests {
         assert_eq!((c.at, c.key.as_str()), (at, "abc"));
         assert_eq!(time_cursor(&req(None)).unwrap(), None);
         assert!(time_cursor(&req(Some(name_token("x")))).is_err());
+        let c = newest_cursor(&req(Some(newest_token(desc_nanos(&at), "k")))).unwrap().unwrap();
+        assert_eq!((c.at_desc, c.key.as_str()), (-at.timestamp_nanos_opt().unwrap(), "k"));
+        assert!(newest_cursor(&req(Some(time_token(&at, "k")))).is_err());
         let (name, key) = after_name_key(&req(Some(name_key_token("a|b", "k1")))).unwrap();
         assert_eq!((name.as_str(), key.as_str()), ("a|b", "k1"));
     }

@@ -69,17 +69,15 @@ impl From<SchemaRow> for Schema {
     }
 }
 
-/// `SELECT` projection for registered models.
-pub const MODEL_FIELDS: &str = "id, name, name_lc, description, owner, last_version, created_at, created_by, \
-     updated_at, updated_by, catalog.name AS catalog_name, schema.name AS schema_name, \
-     (SELECT alias, version FROM model_alias WHERE model = $parent.id) AS aliases, \
-     (SELECT key, value FROM model_tag WHERE model = $parent.id) AS tags";
+/// `SELECT` projection for registered models: one record (aliases and tags are copied onto it).
+pub const MODEL_FIELDS: &str = "id, name, name_lc, full_name, description, owner, last_version, created_at, created_by, \
+     updated_at, updated_by, aliases, tags";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct ModelRow {
     pub id: RecordId,
-    pub catalog_name: String,
-    pub schema_name: String,
+    /// `catalog.schema.model`; names contain no dots, so it splits back into its parts.
+    pub full_name: String,
     pub name: String,
     pub name_lc: String,
     pub description: String,
@@ -95,10 +93,11 @@ pub struct ModelRow {
 
 impl From<ModelRow> for RegisteredModel {
     fn from(r: ModelRow) -> Self {
+        let (catalog_name, schema_name, _) = split_full_name(&r.full_name);
         RegisteredModel {
             id: key_of(&r.id),
-            catalog_name: r.catalog_name,
-            schema_name: r.schema_name,
+            catalog_name,
+            schema_name,
             name: r.name,
             description: r.description,
             owner: r.owner,
@@ -111,9 +110,12 @@ impl From<ModelRow> for RegisteredModel {
     }
 }
 
-// The owner subqueries in MODEL_FIELDS and VERSION_FIELDS carry no ORDER BY on purpose: with one, SurrealDB's planner walks
-// the index that matches the order (all aliases by name, all tags by key) instead of the index on
-// the owner, which made every model read scan every alias and tag. They are sorted here instead.
+/// The catalog, schema and model names of a `catalog.schema.model` full name.
+fn split_full_name(full: &str) -> (String, String, String) {
+    let mut parts = full.splitn(3, '.').map(str::to_string);
+    let mut next = || parts.next().unwrap_or_default();
+    (next(), next(), next())
+}
 
 fn sorted_aliases(rows: Vec<AliasRow>) -> Vec<AliasRef> {
     let mut out: Vec<AliasRef> = rows.into_iter().map(|a| AliasRef { alias: a.alias, version: a.version }).collect();
@@ -127,19 +129,16 @@ pub(super) fn sorted_tags(rows: Vec<TagRow>) -> Vec<Tag> {
     out
 }
 
-/// `SELECT` projection for model versions.
+/// `SELECT` projection for model versions: one record (aliases, tags and the model's full name
+/// are copied onto it).
 pub const VERSION_FIELDS: &str = "id, version, source, run_id, run_link, description, status, signature_inputs, \
-     signature_outputs, created_at, created_by, updated_at, updated_by, model.name AS model_name, \
-     model.schema.name AS schema_name, model.catalog.name AS catalog_name, copied_from, current_stage, model_id, \
-     (SELECT VALUE alias FROM model_alias WHERE model = $parent.model AND version = $parent.version) AS aliases, \
-     (SELECT key, value FROM version_tag WHERE version = $parent.id) AS tags";
+     signature_outputs, created_at, created_by, updated_at, updated_by, full_name, copied_from, current_stage, \
+     model_id, aliases, tags";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct VersionRow {
     pub id: RecordId,
-    pub catalog_name: String,
-    pub schema_name: String,
-    pub model_name: String,
+    pub full_name: String,
     pub version: i64,
     pub source: String,
     pub run_id: Option<String>,
@@ -167,11 +166,12 @@ impl From<VersionRow> for ModelVersion {
                 Some(Signature { inputs: i.unwrap_or_else(|| "[]".into()), outputs: o.unwrap_or_else(|| "[]".into()) })
             }
         };
+        let (catalog_name, schema_name, model_name) = split_full_name(&r.full_name);
         ModelVersion {
             id: key_of(&r.id),
-            catalog_name: r.catalog_name,
-            schema_name: r.schema_name,
-            model_name: r.model_name,
+            catalog_name,
+            schema_name,
+            model_name,
             version: r.version,
             source: r.source,
             run_id: r.run_id,
@@ -231,7 +231,7 @@ impl From<TagRow> for Tag {
 
 /// `SELECT` projection for alias history.
 pub const ALIAS_EVENT_FIELDS: &str =
-    "id, alias, alias_lc, from_version, to_version, reason, at, by, source, request_id";
+    "id, alias, alias_lc, from_version, to_version, reason, at, at_desc, by, source, request_id";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct AliasEventRow {
@@ -242,6 +242,7 @@ pub struct AliasEventRow {
     pub to_version: Option<i64>,
     pub reason: Option<String>,
     pub at: DateTime<Utc>,
+    pub at_desc: i64,
     pub by: String,
     pub source: String,
     pub request_id: String,
@@ -263,7 +264,7 @@ impl From<AliasEventRow> for AliasEvent {
     }
 }
 
-pub const ACTIVITY_FIELDS: &str = "id, version, action, subject, before, after, at, by, source, request_id";
+pub const ACTIVITY_FIELDS: &str = "id, version, action, subject, before, after, at, at_desc, by, source, request_id";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct ActivityRow {
@@ -274,6 +275,7 @@ pub struct ActivityRow {
     pub before: Option<String>,
     pub after: Option<String>,
     pub at: DateTime<Utc>,
+    pub at_desc: i64,
     pub by: String,
     pub source: String,
     pub request_id: String,

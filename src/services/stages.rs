@@ -39,11 +39,14 @@ fn order_clause(raw: &str, entity: Entity) -> Result<String> {
         return Err(Error::invalid("order_by", format!("'{raw}' is not of the form 'key [ASC|DESC]'.")));
     }
     let field = match (key, entity) {
-        ("name", Entity::Models) => "full_name",
-        ("name", Entity::Versions) => "model.full_name",
+        // Names order case-insensitively, as Quiver compares them.
+        ("name", _) => "full_name_lc",
         ("creation_timestamp", _) => "created_at",
         ("last_updated_timestamp", _) => "updated_at",
-        ("version_number", Entity::Versions) => "version",
+        // Versions are indexed by 0 - number (newest first walks forwards).
+        ("version_number", Entity::Versions) => {
+            return Ok(format!("version_desc {}", if dir == "ASC" { "DESC" } else { "ASC" }));
+        }
         _ => return Err(Error::invalid("order_by", format!("Quiver cannot order by '{key}'."))),
     };
     Ok(format!("{field} {dir}"))
@@ -52,15 +55,12 @@ fn order_clause(raw: &str, entity: Entity) -> Result<String> {
 fn order_by(list: &[String], entity: Entity) -> Result<String> {
     let mut clauses =
         list.iter().filter(|s| !s.trim().is_empty()).map(|s| order_clause(s, entity)).collect::<Result<Vec<_>>>()?;
-    // Ties are broken by name, then (versions) by number, then by id, so pages never overlap.
-    match entity {
-        Entity::Models => clauses.push("full_name ASC".into()),
-        Entity::Versions => {
-            clauses.push("model.full_name ASC".into());
-            clauses.push("version DESC".into());
-        }
+    // Ties are broken by name, then (versions) by number, newest first: unique, so pages never
+    // overlap, and the order of the indexes `model_full_name` and `version_full_name`.
+    clauses.push("full_name_lc ASC".into());
+    if entity == Entity::Versions {
+        clauses.push("version_desc ASC".into());
     }
-    clauses.push("id ASC".into());
     let mut seen = std::collections::HashSet::new();
     clauses.retain(|c| seen.insert(c.split(' ').next().unwrap_or("").to_string()));
     Ok(clauses.join(", "))
@@ -155,7 +155,7 @@ impl Quiver {
             .map(|i| {
                 format!(
                     "SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND current_stage = $stage{i} \
-                     ORDER BY version DESC LIMIT 1;"
+                     ORDER BY version_desc LIMIT 1;"
                 )
             })
             .collect();
@@ -242,10 +242,15 @@ mod tests {
     fn stages_and_order_by() {
         assert_eq!(parse_stage("staging").unwrap(), "Staging");
         assert!(parse_stage("Canary").unwrap_err().message.contains("must be one of None, Staging"));
-        assert_eq!(order_by(&["name DESC".into()], Entity::Models).unwrap(), "full_name DESC, id ASC");
+        assert_eq!(order_by(&["name DESC".into()], Entity::Models).unwrap(), "full_name_lc DESC");
+        assert_eq!(order_by(&[], Entity::Models).unwrap(), "full_name_lc ASC");
         assert_eq!(
             order_by(&["version_number DESC".into()], Entity::Versions).unwrap(),
-            "version DESC, model.full_name ASC, id ASC"
+            "version_desc ASC, full_name_lc ASC"
+        );
+        assert_eq!(
+            order_by(&["creation_timestamp DESC".into()], Entity::Versions).unwrap(),
+            "created_at DESC, full_name_lc ASC, version_desc ASC"
         );
         assert!(order_by(&["nope".into()], Entity::Models).is_err());
         assert!(order_by(&["name sideways".into()], Entity::Models).is_err());

@@ -49,6 +49,14 @@ impl TagTarget {
         }
     }
 
+    /// SurrealQL that copies the target's tags onto its record (reads take them from there).
+    fn sync(self) -> &'static str {
+        match self {
+            TagTarget::Model => "fn::sync_model_tags($mdl);",
+            TagTarget::Version(_) => "fn::sync_version_tags($target);",
+        }
+    }
+
     fn version(self) -> Option<i64> {
         match self {
             TagTarget::Model => None,
@@ -85,11 +93,13 @@ impl Quiver {
                  UPDATE {table} SET value = $value WHERE {link} = $target AND key = $key;
              }};
              IF $before != $value {{
+                 {sync}
                  fn::activity($mdl, $version, '{event}.set', $key, $before, $value, $who);
              }};
              RETURN (SELECT key, value FROM {table} WHERE {link} = $target ORDER BY key);
              COMMIT TRANSACTION;",
             resolve = target.resolve(),
+            sync = target.sync(),
         );
         let mut res = self
             .write(
@@ -116,10 +126,12 @@ impl Quiver {
              LET $before = (SELECT VALUE value FROM {table} WHERE {link} = $target AND key = $key LIMIT 1)[0];
              IF $before = NONE {{ THROW $no_tag }};
              DELETE {table} WHERE {link} = $target AND key = $key;
+             {sync}
              fn::activity($mdl, $version, '{event}.deleted', $key, $before, NONE, $who);
              RETURN (SELECT key, value FROM {table} WHERE {link} = $target ORDER BY key);
              COMMIT TRANSACTION;",
             resolve = target.resolve(),
+            sync = target.sync(),
         );
         let on = match target {
             TagTarget::Model => format!("Model '{path}'"),

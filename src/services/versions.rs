@@ -90,8 +90,10 @@ impl Quiver {
                  RETURN VALUE last_version);
              LET $id = (CREATE ONLY model_version SET model = $mdl, version = $v, source = $source,
                  run_id = $run_id, run_link = $run_link, description = $description, status = $status,
-                 signature_inputs = $sig_in, signature_outputs = $sig_out, model_id = $model_id, created_at = time::now(),
-                 created_by = $actor, updated_at = time::now(), updated_by = $actor RETURN VALUE id);
+                 signature_inputs = $sig_in, signature_outputs = $sig_out, model_id = $model_id, tags = $tags,
+                 full_name = $mdl.full_name, full_name_lc = $mdl.full_name_lc, version_desc = 0 - $v,
+                 created_at = time::now(), created_by = $actor, updated_at = time::now(), updated_by = $actor
+                 RETURN VALUE id);
              fn::activity($mdl, $v, 'model_version.created', NONE, NONE, NONE, $who);
              FOR $t IN $tags {{
                  CREATE version_tag SET model = $mdl, version = $id, key = $t.key, value = $t.value;
@@ -160,10 +162,10 @@ impl Quiver {
         let below = paging::below_number(page)?;
         let sql = format!(
             "{RESOLVE} {FOUND}
-             SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version < $below
-                 ORDER BY version DESC LIMIT $limit;"
+             SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version_desc > $below_desc
+                 ORDER BY version_desc LIMIT $limit;"
         );
-        let mut res = self.read(self.path_query(&sql, path).bind(("below", below)).bind(("limit", limit + 1))).await?;
+        let mut res = self.read(self.path_query(&sql, path).bind(("below_desc", -below)).bind(("limit", limit + 1))).await?;
         check_found(&mut res, 3, path)?;
         let rows: Vec<VersionRow> = res.take(4).map_err(internal)?;
         if rows.is_empty() {
@@ -229,6 +231,7 @@ impl Quiver {
                  fn::activity($mdl, $version, 'model_version_alias.deleted', $a.alias, <string> $version, NONE, $who);
              }};
              DELETE model_alias WHERE model = $mdl AND version = $version;
+             fn::sync_aliases($mdl, []);
              DELETE version_tag WHERE version = $id;
              DELETE comment WHERE model = $mdl AND version = $version;
              DELETE $id;

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 pub type Db = Surreal<Any>;
 
 /// The schema version this build writes. Bumped with every schema change.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 const SCHEMA: &str = include_str!("schema.surql");
 
 /// Where the store lives and how to reach it.
@@ -94,15 +94,19 @@ async fn migrate(db: &Db) -> Result<()> {
             "the store has schema version {v}, newer than this Quiver understands ({SCHEMA_VERSION}); upgrade Quiver"
         )));
     }
-    let res = db
-        .query(format!(
-            "BEGIN TRANSACTION;\n{SCHEMA}\nUPSERT meta:schema SET schema_version = $version;\nCOMMIT TRANSACTION;"
-        ))
-        .bind(("version", SCHEMA_VERSION))
-        .bind(("from_version", current.unwrap_or(0)))
-        .await
-        .map_err(internal)?;
-    first_error(res).map_err(|e| Error::internal(format!("cannot apply the schema: {e}")))?;
+    // The schema is applied in the transactions its `-- @commit` lines separate; the version is
+    // written with the last, so an interrupted upgrade runs again (every part is idempotent).
+    let parts: Vec<&str> = SCHEMA.split("\n-- @commit\n").collect();
+    for (i, part) in parts.iter().enumerate() {
+        let stamp = if i + 1 == parts.len() { "UPSERT meta:schema SET schema_version = $version;" } else { "" };
+        let res = db
+            .query(format!("BEGIN TRANSACTION;\n{part}\n{stamp}\nCOMMIT TRANSACTION;"))
+            .bind(("version", SCHEMA_VERSION))
+            .bind(("from_version", current.unwrap_or(0)))
+            .await
+            .map_err(internal)?;
+        first_error(res).map_err(|e| Error::internal(format!("cannot apply the schema: {e}")))?;
+    }
     Ok(())
 }
 
