@@ -4,7 +4,7 @@
 mod common;
 
 use common::{actor, registry};
-use quiver::Quiver;
+use quiver::{Quiver, ServiceConfig};
 use quiver::error::ErrorKind;
 use quiver::names::{ModelPath, VersionRef};
 use quiver::services::{NewVersion, TagTarget};
@@ -410,50 +410,59 @@ async fn search_by_name_tag_and_alias_across_catalogs() {
             q.create_model(&a, cat, "ml_team", m, "").await.unwrap();
         }
     }
-    let names = |page: quiver::types::Page<quiver::types::RegisteredModel>| {
-        page.items.into_iter().map(|m| m.full_name()).collect::<Vec<_>>()
-    };
-    // Sorted by model name (case-insensitive); same names in different schemas in a stable order.
-    let mut hits = names(q.search_models(&a, "FRAUD", &all()).await.unwrap());
-    let short: Vec<&str> = hits.iter().map(|n| n.rsplit('.').next().unwrap()).collect();
-    assert_eq!(short, ["fraud_detector", "fraud_detector", "FraudRanker", "FraudRanker"]);
-    hits.sort();
-    assert_eq!(
-        hits,
-        [
-            "prod.ml_team.FraudRanker",
-            "prod.ml_team.fraud_detector",
-            "staging.ml_team.FraudRanker",
-            "staging.ml_team.fraud_detector"
-        ]
-    );
-    assert_eq!(names(q.search_models(&a, "d_det", &all()).await.unwrap()).len(), 2);
-    assert_eq!(names(q.search_models(&a, "r", &all()).await.unwrap()).len(), 8);
-    assert!(names(q.search_models(&a, "fraudx", &all()).await.unwrap()).is_empty());
-
     let p = path("staging.ml_team.churn");
     q.create_version(&a, &p, NewVersion { source: "s3://b/m".into(), ..Default::default() }).await.unwrap();
     q.set_alias(&a, &p, "Champion", 1).await.unwrap();
     q.set_tag(&a, &p, TagTarget::Model, "team", "growth").await.unwrap();
-    assert_eq!(names(q.search_models(&a, "@champion", &all()).await.unwrap()), vec!["staging.ml_team.churn"]);
-    assert_eq!(names(q.search_models(&a, "team=growth", &all()).await.unwrap()), vec!["staging.ml_team.churn"]);
-    assert_eq!(names(q.search_models(&a, "team=growth @Champion ch", &all()).await.unwrap()).len(), 1);
-    assert!(names(q.search_models(&a, "team=growth fraud", &all()).await.unwrap()).is_empty());
-    let hit = q.search_models(&a, "@Champion", &all()).await.unwrap().items.remove(0);
-    assert_eq!((hit.aliases[0].alias.as_str(), hit.latest_version), ("Champion", 1));
 
-    // Pages of 2 over the 8 models matching "r": every hit exactly once, in order.
-    let mut seen = Vec::new();
-    let mut token = None;
-    loop {
-        let page =
-            q.search_models(&a, "r", &PageRequest { max_results: Some(2), page_token: token.clone() }).await.unwrap();
-        seen.extend(page.items.into_iter().map(|m| m.full_name()));
-        token = page.next_page_token;
-        if token.is_none() {
-            break;
+    // The same answers whether the page fills while walking the name order (the whole registry
+    // fits in the default budget) or the candidates come from the alias, tag and n-gram indexes
+    // (a budget of 2 models).
+    let indexed = Quiver::with_db(q.store().clone(), ServiceConfig { search_walk_budget: 2, ..Default::default() });
+    for q in [&q, &indexed] {
+        let names = |page: quiver::types::Page<quiver::types::RegisteredModel>| {
+            page.items.into_iter().map(|m| m.full_name()).collect::<Vec<_>>()
+        };
+        // Sorted by model name (case-insensitive); same names in different schemas in a stable order.
+        let mut hits = names(q.search_models(&a, "FRAUD", &all()).await.unwrap());
+        let short: Vec<&str> = hits.iter().map(|n| n.rsplit('.').next().unwrap()).collect();
+        assert_eq!(short, ["fraud_detector", "fraud_detector", "FraudRanker", "FraudRanker"]);
+        hits.sort();
+        assert_eq!(
+            hits,
+            [
+                "prod.ml_team.FraudRanker",
+                "prod.ml_team.fraud_detector",
+                "staging.ml_team.FraudRanker",
+                "staging.ml_team.fraud_detector"
+            ]
+        );
+        assert_eq!(names(q.search_models(&a, "d_det", &all()).await.unwrap()).len(), 2);
+        assert_eq!(names(q.search_models(&a, "r", &all()).await.unwrap()).len(), 8);
+        assert_eq!(names(q.search_models(&a, "_", &all()).await.unwrap()).len(), 2);
+        assert!(names(q.search_models(&a, "fraudx", &all()).await.unwrap()).is_empty());
+
+        assert_eq!(names(q.search_models(&a, "@champion", &all()).await.unwrap()), vec!["staging.ml_team.churn"]);
+        assert_eq!(names(q.search_models(&a, "team=growth", &all()).await.unwrap()), vec!["staging.ml_team.churn"]);
+        assert_eq!(names(q.search_models(&a, "team=growth @Champion ch", &all()).await.unwrap()).len(), 1);
+        assert!(names(q.search_models(&a, "team=growth fraud", &all()).await.unwrap()).is_empty());
+        assert!(names(q.search_models(&a, "team=risk", &all()).await.unwrap()).is_empty());
+        let hit = q.search_models(&a, "@Champion", &all()).await.unwrap().items.remove(0);
+        assert_eq!((hit.aliases[0].alias.as_str(), hit.latest_version), ("Champion", 1));
+
+        // Pages of 2 over the 8 models matching "r": every hit exactly once, in order.
+        let mut seen = Vec::new();
+        let mut token = None;
+        loop {
+            let req = PageRequest { max_results: Some(2), page_token: token.clone() };
+            let page = q.search_models(&a, "r", &req).await.unwrap();
+            seen.extend(page.items.into_iter().map(|m| m.full_name()));
+            token = page.next_page_token;
+            if token.is_none() {
+                break;
+            }
         }
+        assert_eq!(seen, names(q.search_models(&a, "r", &all()).await.unwrap()));
+        assert_eq!(q.search_models(&a, "  ", &all()).await.unwrap_err().field.as_deref(), Some("q"));
     }
-    assert_eq!(seen, names(q.search_models(&a, "r", &all()).await.unwrap()));
-    assert_eq!(q.search_models(&a, "  ", &all()).await.unwrap_err().field.as_deref(), Some("q"));
 }

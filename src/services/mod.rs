@@ -47,6 +47,8 @@ pub struct ServiceConfig {
     pub artifact_root: std::path::PathBuf,
     /// `catalog.schema` of one-part model names (MLflow clients' `iris`).
     pub default_schema: String,
+    /// How many models a search reads in name order before it asks an index for candidates.
+    pub search_walk_budget: i64,
 }
 
 impl Default for ServiceConfig {
@@ -59,6 +61,7 @@ impl Default for ServiceConfig {
             login_lockout: Duration::from_secs(5 * 60),
             artifact_root: std::path::PathBuf::from("data/artifacts"),
             default_schema: "main.default".into(),
+            search_walk_budget: 2000,
         }
     }
 }
@@ -88,6 +91,11 @@ impl Quiver {
     }
 
     pub(crate) fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// The store, to open more handles with other settings ([`Quiver::with_db`]).
+    pub fn store(&self) -> &Db {
         &self.inner.db
     }
 

@@ -1,9 +1,9 @@
 //! Finding models across catalogs by name, tag and alias.
 //!
 //! Every term narrows the result: `fraud` (name contains, case-insensitive), `team=risk` (tag),
-//! `@Champion` (alias). Candidates always come from an index: the alias or tag index when the
-//! query has such a term, otherwise the name n-gram index (see `schema.surql`); an exact check
-//! then confirms each candidate.
+//! `@Champion` (alias). Candidates come from an index: the name order for terms many models
+//! match, else the alias or tag index, or the name n-gram index (see `schema.surql`); an exact
+//! check then confirms each candidate.
 
 use super::rows::{MODEL_FIELDS, ModelRow};
 use super::{Quiver, paging};
@@ -57,8 +57,8 @@ impl SearchQuery {
 
 /// The full-text query for a name fragment: the index's tokenizer splits names where the kind
 /// of character changes (letters, digits, punctuation) and holds pieces of at most
-/// [`MAX_GRAM`] characters, so each run is cut to that length. The exact `string::contains`
-/// check does the rest.
+/// [`MAX_GRAM`] characters, so each run of letters or digits is cut to that length. The exact
+/// `string::contains` check does the rest.
 fn index_terms(fragment: &str) -> String {
     fn class(c: char) -> u8 {
         if c.is_alphabetic() {
@@ -82,11 +82,20 @@ fn index_terms(fragment: &str) -> String {
             run.push(c);
         }
     }
+    // Punctuation is in nearly every name (`_`, `-`): asking the index for it only slows the
+    // lookup down, and the exact check tests it anyway.
+    runs.retain(|r| r.chars().next().is_some_and(|c| class(c) != 2));
     runs.join(" ")
 }
 
 impl Quiver {
     /// Models matching every term of `query`, across catalogs, sorted by name.
+    ///
+    /// One query, two plans: first walk the name index from the page's start, testing each model
+    /// itself (its name, and the tags and aliases copied onto it), at most `search_walk_budget`
+    /// models (a common fragment fills its page within the first few hundred);
+    /// when that leaves the page short, the candidates come from an index instead (the alias or
+    /// tag index, else the name n-gram index), then are sorted by name.
     pub async fn search_models(
         &self,
         _actor: &Actor,
@@ -96,45 +105,52 @@ impl Quiver {
         let q = SearchQuery::parse(query)?;
         let limit = paging::limit(page)?;
         let (after_name, after_key) = paging::after_name_key(page)?;
-        let mut lets = String::new();
-        let mut conds = vec!["(name_lc > $after_name OR (name_lc = $after_name AND id > $after_id))".to_string()];
+        let cursor = "name_lc >= $after_name AND (name_lc > $after_name OR id > $after_id)";
+        // The tests each model passes, on the record itself.
+        let mut own = Vec::new();
+        // The same tests through the alias and tag indexes: sets of model ids.
         let mut sets = Vec::new();
         for i in 0..q.tags.len() {
-            lets.push_str(&format!(
-                "LET $tag{i} = (SELECT VALUE model FROM model_tag WHERE key = $tag_key{i} AND value = $tag_value{i});\n"
-            ));
-            sets.push(format!("$tag{i}"));
+            own.push(format!("tags[WHERE key = $tag_key{i} AND value = $tag_value{i}] != []"));
+            sets.push(format!("(SELECT VALUE model FROM model_tag WHERE key = $tag_key{i} AND value = $tag_value{i})"));
         }
         for i in 0..q.aliases.len() {
-            lets.push_str(&format!(
-                "LET $alias{i} = (SELECT VALUE model FROM model_alias WHERE alias_lc = $alias_lc{i});\n"
-            ));
-            sets.push(format!("$alias{i}"));
+            own.push(format!("aliases[WHERE string::lowercase(alias) = $alias_lc{i}] != []"));
+            sets.push(format!("(SELECT VALUE model FROM model_alias WHERE alias_lc = $alias_lc{i})"));
         }
-        let from = match sets.split_first() {
+        for i in 0..q.names.len() {
+            own.push(format!("string::contains(name_lc, $name{i})"));
+        }
+        let grams = index_terms(q.names.iter().max_by_key(|n| n.len()).map(String::as_str).unwrap_or(""));
+        let candidates = match sets.split_first() {
             Some((first, rest)) => {
+                let mut conds = vec![cursor.to_string()];
                 conds.extend(rest.iter().map(|s| format!("id IN {s}")));
-                format!("array::distinct({first})")
+                conds.extend((0..q.names.len()).map(|i| format!("string::contains(name_lc, $name{i})")));
+                format!("SELECT VALUE id FROM array::distinct({first}) WHERE {}", conds.join(" AND "))
             }
             None => {
-                // No tag or alias: the name index supplies the candidates.
-                conds.push("name @@ $grams".into());
-                "registered_model".to_string()
+                // No tag or alias: the name index supplies the candidates (or, for a fragment of
+                // punctuation only, which the index does not hold, the whole name order).
+                let gram = if grams.is_empty() { "" } else { "name @@ $grams AND " };
+                format!("SELECT VALUE id FROM registered_model WHERE {gram}{cursor} AND {}", own.join(" AND "))
             }
         };
-        for i in 0..q.names.len() {
-            conds.push(format!("string::contains(name_lc, $name{i})"));
-        }
         let sql = format!(
-            "{lets}SELECT {MODEL_FIELDS} FROM {from} WHERE {} ORDER BY name_lc, id LIMIT $limit;",
-            conds.join(" AND ")
+            "LET $scan = (SELECT id, name_lc, tags, aliases FROM registered_model WHERE {cursor}
+                 ORDER BY name_lc, id LIMIT $budget);
+             LET $walked = (SELECT VALUE id FROM $scan WHERE {own} LIMIT $limit);
+             LET $ids = IF count($walked) >= $limit OR count($scan) < $budget THEN $walked
+                 ELSE ({candidates} ORDER BY name_lc, id LIMIT $limit) END;
+             SELECT {MODEL_FIELDS} FROM $ids ORDER BY name_lc, id;",
+            own = own.join(" AND "),
         );
-        let longest = q.names.iter().max_by_key(|n| n.len()).cloned().unwrap_or_default();
         let mut query = self
             .q(&sql)
             .bind(("after_name", after_name))
             .bind(("after_id", surrealdb::types::RecordId::new("registered_model", after_key)))
-            .bind(("grams", index_terms(&longest)))
+            .bind(("grams", grams))
+            .bind(("budget", self.config().search_walk_budget.max(1)))
             .bind(("limit", limit + 1));
         for (i, (key, value)) in q.tags.iter().enumerate() {
             query = query.bind((format!("tag_key{i}"), key.clone())).bind((format!("tag_value{i}"), value.clone()));
@@ -146,7 +162,7 @@ impl Quiver {
             query = query.bind((format!("name{i}"), name.clone()));
         }
         let mut res = self.read(query).await?;
-        let rows: Vec<ModelRow> = res.take(q.tags.len() + q.aliases.len()).map_err(internal)?;
+        let rows: Vec<ModelRow> = res.take(3).map_err(internal)?;
         Ok(paging::page(rows, limit, |r| paging::name_key_token(&r.name_lc, &key_of(&r.id)), Into::into))
     }
 }
@@ -174,8 +190,9 @@ mod tests {
 
     #[test]
     fn index_terms_follow_the_tokenizer() {
-        assert_eq!(index_terms("model_4242"), "model _ 4242");
+        assert_eq!(index_terms("model_4242"), "model 4242");
         assert_eq!(index_terms("abcdefghijklmnopqrstuvwxyz"), "abcdefghijklmnop");
-        assert_eq!(index_terms("a-_b"), "a -_ b");
+        assert_eq!(index_terms("a-_b"), "a b");
+        assert_eq!(index_terms("_-"), "");
     }
 }
