@@ -4,6 +4,7 @@
 pub mod error;
 pub mod filter;
 pub mod names;
+pub mod privileges;
 pub mod tracking;
 pub mod types;
 

@@ -341,7 +341,61 @@ pub struct User {
     pub username: String,
     pub admin: bool,
     pub disabled: bool,
+    /// A machine identity: no password, tokens only.
+    #[serde(default)]
+    pub service_principal: bool,
     pub created_at: DateTime<Utc>,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub principal: String,
+    pub action: String,
+    pub securable_type: String,
+    pub securable: String,
+    /// `allowed` or `denied`.
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub source: String,
+    pub request_id: String,
+}
+
+/// What to narrow the audit log to; every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub principal: Option<String>,
+    /// A prefix: `grants` matches `grants.updated`.
+    pub action: Option<String>,
+    /// A prefix of the full name, case-insensitive.
+    pub securable: Option<String>,
+    pub outcome: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A group of users; its grants apply to every member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub name: String,
+    pub members: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PrincipalKind {
+    User,
+    ServicePrincipal,
+    Group,
+}
+
+/// A principal a grant can name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrincipalInfo {
+    pub name: String,
+    pub kind: PrincipalKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -23,3 +23,24 @@ pub fn actor(name: &str) -> Actor {
 pub fn init_logs() {
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("quiver=debug").try_init();
 }
+
+/// A signed-in user who is not an administrator, holding `privileges` on catalog `catalog`
+/// (inherited by everything inside it).
+pub async fn user_with(q: &Quiver, name: &str, catalog: &str, privileges: &[&str]) -> Actor {
+    let admin = actor("admin");
+    let u = q.create_user(&admin, name, "correct horse battery", false).await.expect("create user");
+    if !privileges.is_empty() {
+        let change = quiver::privileges::PermissionsChange {
+            principal: name.into(),
+            add: privileges.iter().map(|p| p.to_string()).collect(),
+            remove: vec![],
+        };
+        let on = quiver::services::Securable::parse(quiver::privileges::SecurableType::Catalog, catalog).unwrap();
+        q.update_permissions(&admin, &on, &[change]).await.expect("grant");
+    }
+    Actor {
+        principal: Principal { user_id: u.id, username: u.username, admin: false },
+        source: Source::Ui,
+        request_id: format!("test-{name}"),
+    }
+}

@@ -201,9 +201,8 @@ async fn tags_on_models_and_versions() {
 async fn comments_thread_with_authors_and_edits() {
     let q = registry().await;
     let p = seed(&q, 1).await;
-    let (alice, bob) = (actor("alice"), actor("bob"));
-    let mut bob_plain = bob.clone();
-    bob_plain.principal.admin = false;
+    let alice = actor("alice");
+    let bob_plain = common::user_with(&q, "bob", "prod", &["USE_CATALOG", "USE_SCHEMA", "EXECUTE"]).await;
     let c1 = q.add_comment(&alice, &p, None, "**Ship it?** <script>alert(1)</script>").await.unwrap();
     assert!(c1.body_html.contains("<strong>Ship it?</strong>"), "{}", c1.body_html);
     assert!(!c1.body_html.contains("<script"), "{}", c1.body_html);

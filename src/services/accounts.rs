@@ -23,12 +23,20 @@ struct UserRow {
     username: String,
     admin: bool,
     disabled: bool,
+    kind: Option<String>,
     created_at: DateTime<Utc>,
 }
 
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
-        User { id: key_of(&r.id), username: r.username, admin: r.admin, disabled: r.disabled, created_at: r.created_at }
+        User {
+            id: key_of(&r.id),
+            username: r.username,
+            admin: r.admin,
+            disabled: r.disabled,
+            service_principal: r.kind.as_deref() == Some("service_principal"),
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -61,7 +69,7 @@ impl Bearer {
     }
 }
 
-const USER_FIELDS: &str = "id, username, admin, disabled, created_at";
+const USER_FIELDS: &str = "id, username, admin, disabled, kind, created_at";
 
 fn invalid_login() -> Error {
     Error::new(ErrorKind::Unauthenticated, "Invalid username or password.")
@@ -188,7 +196,9 @@ impl Quiver {
         }
         let mut res = self
             .read(
-                self.q("SELECT id, username, admin, disabled, password_hash FROM user WHERE username_lc = $u LIMIT 1")
+                // Service principals have no password: they never sign in.
+                self.q("SELECT id, username, admin, disabled, password_hash FROM user
+                        WHERE username_lc = $u AND kind != 'service_principal' LIMIT 1")
                     .bind(("u", username.trim().to_lowercase())),
             )
             .await?;

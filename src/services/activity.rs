@@ -2,6 +2,8 @@
 
 use super::models::{FOUND_MODEL, check_model_found};
 use super::rows::{ACTIVITY_FIELDS, ActivityRow, RESOLVE};
+use super::access::Target;
+use crate::privileges::Operation;
 use super::{Quiver, bind_cursor, paging};
 use crate::error::Result;
 use crate::names::ModelPath;
@@ -12,11 +14,12 @@ impl Quiver {
     /// What happened to a model and its versions (or, with `version`, to that version), newest first.
     pub async fn list_activity(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         path: &ModelPath,
         version: Option<i64>,
         page: &PageRequest,
     ) -> Result<Page<Activity>> {
+        self.authorize(actor, Operation::GetModel, Target::Model(path)).await?;
         let limit = paging::limit(page)?;
         let cursor = paging::newest_cursor(page)?;
         let of_version = if version.is_some() { "AND version = $version" } else { "" };

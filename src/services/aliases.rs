@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use super::models::{FOUND_MODEL, check_model_found, model_not_found};
+use super::access::Target;
+use crate::privileges::Operation;
 use super::rows::{ALIAS_EVENT_FIELDS, AliasEventRow, RESOLVE, VERSION_FIELDS, VersionRow};
 use super::versions::version_not_found;
 use super::{Quiver, bind_cursor, paging, returned, thrown_not_found, who};
@@ -16,6 +18,7 @@ impl Quiver {
     /// alias row, its history entry and the activity entry are written in one transaction;
     /// setting an alias to the version it already names changes nothing.
     pub async fn set_alias(&self, actor: &Actor, path: &ModelPath, alias: &str, version: i64) -> Result<ModelVersion> {
+        self.authorize(actor, Operation::SetAlias, Target::Model(path)).await?;
         let alias = Alias::parse(alias)?;
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -61,6 +64,7 @@ impl Quiver {
 
     /// Removes an alias; the removal is recorded in its history.
     pub async fn delete_alias(&self, actor: &Actor, path: &ModelPath, alias: &str) -> Result<()> {
+        self.authorize(actor, Operation::DeleteAlias, Target::Model(path)).await?;
         let alias = Alias::parse(alias)?;
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -91,7 +95,8 @@ impl Quiver {
     }
 
     /// The version an alias names.
-    pub async fn get_version_by_alias(&self, _actor: &Actor, path: &ModelPath, alias: &str) -> Result<ModelVersion> {
+    pub async fn get_version_by_alias(&self, actor: &Actor, path: &ModelPath, alias: &str) -> Result<ModelVersion> {
+        self.authorize(actor, Operation::GetVersion, Target::Model(path)).await?;
         let alias = Alias::parse(alias)?;
         let sql = format!(
             "{RESOLVE} {FOUND_MODEL}
@@ -115,11 +120,12 @@ impl Quiver {
     /// Every move of the model's aliases (or of one alias), newest first.
     pub async fn alias_history(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         path: &ModelPath,
         alias: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<AliasEvent>> {
+        self.authorize(actor, Operation::GetModel, Target::Model(path)).await?;
         let alias = alias.map(Alias::parse).transpose()?;
         let limit = paging::limit(page)?;
         let cursor = paging::newest_cursor(page)?;
@@ -141,7 +147,8 @@ impl Quiver {
 
     /// The model's aliases as they were at `at`: for each alias, the newest move at or before
     /// that time. Answered from the history in one query.
-    pub async fn aliases_at(&self, _actor: &Actor, path: &ModelPath, at: DateTime<Utc>) -> Result<AliasesAt> {
+    pub async fn aliases_at(&self, actor: &Actor, path: &ModelPath, at: DateTime<Utc>) -> Result<AliasesAt> {
+        self.authorize(actor, Operation::GetModel, Target::Model(path)).await?;
         let sql = format!(
             "{RESOLVE} {FOUND_MODEL}
              SELECT {ALIAS_EVENT_FIELDS} FROM alias_event WHERE model = $mdl AND at_desc >= $when_desc ORDER BY at_desc, id;"

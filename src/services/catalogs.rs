@@ -1,5 +1,7 @@
 use super::rows::{CatalogRow, OBJECT_FIELDS, PURGE_MODEL};
+use super::access::{IN_SCOPE, SCOPE, Target, bind_scope};
 use super::{Quiver, check_description, paging, thrown_not_found, thrown_precondition};
+use crate::privileges::Operation;
 use crate::error::{Error, Result};
 use crate::names::{Name, NameKind};
 use crate::store::internal;
@@ -8,6 +10,7 @@ use crate::types::{Actor, Catalog, Page, PageRequest};
 impl Quiver {
     pub async fn create_catalog(&self, actor: &Actor, name: &str, description: &str) -> Result<Catalog> {
         let name = Name::parse(NameKind::Catalog, name)?;
+        self.authorize(actor, Operation::CreateCatalog, Target::Metastore).await?;
         check_description(description)?;
         let sql = format!(
             "CREATE ONLY catalog SET name = $name, name_lc = $name_lc, description = $description, owner = $actor, \
@@ -30,26 +33,33 @@ impl Quiver {
         Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
     }
 
-    pub async fn get_catalog(&self, _actor: &Actor, name: &str) -> Result<Catalog> {
+    pub async fn get_catalog(&self, actor: &Actor, name: &str) -> Result<Catalog> {
         let name = Name::parse(NameKind::Catalog, name)?;
+        self.authorize(actor, Operation::GetCatalog, Target::Catalog(&name)).await?;
         let sql = format!("SELECT {OBJECT_FIELDS} FROM catalog WHERE name_lc = $name_lc LIMIT 1");
         let mut res = self.read(self.q(&sql).bind(("name_lc", name.folded()))).await?;
         let row: Option<CatalogRow> = res.take(0).map_err(internal)?;
         row.map(Into::into).ok_or_else(|| catalog_not_found(&name))
     }
 
-    /// Catalogs sorted by name (case-insensitive), a page at a time.
-    pub async fn list_catalogs(&self, _actor: &Actor, page: &PageRequest) -> Result<Page<Catalog>> {
+    /// Catalogs sorted by name (case-insensitive), a page at a time: those the caller holds a
+    /// privilege on or owns (admins: all).
+    pub async fn list_catalogs(&self, actor: &Actor, page: &PageRequest) -> Result<Page<Catalog>> {
         let limit = paging::limit(page)?;
         let after = paging::after_name(page)?;
-        let sql = format!("SELECT {OBJECT_FIELDS} FROM catalog WHERE name_lc > $after ORDER BY name_lc LIMIT $limit");
-        let mut res = self.read(self.q(&sql).bind(("after", after)).bind(("limit", limit + 1))).await?;
-        let rows: Vec<CatalogRow> = res.take(0).map_err(internal)?;
+        self.authorize(actor, Operation::ListCatalogs, Target::Metastore).await?;
+        let sql = format!(
+            "{SCOPE} SELECT {OBJECT_FIELDS} FROM catalog WHERE name_lc > $after AND {IN_SCOPE} ORDER BY name_lc LIMIT $limit"
+        );
+        let query = self.q(&sql).bind(("after", after)).bind(("limit", limit + 1));
+        let mut res = self.read(bind_scope(query, actor, actor.principal.admin)).await?;
+        let rows: Vec<CatalogRow> = res.take(2).map_err(internal)?;
         Ok(paging::page(rows, limit, |r| paging::name_token(&r.name_lc), Into::into))
     }
 
     pub async fn update_catalog(&self, actor: &Actor, name: &str, description: &str) -> Result<Catalog> {
         let name = Name::parse(NameKind::Catalog, name)?;
+        self.authorize(actor, Operation::UpdateCatalog, Target::Catalog(&name)).await?;
         check_description(description)?;
         let sql = format!(
             "UPDATE catalog SET description = $description, updated_at = time::now(), updated_by = $actor \
@@ -72,8 +82,9 @@ impl Quiver {
 
     /// Deletes a catalog. One that holds schemas is refused unless `cascade` is set, which
     /// removes its schemas, models and versions in the same transaction.
-    pub async fn delete_catalog(&self, _actor: &Actor, name: &str, cascade: bool) -> Result<()> {
+    pub async fn delete_catalog(&self, actor: &Actor, name: &str, cascade: bool) -> Result<()> {
         let name = Name::parse(NameKind::Catalog, name)?;
+        self.authorize(actor, Operation::DeleteCatalog, Target::Catalog(&name)).await?;
         let sql = format!(
             "BEGIN TRANSACTION;
             LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $name_lc LIMIT 1)[0];

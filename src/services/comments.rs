@@ -5,6 +5,8 @@ use surrealdb::types::RecordId;
 use super::models::{FOUND_MODEL, check_model_found, model_not_found};
 use super::rows::{COMMENT_FIELDS, CommentRow, RESOLVE};
 use super::versions::version_not_found;
+use super::access::Target;
+use crate::privileges::Operation;
 use super::{Quiver, bind_time_cursor, paging, returned, thrown_denied, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
@@ -38,6 +40,7 @@ impl Quiver {
         version: Option<i64>,
         body: &str,
     ) -> Result<Comment> {
+        self.authorize(actor, Operation::Comment, Target::Model(path)).await?;
         let body = check_body(body)?;
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -73,6 +76,7 @@ impl Quiver {
 
     /// Changes the text of a comment. Only its author may.
     pub async fn edit_comment(&self, actor: &Actor, path: &ModelPath, id: &str, body: &str) -> Result<Comment> {
+        self.authorize(actor, Operation::Comment, Target::Model(path)).await?;
         let body = check_body(body)?;
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -105,6 +109,7 @@ impl Quiver {
 
     /// Deletes a comment: its author may, and administrators may delete any.
     pub async fn delete_comment(&self, actor: &Actor, path: &ModelPath, id: &str) -> Result<()> {
+        self.authorize(actor, Operation::Comment, Target::Model(path)).await?;
         let sql = format!(
             "BEGIN TRANSACTION;
              {RESOLVE}
@@ -132,11 +137,12 @@ impl Quiver {
     /// The thread of a model (`version` None) or of one version, oldest first.
     pub async fn list_comments(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         path: &ModelPath,
         version: Option<i64>,
         page: &PageRequest,
     ) -> Result<Page<Comment>> {
+        self.authorize(actor, Operation::GetModel, Target::Model(path)).await?;
         let limit = paging::limit(page)?;
         let cursor = paging::time_cursor(page)?;
         let sql = format!(

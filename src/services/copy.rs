@@ -1,6 +1,8 @@
 //! Copying a version to another model (promotion across catalogs: staging → prod).
 
 use super::models::model_not_found;
+use super::access::Target;
+use crate::privileges::Operation;
 use super::rows::{VERSION_FIELDS, VersionRow};
 use super::versions::version_not_found;
 use super::{Quiver, returned, thrown_not_found, who};
@@ -21,6 +23,13 @@ impl Quiver {
         to: &ModelPath,
         create_target: bool,
     ) -> Result<ModelVersion> {
+        self.authorize(actor, Operation::GetVersion, Target::Model(from)).await?;
+        if create_target && !actor.principal.admin && self.resolve_model(to).await.is_err() {
+            // The copier creates the target model, and owns it.
+            self.authorize(actor, Operation::CreateModel, Target::Schema(&to.catalog, &to.schema)).await?;
+        } else {
+            self.authorize(actor, Operation::CreateVersion, Target::Model(to)).await?;
+        }
         let sql = format!(
             "BEGIN TRANSACTION;
              LET $src_cat = (SELECT VALUE id FROM catalog WHERE name_lc = $fc LIMIT 1)[0];

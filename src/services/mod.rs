@@ -1,8 +1,10 @@
 //! The service layer: the only way into the registry. UI server functions, REST handlers and
 //! the CLI all call these methods with the acting principal.
 
+mod access;
 mod accounts;
 mod activity;
+mod audit;
 mod aliases;
 mod artifacts;
 mod catalogs;
@@ -10,7 +12,9 @@ mod comments;
 mod copy;
 mod logged_models;
 mod models;
+mod grants;
 mod paging;
+mod principals;
 mod rows;
 mod schemas;
 mod search;
@@ -23,6 +27,8 @@ mod versions;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use access::Target;
+pub use grants::Securable;
 pub use accounts::LoginSession;
 pub use artifacts::resolve_artifact_path;
 pub use tags::TagTarget;

@@ -1,7 +1,9 @@
 use surrealdb::types::SurrealValue;
 
 use super::catalogs::catalog_not_found;
+use super::access::{IN_SCOPE, SCOPE, Target, bind_scope};
 use super::rows::{MODEL_FIELDS, ModelRow, PURGE_MODEL, RESOLVE, Resolved};
+use crate::privileges::{Operation, SecurableType};
 use super::schemas::schema_not_found;
 use super::{Quiver, check_description, paging, returned, thrown_not_found, who};
 use crate::error::{Error, Result};
@@ -36,6 +38,7 @@ impl Quiver {
         for t in tags {
             check_tag(&t.key, &t.value)?;
         }
+        self.authorize(actor, Operation::CreateModel, Target::Schema(&path.catalog, &path.schema)).await?;
         let sql = format!(
             "BEGIN TRANSACTION;
              {RESOLVE}
@@ -84,7 +87,8 @@ impl Quiver {
         Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
     }
 
-    pub async fn get_model(&self, _actor: &Actor, path: &ModelPath) -> Result<RegisteredModel> {
+    pub async fn get_model(&self, actor: &Actor, path: &ModelPath) -> Result<RegisteredModel> {
+        self.authorize(actor, Operation::GetModel, Target::Model(path)).await?;
         let sql = format!(
             "{RESOLVE} {FOUND}
              IF $mdl THEN (SELECT {MODEL_FIELDS} FROM ONLY $mdl) ELSE NONE END;"
@@ -95,10 +99,11 @@ impl Quiver {
         row.map(Into::into).ok_or_else(|| model_not_found(path))
     }
 
-    /// Models of a schema sorted by name, narrowed by `filter` (name substring, tag).
+    /// Models of a schema sorted by name, narrowed by `filter` (name substring, tag) and to what
+    /// the caller may see.
     pub async fn list_models(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         catalog: &str,
         schema: &str,
         filter: &ModelFilter,
@@ -115,40 +120,45 @@ impl Quiver {
         if let Some(key) = &filter.tag_key {
             check_tag(key, filter.tag_value.as_deref().unwrap_or(""))?;
         }
+        let target = Target::Schema(&catalog, &schema);
+        let holdings = self.holdings(actor, target).await?;
+        self.check(actor, &holdings, Operation::ListModels, target).await?;
+        let everything = holdings.reveals_children(SecurableType::Schema);
         let by_tag = if filter.tag_key.is_some() { "AND id IN $tagged" } else { "" };
         let sql = format!(
-            "LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
+            "{SCOPE}
+             LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
              LET $sch = IF $cat THEN (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0] ELSE NONE END;
              ({{ catalog: $cat != NONE, schema: $sch != NONE }});
              LET $tagged = IF $tag_key THEN (SELECT VALUE model FROM model_tag WHERE key = $tag_key
                  AND ($tag_value = NONE OR value = $tag_value)) ELSE [] END;
              SELECT {MODEL_FIELDS} FROM registered_model
                  WHERE schema = $sch AND name_lc > $after AND ($filter = '' OR string::contains(name_lc, $filter)) {by_tag}
+                     AND {IN_SCOPE}
                  ORDER BY name_lc LIMIT $limit;"
         );
-        let mut res = self
-            .read(
-                self.q(&sql)
-                    .bind(("c", catalog.folded()))
-                    .bind(("s", schema.folded()))
-                    .bind(("after", after))
-                    .bind(("filter", name))
-                    .bind(("tag_key", filter.tag_key.clone()))
-                    .bind(("tag_value", filter.tag_value.clone()))
-                    .bind(("limit", limit + 1)),
-            )
-            .await?;
-        let found: Option<Found> = res.take(2).map_err(internal)?;
+        let query = self
+            .q(&sql)
+            .bind(("c", catalog.folded()))
+            .bind(("s", schema.folded()))
+            .bind(("after", after))
+            .bind(("filter", name))
+            .bind(("tag_key", filter.tag_key.clone()))
+            .bind(("tag_value", filter.tag_value.clone()))
+            .bind(("limit", limit + 1));
+        let mut res = self.read(bind_scope(query, actor, everything)).await?;
+        let found: Option<Found> = res.take(4).map_err(internal)?;
         match found {
             Some(Found { catalog: false, .. }) | None => return Err(catalog_not_found(&catalog)),
             Some(Found { schema: false, .. }) => return Err(schema_not_found(&catalog, &schema)),
             Some(_) => {}
         }
-        let rows: Vec<ModelRow> = res.take(4).map_err(internal)?;
+        let rows: Vec<ModelRow> = res.take(6).map_err(internal)?;
         Ok(paging::page(rows, limit, |r| paging::name_token(&r.name_lc), Into::into))
     }
 
     pub async fn update_model(&self, actor: &Actor, path: &ModelPath, description: &str) -> Result<RegisteredModel> {
+        self.authorize(actor, Operation::UpdateModel, Target::Model(path)).await?;
         check_description(description)?;
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -182,6 +192,7 @@ impl Quiver {
     /// Renames a model within its schema. Everything hangs off the model's id, so versions,
     /// aliases, tags, comments, grants and history follow without being touched.
     pub async fn rename_model(&self, actor: &Actor, path: &ModelPath, new_name: &str) -> Result<RegisteredModel> {
+        self.authorize(actor, Operation::RenameModel, Target::Model(path)).await?;
         let new_name = Name::parse(NameKind::Model, new_name)?;
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -223,6 +234,7 @@ impl Quiver {
     /// Deletes a model with its versions, aliases, tags and comments in one transaction. Its
     /// history (alias moves, activity) is kept, ending with the deletion.
     pub async fn delete_model(&self, actor: &Actor, path: &ModelPath) -> Result<()> {
+        self.authorize(actor, Operation::DeleteModel, Target::Model(path)).await?;
         let sql = format!(
             "BEGIN TRANSACTION;
              {RESOLVE}

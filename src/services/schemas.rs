@@ -1,6 +1,8 @@
 use super::catalogs::catalog_not_found;
 use super::rows::{PURGE_MODEL, SCHEMA_FIELDS, SchemaRow};
+use super::access::{IN_SCOPE, SCOPE, Target, bind_scope};
 use super::{Quiver, check_description, paging, returned, thrown_not_found, thrown_precondition};
+use crate::privileges::{Operation, SecurableType};
 use crate::error::{Error, Result};
 use crate::names::{Name, NameKind};
 use crate::store::internal;
@@ -10,6 +12,7 @@ impl Quiver {
     pub async fn create_schema(&self, actor: &Actor, catalog: &str, name: &str, description: &str) -> Result<Schema> {
         let catalog = Name::parse(NameKind::Catalog, catalog)?;
         let name = Name::parse(NameKind::Schema, name)?;
+        self.authorize(actor, Operation::CreateSchema, Target::Catalog(&catalog)).await?;
         check_description(description)?;
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -40,9 +43,10 @@ impl Quiver {
         Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
     }
 
-    pub async fn get_schema(&self, _actor: &Actor, catalog: &str, name: &str) -> Result<Schema> {
+    pub async fn get_schema(&self, actor: &Actor, catalog: &str, name: &str) -> Result<Schema> {
         let catalog = Name::parse(NameKind::Catalog, catalog)?;
         let name = Name::parse(NameKind::Schema, name)?;
+        self.authorize(actor, Operation::GetSchema, Target::Schema(&catalog, &name)).await?;
         let sql = format!(
             "LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
              $cat != NONE;
@@ -57,31 +61,38 @@ impl Quiver {
         row.map(Into::into).ok_or_else(|| schema_not_found(&catalog, &name))
     }
 
-    /// Schemas of a catalog sorted by name (case-insensitive), a page at a time.
-    pub async fn list_schemas(&self, _actor: &Actor, catalog: &str, page: &PageRequest) -> Result<Page<Schema>> {
+    /// Schemas of a catalog sorted by name (case-insensitive), a page at a time: all of them for
+    /// callers holding a privilege on the catalog that reaches its schemas, else those the caller
+    /// holds a privilege on or owns.
+    pub async fn list_schemas(&self, actor: &Actor, catalog: &str, page: &PageRequest) -> Result<Page<Schema>> {
         let catalog = Name::parse(NameKind::Catalog, catalog)?;
         let limit = paging::limit(page)?;
         let after = paging::after_name(page)?;
+        let target = Target::Catalog(&catalog);
+        let holdings = self.holdings(actor, target).await?;
+        self.check(actor, &holdings, Operation::ListSchemas, target).await?;
+        let everything = holdings.reveals_children(SecurableType::Catalog);
         let sql = format!(
-            "LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
+            "{SCOPE}
+             LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
              $cat != NONE;
-             SELECT {SCHEMA_FIELDS} FROM catalog_schema WHERE catalog = $cat AND name_lc > $after
+             SELECT {SCHEMA_FIELDS} FROM catalog_schema WHERE catalog = $cat AND name_lc > $after AND {IN_SCOPE}
                  ORDER BY name_lc LIMIT $limit;"
         );
-        let mut res = self
-            .read(self.q(&sql).bind(("c", catalog.folded())).bind(("after", after)).bind(("limit", limit + 1)))
-            .await?;
-        let catalog_exists: Option<bool> = res.take(1).map_err(internal)?;
+        let query = self.q(&sql).bind(("c", catalog.folded())).bind(("after", after)).bind(("limit", limit + 1));
+        let mut res = self.read(bind_scope(query, actor, everything)).await?;
+        let catalog_exists: Option<bool> = res.take(3).map_err(internal)?;
         if catalog_exists != Some(true) {
             return Err(catalog_not_found(&catalog));
         }
-        let rows: Vec<SchemaRow> = res.take(2).map_err(internal)?;
+        let rows: Vec<SchemaRow> = res.take(4).map_err(internal)?;
         Ok(paging::page(rows, limit, |r| paging::name_token(&r.name_lc), Into::into))
     }
 
     pub async fn update_schema(&self, actor: &Actor, catalog: &str, name: &str, description: &str) -> Result<Schema> {
         let catalog = Name::parse(NameKind::Catalog, catalog)?;
         let name = Name::parse(NameKind::Schema, name)?;
+        self.authorize(actor, Operation::UpdateSchema, Target::Schema(&catalog, &name)).await?;
         check_description(description)?;
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -115,9 +126,10 @@ impl Quiver {
 
     /// Deletes a schema; one holding models only with `cascade`, which removes them and their
     /// versions in the same transaction.
-    pub async fn delete_schema(&self, _actor: &Actor, catalog: &str, name: &str, cascade: bool) -> Result<()> {
+    pub async fn delete_schema(&self, actor: &Actor, catalog: &str, name: &str, cascade: bool) -> Result<()> {
         let catalog = Name::parse(NameKind::Catalog, catalog)?;
         let name = Name::parse(NameKind::Schema, name)?;
+        self.authorize(actor, Operation::DeleteSchema, Target::Schema(&catalog, &name)).await?;
         let sql = format!(
             "BEGIN TRANSACTION;
             LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];

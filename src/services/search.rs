@@ -5,6 +5,7 @@
 //! match, else the alias or tag index, or the name n-gram index (see `schema.surql`); an exact
 //! check then confirms each candidate.
 
+use super::access::{VISIBILITY_STATEMENTS, bind_visibility, visibility};
 use super::rows::{MODEL_FIELDS, ModelRow};
 use super::{Quiver, paging};
 use crate::error::{Error, Result};
@@ -98,7 +99,7 @@ impl Quiver {
     /// tag index, else the name n-gram index), then are sorted by name.
     pub async fn search_models(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         query: &str,
         page: &PageRequest,
     ) -> Result<Page<RegisteredModel>> {
@@ -121,12 +122,22 @@ impl Quiver {
         for i in 0..q.names.len() {
             own.push(format!("string::contains(name_lc, $name{i})"));
         }
+        // Only what the caller may see.
+        let admin = actor.principal.admin;
+        let vis = visibility();
+        let (lets, skipped) = if admin { (String::new(), 0) } else { (vis.lets, VISIBILITY_STATEMENTS) };
+        if !admin {
+            own.push(vis.models.to_string());
+        }
         let grams = index_terms(q.names.iter().max_by_key(|n| n.len()).map(String::as_str).unwrap_or(""));
         let candidates = match sets.split_first() {
             Some((first, rest)) => {
                 let mut conds = vec![cursor.to_string()];
                 conds.extend(rest.iter().map(|s| format!("id IN {s}")));
                 conds.extend((0..q.names.len()).map(|i| format!("string::contains(name_lc, $name{i})")));
+                if !admin {
+                    conds.push(vis.models.to_string());
+                }
                 format!("SELECT VALUE id FROM array::distinct({first}) WHERE {}", conds.join(" AND "))
             }
             None => {
@@ -137,7 +148,8 @@ impl Quiver {
             }
         };
         let sql = format!(
-            "LET $scan = (SELECT id, name_lc, tags, aliases FROM registered_model WHERE {cursor}
+            "{lets}
+             LET $scan = (SELECT id, name_lc, tags, aliases, catalog, schema, owner FROM registered_model WHERE {cursor}
                  ORDER BY name_lc, id LIMIT $budget);
              LET $walked = (SELECT VALUE id FROM $scan WHERE {own} LIMIT $limit);
              LET $ids = IF count($walked) >= $limit OR count($scan) < $budget THEN $walked
@@ -161,8 +173,8 @@ impl Quiver {
         for (i, name) in q.names.iter().enumerate() {
             query = query.bind((format!("name{i}"), name.clone()));
         }
-        let mut res = self.read(query).await?;
-        let rows: Vec<ModelRow> = res.take(3).map_err(internal)?;
+        let mut res = self.read(if admin { query } else { bind_visibility(query, actor) }).await?;
+        let rows: Vec<ModelRow> = res.take(skipped + 3).map_err(internal)?;
         Ok(paging::page(rows, limit, |r| paging::name_key_token(&r.name_lc, &key_of(&r.id)), Into::into))
     }
 }

@@ -3,7 +3,9 @@
 
 use base64::Engine;
 
+use super::access::{Target, VISIBILITY_STATEMENTS, bind_visibility, visibility};
 use super::models::model_not_found;
+use crate::privileges::Operation;
 use super::rows::{MODEL_FIELDS, ModelRow, RESOLVE, VERSION_FIELDS, VersionRow};
 use super::versions::version_not_found;
 use super::{Quiver, returned, thrown_not_found, who};
@@ -98,6 +100,7 @@ impl Quiver {
         stage: &str,
         archive_existing: bool,
     ) -> Result<ModelVersion> {
+        self.authorize(actor, Operation::TransitionStage, Target::Model(path)).await?;
         let stage = parse_stage(stage)?;
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -141,10 +144,11 @@ impl Quiver {
     /// indexed lookup (model, stage, version) per stage, in one round trip.
     pub async fn latest_versions(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         path: &ModelPath,
         stages: &[String],
     ) -> Result<Vec<ModelVersion>> {
+        self.authorize(actor, Operation::GetModel, Target::Model(path)).await?;
         let stages: Vec<&'static str> = if stages.is_empty() {
             STAGES.to_vec()
         } else {
@@ -175,32 +179,33 @@ impl Quiver {
     /// Models matching an MLflow filter, in `order_by` order, `limit` at a time.
     pub async fn search_registered_models(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         filter: Option<&Expr>,
         order: &[String],
         limit: i64,
         page_token: Option<&str>,
     ) -> Result<Page<RegisteredModel>> {
-        let rows: Vec<ModelRow> = self.filtered(Entity::Models, filter, order, limit, page_token).await?;
+        let rows: Vec<ModelRow> = self.filtered(actor, Entity::Models, filter, order, limit, page_token).await?;
         Ok(offset_page(rows, limit, offset(page_token)?))
     }
 
     /// Versions matching an MLflow filter, in `order_by` order, `limit` at a time.
     pub async fn search_model_versions(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         filter: Option<&Expr>,
         order: &[String],
         limit: i64,
         page_token: Option<&str>,
     ) -> Result<Page<ModelVersion>> {
-        let rows: Vec<VersionRow> = self.filtered(Entity::Versions, filter, order, limit, page_token).await?;
+        let rows: Vec<VersionRow> = self.filtered(actor, Entity::Versions, filter, order, limit, page_token).await?;
         Ok(offset_page(rows, limit, offset(page_token)?))
     }
 
     /// One page (plus one row, to tell whether more follow) of models or versions matching `filter`.
     async fn filtered<R: surrealdb::types::SurrealValue>(
         &self,
+        actor: &Actor,
         entity: Entity,
         filter: Option<&Expr>,
         order: &[String],
@@ -214,16 +219,24 @@ impl Quiver {
         };
         let mut params = Vec::new();
         let cond = filter.map(|f| filter::to_surql(f, entity, &mut params)).unwrap_or_else(|| "true".into());
+        // Only what the caller may see.
+        let admin = actor.principal.admin;
+        let vis = visibility();
+        let (lets, visible, skipped) = match (admin, entity) {
+            (true, _) => (String::new(), "true", 0),
+            (false, Entity::Models) => (vis.lets, vis.models, VISIBILITY_STATEMENTS),
+            (false, Entity::Versions) => (vis.lets, vis.versions, VISIBILITY_STATEMENTS),
+        };
         let sql = format!(
-            "SELECT {fields} FROM {table} WHERE {cond} ORDER BY {} LIMIT $limit START $start;",
+            "{lets} SELECT {fields} FROM {table} WHERE {cond} AND {visible} ORDER BY {} LIMIT $limit START $start;",
             order_by(order, entity)?
         );
         let mut query = self.q(&sql).bind(("limit", limit + 1)).bind(("start", start));
         for p in params {
             query = query.bind(p);
         }
-        let mut res = self.read(query).await?;
-        res.take(0).map_err(internal)
+        let mut res = self.read(if admin { query } else { bind_visibility(query, actor) }).await?;
+        res.take(skipped).map_err(internal)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Key/value tags on models and versions.
 
+use super::access::Target;
 use super::models::model_not_found;
+use crate::privileges::Operation;
 use super::rows::{RESOLVE, TagRow};
 use super::versions::version_not_found;
 use super::{Quiver, returned_rows, thrown_not_found, who};
@@ -76,6 +78,7 @@ impl Quiver {
         value: &str,
     ) -> Result<Vec<Tag>> {
         check_tag(key, value)?;
+        self.authorize(actor, Operation::SetTag, Target::Model(path)).await?;
         let (table, link, event) = (target.table(), target.link(), target.event());
         let extra = match target {
             TagTarget::Model => "",
@@ -117,6 +120,7 @@ impl Quiver {
     /// Removes a tag; returns the remaining tags of the target.
     pub async fn delete_tag(&self, actor: &Actor, path: &ModelPath, target: TagTarget, key: &str) -> Result<Vec<Tag>> {
         check_tag_key(key)?;
+        self.authorize(actor, Operation::DeleteTag, Target::Model(path)).await?;
         let (table, link, event) = (target.table(), target.link(), target.event());
         let sql = format!(
             "BEGIN TRANSACTION;

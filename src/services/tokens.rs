@@ -51,6 +51,16 @@ impl Quiver {
         name: &str,
         expires_in_days: Option<u32>,
     ) -> Result<NewAccessToken> {
+        self.create_token_for(user_record(actor)?, name, expires_in_days).await
+    }
+
+    /// Creates a token for `user` (the caller, or a service principal an administrator manages).
+    pub(super) async fn create_token_for(
+        &self,
+        user: RecordId,
+        name: &str,
+        expires_in_days: Option<u32>,
+    ) -> Result<NewAccessToken> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME || name.chars().any(char::is_control) {
             return Err(Error::invalid("name", format!("Give the token a name of 1 to {MAX_TOKEN_NAME} characters.")));
@@ -60,7 +70,6 @@ impl Quiver {
                 return Err(Error::invalid("expires_in_days", format!("A token lasts 1 to {MAX_TOKEN_DAYS} days.")));
             }
         }
-        let user = user_record(actor)?;
         let secret = auth::generate_secret(SecretKind::AccessToken);
         let expires_at: Option<DateTime<Utc>> = expires_in_days.map(|d| Utc::now() + chrono::Duration::days(d as i64));
         let sql = format!(

@@ -1,5 +1,7 @@
 use super::models::{FOUND, check_found, model_not_found};
+use super::access::Target;
 use super::rows::{RESOLVE, VERSION_FIELDS, VersionRow};
+use crate::privileges::Operation;
 use super::{Quiver, check_description, paging, returned, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
@@ -80,6 +82,7 @@ impl Quiver {
     /// transaction, and a conflicting transaction is retried.
     pub async fn create_version(&self, actor: &Actor, path: &ModelPath, new: NewVersion) -> Result<ModelVersion> {
         new.validate()?;
+        self.authorize(actor, Operation::CreateVersion, Target::Model(path)).await?;
         let sql = format!(
             "BEGIN TRANSACTION;
              {RESOLVE}
@@ -134,7 +137,8 @@ impl Quiver {
         Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
     }
 
-    pub async fn get_version(&self, _actor: &Actor, path: &ModelPath, version: i64) -> Result<ModelVersion> {
+    pub async fn get_version(&self, actor: &Actor, path: &ModelPath, version: i64) -> Result<ModelVersion> {
+        self.authorize(actor, Operation::GetVersion, Target::Model(path)).await?;
         let sql = format!(
             "{RESOLVE} {FOUND}
              SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version = $version LIMIT 1;"
@@ -154,10 +158,11 @@ impl Quiver {
     /// Versions of a model, newest first, a page at a time.
     pub async fn list_versions(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         path: &ModelPath,
         page: &PageRequest,
     ) -> Result<Page<ModelVersion>> {
+        self.authorize(actor, Operation::GetModel, Target::Model(path)).await?;
         let limit = paging::limit(page)?;
         let below = paging::below_number(page)?;
         let sql = format!(
@@ -182,6 +187,7 @@ impl Quiver {
         version: i64,
         description: &str,
     ) -> Result<ModelVersion> {
+        self.authorize(actor, Operation::UpdateVersion, Target::Model(path)).await?;
         check_description(description)?;
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -220,6 +226,7 @@ impl Quiver {
     /// Deletes one version with its tags and comments. Aliases naming it are removed, and each
     /// removal is recorded in the alias history. Its number is not reused.
     pub async fn delete_version(&self, actor: &Actor, path: &ModelPath, version: i64) -> Result<()> {
+        self.authorize(actor, Operation::DeleteVersion, Target::Model(path)).await?;
         let sql = format!(
             "BEGIN TRANSACTION;
              {RESOLVE}
