@@ -60,6 +60,7 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
     Router::new()
         .nest_service("/pkg", pkg)
         .nest("/api/quiver/v1", crate::rest::router())
+        .nest("/api/2.1/unity-catalog", crate::uc::router())
         .merge(crate::mlflow::router(config.mlflow.clone()))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();

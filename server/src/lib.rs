@@ -4,9 +4,11 @@
 // Leptos view types of the bigger pages nest deeper than the default limit.
 #![recursion_limit = "256"]
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod http;
 pub mod middleware;
 pub mod mlflow;
 pub mod rest;
+pub mod uc;

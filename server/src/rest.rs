@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/catalogs/{name}", get(get_catalog))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
+        .merge(crate::admin::router())
 }
 
 /// MLflow's error shape, which every Quiver API answers with.
@@ -39,7 +40,7 @@ pub fn error_response(e: &Error, request_id: &str) -> Response {
 }
 
 /// An error answered in the API's shape.
-pub struct ApiError(Error, String);
+pub struct ApiError(pub Error, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -47,10 +48,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<Json<T>, ApiError>;
+pub type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// The acting principal of an API call; the middleware already refused anonymous callers.
-fn actor(auth: &RequestAuth) -> Result<Actor, ApiError> {
+pub fn actor(auth: &RequestAuth) -> Result<Actor, ApiError> {
     auth.actor
         .clone()
         .map(|mut a| {
@@ -60,7 +61,7 @@ fn actor(auth: &RequestAuth) -> Result<Actor, ApiError> {
         .ok_or_else(|| ApiError(Error::unauthenticated(), auth.request_id.clone()))
 }
 
-fn call<T>(auth: &RequestAuth, r: quiver::error::Result<T>) -> ApiResult<T> {
+pub fn call<T>(auth: &RequestAuth, r: quiver::error::Result<T>) -> ApiResult<T> {
     r.map(Json).map_err(|e| ApiError(e, auth.request_id.clone()))
 }
 
