@@ -77,6 +77,11 @@ impl Quiver {
             return Ok(Holdings { admin: true, ..Default::default() });
         }
         let (c, s, m) = target.folded();
+        let key = format!("holdings|{}|{c}|{s}|{m}", actor.principal.user_id);
+        self.cached(key, || self.read_holdings(actor, c.clone(), s.clone(), m.clone())).await
+    }
+
+    async fn read_holdings(&self, actor: &Actor, c: String, s: String, m: String) -> Result<Holdings> {
         let sql = format!(
             "{NAMES} {RESOLVE}
              LET $path = [metastore:root, $cat, $sch, $mdl];

@@ -98,15 +98,18 @@ impl Quiver {
     pub async fn get_version_by_alias(&self, actor: &Actor, path: &ModelPath, alias: &str) -> Result<ModelVersion> {
         self.authorize(actor, Operation::GetVersion, Target::Model(path)).await?;
         let alias = Alias::parse(alias)?;
-        let sql = format!(
-            "{RESOLVE} {FOUND_MODEL}
-             LET $v = (SELECT VALUE version FROM model_alias WHERE model = $mdl AND alias_lc = $alias_lc LIMIT 1)[0];
-             SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version = $v LIMIT 1;"
-        );
-        let mut res = self.read(self.path_query(&sql, path).bind(("alias_lc", alias.folded()))).await?;
-        check_model_found(&mut res, 3, path)?;
-        let row: Option<VersionRow> = res.take(5).map_err(internal)?;
-        row.map(Into::into).ok_or_else(|| alias_not_found(path, &alias))
+        self.cached(format!("alias|{}|{}", super::models::path_key(path), alias.folded()), || async {
+            let sql = format!(
+                "{RESOLVE} {FOUND_MODEL}
+                 LET $v = (SELECT VALUE version FROM model_alias WHERE model = $mdl AND alias_lc = $alias_lc LIMIT 1)[0];
+                 SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version = $v LIMIT 1;"
+            );
+            let mut res = self.read(self.path_query(&sql, path).bind(("alias_lc", alias.folded()))).await?;
+            check_model_found(&mut res, 3, path)?;
+            let row: Option<VersionRow> = res.take(5).map_err(internal)?;
+            row.map(Into::into).ok_or_else(|| alias_not_found(path, &alias))
+        })
+        .await
     }
 
     /// A version named by number or alias.

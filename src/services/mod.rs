@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod activity;
 mod audit;
+mod cache;
 mod aliases;
 mod artifacts;
 mod catalogs;
@@ -55,6 +56,8 @@ pub struct ServiceConfig {
     pub default_schema: String,
     /// How many models a search reads in name order before it asks an index for candidates.
     pub search_walk_budget: i64,
+    /// Keep hot reads in memory (only ever on for an embedded store, see `services/cache.rs`).
+    pub read_cache: bool,
 }
 
 impl Default for ServiceConfig {
@@ -68,6 +71,7 @@ impl Default for ServiceConfig {
             artifact_root: std::path::PathBuf::from("data/artifacts"),
             default_schema: "main.default".into(),
             search_walk_budget: 2000,
+            read_cache: true,
         }
     }
 }
@@ -83,17 +87,42 @@ struct Inner {
     config: ServiceConfig,
     throttle: LoginThrottle,
     basic_cache: crate::auth::BasicCache,
+    cache: cache::ReadCache,
 }
 
 impl Quiver {
     /// Opens the store described by `store` and returns the services on top of it.
     pub async fn open(store: &StoreConfig, config: ServiceConfig) -> Result<Self> {
-        Ok(Self::with_db(store::open(store).await?, config))
+        // The read cache is coherent only when this process is the store's one writer.
+        let embedded = store.url.starts_with("surrealkv://") || store.url.starts_with("mem://");
+        Ok(Self::build(store::open(store).await?, config, embedded))
     }
 
+    /// Services on an open store, without the read cache (another handle may write to it).
     pub fn with_db(db: Db, config: ServiceConfig) -> Self {
+        Self::build(db, config, false)
+    }
+
+    fn build(db: Db, config: ServiceConfig, cache: bool) -> Self {
         let throttle = LoginThrottle::new(config.login_max_failures, config.login_window, config.login_lockout);
-        Quiver { inner: Arc::new(Inner { db, config, throttle, basic_cache: Default::default() }) }
+        let cache = cache::ReadCache::new(cache && config.read_cache);
+        Quiver { inner: Arc::new(Inner { db, config, throttle, basic_cache: Default::default(), cache }) }
+    }
+
+    /// `load`'s answer, from the read cache when no write happened since it was read.
+    async fn cached<T, F, Fut>(&self, key: String, load: F) -> Result<T>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        if let Some(hit) = self.inner.cache.get::<T>(&key) {
+            return Ok(hit);
+        }
+        let generation = self.inner.cache.generation();
+        let value = load().await?;
+        self.inner.cache.put(key, generation, value.clone());
+        Ok(value)
     }
 
     pub(crate) fn db(&self) -> &Db {
@@ -172,9 +201,10 @@ impl Quiver {
         build: impl Fn() -> Query<'a>,
         on_unique: impl Fn(&str) -> Error,
     ) -> Result<surrealdb::IndexedResults> {
-        store::run_retrying(|| std::future::IntoFuture::into_future(build()))
-            .await
-            .map_err(|e| write_error(e, on_unique))
+        let result = store::run_retrying(|| std::future::IntoFuture::into_future(build())).await;
+        // Whatever happened, cached reads from before this write are no longer served.
+        self.inner.cache.invalidate();
+        result.map_err(|e| write_error(e, on_unique))
     }
 }
 

@@ -89,14 +89,17 @@ impl Quiver {
 
     pub async fn get_model(&self, actor: &Actor, path: &ModelPath) -> Result<RegisteredModel> {
         self.authorize(actor, Operation::GetModel, Target::Model(path)).await?;
-        let sql = format!(
-            "{RESOLVE} {FOUND}
-             IF $mdl THEN (SELECT {MODEL_FIELDS} FROM ONLY $mdl) ELSE NONE END;"
-        );
-        let mut res = self.read(self.path_query(&sql, path)).await?;
-        check_found(&mut res, 3, path)?;
-        let row: Option<ModelRow> = res.take(4).map_err(internal)?;
-        row.map(Into::into).ok_or_else(|| model_not_found(path))
+        self.cached(format!("model|{}", path_key(path)), || async {
+            let sql = format!(
+                "{RESOLVE} {FOUND}
+                 IF $mdl THEN (SELECT {MODEL_FIELDS} FROM ONLY $mdl) ELSE NONE END;"
+            );
+            let mut res = self.read(self.path_query(&sql, path)).await?;
+            check_found(&mut res, 3, path)?;
+            let row: Option<ModelRow> = res.take(4).map_err(internal)?;
+            row.map(Into::into).ok_or_else(|| model_not_found(path))
+        })
+        .await
     }
 
     /// Models of a schema sorted by name, narrowed by `filter` (name substring, tag) and to what
@@ -286,6 +289,11 @@ impl Quiver {
             (_, _, Some(id)) => Ok(id),
         }
     }
+}
+
+/// A model's key in the read cache: its folded full name.
+pub(super) fn path_key(path: &ModelPath) -> String {
+    format!("{}.{}.{}", path.catalog.folded(), path.schema.folded(), path.model.folded())
 }
 
 /// A statement reporting which parents of `$mdl` exist; read with [`check_found`].

@@ -154,26 +154,30 @@ impl Quiver {
         } else {
             stages.iter().map(|s| parse_stage(s)).collect::<Result<Vec<_>>>()?
         };
-        let mdl = self.resolve_model(path).await?;
-        let sql: String = (0..stages.len())
-            .map(|i| {
-                format!(
-                    "SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND current_stage = $stage{i} \
-                     ORDER BY version_desc LIMIT 1;"
-                )
-            })
-            .collect();
-        let mut query = self.q(&sql).bind(("mdl", mdl));
-        for (i, s) in stages.iter().enumerate() {
-            query = query.bind((format!("stage{i}"), *s));
-        }
-        let mut res = self.read(query).await?;
-        let mut out = Vec::new();
-        for i in 0..stages.len() {
-            let row: Option<VersionRow> = res.take(i).map_err(internal)?;
-            out.extend(row.map(ModelVersion::from));
-        }
-        Ok(out)
+        let key = format!("latest|{}|{}", super::models::path_key(path), stages.join(","));
+        self.cached(key, || async {
+            let mdl = self.resolve_model(path).await?;
+            let sql: String = (0..stages.len())
+                .map(|i| {
+                    format!(
+                        "SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND current_stage = $stage{i} \
+                         ORDER BY version_desc LIMIT 1;"
+                    )
+                })
+                .collect();
+            let mut query = self.q(&sql).bind(("mdl", mdl));
+            for (i, s) in stages.iter().enumerate() {
+                query = query.bind((format!("stage{i}"), *s));
+            }
+            let mut res = self.read(query).await?;
+            let mut out = Vec::new();
+            for i in 0..stages.len() {
+                let row: Option<VersionRow> = res.take(i).map_err(internal)?;
+                out.extend(row.map(ModelVersion::from));
+            }
+            Ok(out)
+        })
+        .await
     }
 
     /// Models matching an MLflow filter, in `order_by` order, `limit` at a time.

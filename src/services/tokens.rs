@@ -132,16 +132,24 @@ impl Quiver {
     /// The principal behind a token secret; unknown, revoked, expired, or a disabled user's
     /// token is Unauthenticated.
     pub async fn authenticate_token(&self, secret: &str) -> Result<Principal> {
-        let mut res = self
-            .read(
-                self.q("SELECT id, user AS user_id, user.username AS username, user.admin AS admin,
-                            user.disabled AS disabled, expires_at, created_at, last_used_at
-                        FROM access_token WHERE secret_hash = $hash AND revoked_at = NONE LIMIT 1")
-                    .bind(("hash", auth::hash_secret(secret))),
-            )
+        let hash = auth::hash_secret(secret);
+        let key = format!("token|{hash}");
+        // Revoking a token or disabling its user is a write, which ends the cached answer.
+        let generation = self.inner.cache.generation();
+        let token: Bearer = self
+            .cached(key.clone(), || async {
+                let mut res = self
+                    .read(
+                        self.q("SELECT id, user AS user_id, user.username AS username, user.admin AS admin,
+                                    user.disabled AS disabled, expires_at, created_at, last_used_at
+                                FROM access_token WHERE secret_hash = $hash AND revoked_at = NONE LIMIT 1")
+                            .bind(("hash", hash.clone())),
+                    )
+                    .await?;
+                let token: Option<Bearer> = res.take(0).map_err(internal)?;
+                token.ok_or_else(Error::unauthenticated)
+            })
             .await?;
-        let token: Option<Bearer> = res.take(0).map_err(internal)?;
-        let token = token.ok_or_else(Error::unauthenticated)?;
         let now = Utc::now();
         if token.disabled || token.expires_at.is_some_and(|e| e <= now) {
             return Err(Error::unauthenticated());
@@ -150,6 +158,7 @@ impl Quiver {
         if token.last_used_at.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
             let write = self.q("UPDATE $id SET last_used_at = time::now()").bind(("id", token.id.clone()));
             self.bookkeeping(write, "token last-used time").await;
+            self.inner.cache.put(key, generation, Bearer { last_used_at: Some(now), ..token.clone() });
         }
         Ok(token.principal())
     }

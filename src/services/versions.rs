@@ -139,20 +139,23 @@ impl Quiver {
 
     pub async fn get_version(&self, actor: &Actor, path: &ModelPath, version: i64) -> Result<ModelVersion> {
         self.authorize(actor, Operation::GetVersion, Target::Model(path)).await?;
-        let sql = format!(
-            "{RESOLVE} {FOUND}
-             SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version = $version LIMIT 1;"
-        );
-        let mut res = self.read(self.path_query(&sql, path).bind(("version", version))).await?;
-        check_found(&mut res, 3, path)?;
-        let row: Option<VersionRow> = res.take(4).map_err(internal)?;
-        match row {
-            Some(row) => Ok(row.into()),
-            None => {
-                self.resolve_model(path).await?;
-                Err(version_not_found(path, version))
+        self.cached(format!("version|{}|{version}", super::models::path_key(path)), || async {
+            let sql = format!(
+                "{RESOLVE} {FOUND}
+                 SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version = $version LIMIT 1;"
+            );
+            let mut res = self.read(self.path_query(&sql, path).bind(("version", version))).await?;
+            check_found(&mut res, 3, path)?;
+            let row: Option<VersionRow> = res.take(4).map_err(internal)?;
+            match row {
+                Some(row) => Ok(row.into()),
+                None => {
+                    self.resolve_model(path).await?;
+                    Err(version_not_found(path, version))
+                }
             }
-        }
+        })
+        .await
     }
 
     /// Versions of a model, newest first, a page at a time.
