@@ -311,6 +311,22 @@ pub const RULES: &[Rule] = &[
     Rule { op: O::TransferOwnership, on: S::Model, any_of: MANAGE, what: "transfer ownership" },
 ];
 
+/// The rule table as Markdown, for the docs (`docs/privileges.md` holds it; a test keeps them equal).
+pub fn rules_markdown() -> String {
+    let mut out = String::from(
+        "| operation | on | requires (held there or inherited from a parent) |\n|---|---|---|\n",
+    );
+    for r in RULES {
+        let needs = if r.any_of.is_empty() {
+            "nothing beyond the path".to_string()
+        } else {
+            r.any_of.iter().map(|p| p.label()).collect::<Vec<_>>().join(" or ")
+        };
+        out.push_str(&format!("| {} | {} | {needs} |\n", r.what, r.on.label()));
+    }
+    out
+}
+
 /// Privileges that let a holder see an object in lists (beyond the USE privileges of its path).
 pub const REVEALING: [Privilege; 7] = [
     Privilege::Execute,
@@ -389,6 +405,12 @@ mod tests {
             assert_eq!(RULES.iter().filter(|r| r.op == op).count(), 1, "{op:?}");
         }
         assert_eq!(RULES.len(), Operation::ALL.len());
+    }
+
+    #[test]
+    fn the_docs_show_the_rule_table_in_force() {
+        let doc = include_str!("../docs/privileges.md");
+        assert!(doc.contains(&rules_markdown()), "docs/privileges.md is stale; paste privileges::rules_markdown() into it");
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/explore/:catalog/:schema/:model/versions/new") view=NewVersionPage ssr=SsrMode::Async/>
                     <Route path=path!("/explore/:catalog/:schema/:model/versions/:n") view=VersionPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=pages::admin::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>

@@ -136,6 +136,21 @@ impl Quiver {
         }
     }
 
+    /// What the caller may not do to `target` and why, for every operation acting on an object
+    /// of its type: the UI disables those controls and shows the reason.
+    pub async fn denials(&self, actor: &Actor, target: Target<'_>) -> Result<Vec<(Operation, String)>> {
+        if actor.principal.admin {
+            return Ok(Vec::new());
+        }
+        let kind = target.kind();
+        let holdings = if actor.principal.user_id.is_empty() { Holdings::default() } else { self.holdings(actor, target).await? };
+        Ok(Operation::ALL
+            .into_iter()
+            .filter(|op| op.rule().on == kind || matches!(op, Operation::ManageGrants | Operation::TransferOwnership))
+            .filter_map(|op| holdings.denial(op, kind).map(|reason| (op, reason)))
+            .collect())
+    }
+
     /// Records a refused attempt, on its own (there is no change to go with it).
     pub(super) async fn audit_denied(&self, actor: &Actor, op: Operation, target: Target<'_>, reason: &str) {
         let query = self

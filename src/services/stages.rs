@@ -189,8 +189,12 @@ impl Quiver {
         limit: i64,
         page_token: Option<&str>,
     ) -> Result<Page<RegisteredModel>> {
-        let rows: Vec<ModelRow> = self.filtered(actor, Entity::Models, filter, order, limit, page_token).await?;
-        Ok(offset_page(rows, limit, offset(page_token)?))
+        let key = search_key("models", actor, filter, order, limit, page_token);
+        self.cached(key, || async {
+            let rows: Vec<ModelRow> = self.filtered(actor, Entity::Models, filter, order, limit, page_token).await?;
+            Ok(offset_page(rows, limit, offset(page_token)?))
+        })
+        .await
     }
 
     /// Versions matching an MLflow filter, in `order_by` order, `limit` at a time.
@@ -202,8 +206,12 @@ impl Quiver {
         limit: i64,
         page_token: Option<&str>,
     ) -> Result<Page<ModelVersion>> {
-        let rows: Vec<VersionRow> = self.filtered(actor, Entity::Versions, filter, order, limit, page_token).await?;
-        Ok(offset_page(rows, limit, offset(page_token)?))
+        let key = search_key("versions", actor, filter, order, limit, page_token);
+        self.cached(key, || async {
+            let rows: Vec<VersionRow> = self.filtered(actor, Entity::Versions, filter, order, limit, page_token).await?;
+            Ok(offset_page(rows, limit, offset(page_token)?))
+        })
+        .await
     }
 
     /// One page (plus one row, to tell whether more follow) of models or versions matching `filter`.
@@ -242,6 +250,19 @@ impl Quiver {
         let mut res = self.read(if admin { query } else { bind_visibility(query, actor) }).await?;
         res.take(skipped).map_err(internal)
     }
+}
+
+/// A search's key in the read cache: what it asks and who asks (answers differ by privileges).
+fn search_key(
+    what: &str,
+    actor: &Actor,
+    filter: Option<&Expr>,
+    order: &[String],
+    limit: i64,
+    token: Option<&str>,
+) -> String {
+    let who = if actor.principal.admin { "*" } else { actor.principal.user_id.as_str() };
+    format!("search|{what}|{who}|{filter:?}|{order:?}|{limit}|{}", token.unwrap_or(""))
 }
 
 fn offset_page<R, T: From<R>>(mut rows: Vec<R>, limit: i64, start: i64) -> Page<T> {

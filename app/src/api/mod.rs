@@ -1,10 +1,12 @@
 //! Server functions. They only translate: find the acting principal, call one service, return
 //! its answer. No registry logic lives here.
 
+pub mod admin;
 pub mod aliases;
 pub mod auth;
 pub mod catalogs;
 pub mod comments;
+pub mod governance;
 pub mod models;
 pub mod schemas;
 pub mod tags;

@@ -58,6 +58,7 @@ pub fn SetAliasForm(model: ModelRef, #[prop(optional)] version: Option<i64>) -> 
         }
     });
     let error = Signal::derive(move || set.value().get().and_then(|r| r.err()));
+    let cannot = crate::components::permissions::denied(quiver::privileges::Operation::SetAlias);
     Effect::new(move || {
         if let Some(Ok(v)) = set.value().get() {
             set.value().set(None);
@@ -83,10 +84,12 @@ pub fn SetAliasForm(model: ModelRef, #[prop(optional)] version: Option<i64>) -> 
                         prop:value=move || number.get() on:input=move |ev| number.set(event_target_value(&ev))/>
                 </label>
             })}
-            <button type="submit" class="primary small" disabled=move || set.pending().get()>
+            <button type="submit" class="primary small" disabled=move || set.pending().get() || cannot.get().is_some()
+                title=move || cannot.get().unwrap_or_default()>
                 {move || if set.pending().get() { "Setting…" } else { "Set alias" }}
             </button>
             <span class="error" role="alert">{move || error.get().map(|e| e.message().to_string())}</span>
+            <crate::components::permissions::DeniedReason reason=cannot/>
         </form>
     }
 }

@@ -28,7 +28,7 @@ pub fn Layout() -> impl IntoView {
                     user.await.ok().flatten().map(|u| view! {
                         <div class="user">
                             <span>"Signed in as " <strong data-testid="current-user">{u.username.clone()}</strong></span>
-                            {u.admin.then(|| view! { <span class="badge admin">"admin"</span> })}
+                            {u.admin.then(|| view! { <span class="badge admin">"admin"</span> <A href="/admin">"Admin"</A> })}
                             <A href="/settings/tokens">"Access tokens"</A>
                             <ActionForm action=logout>
                                 <button type="submit" class="link" disabled=move || logout.pending().get()>"Sign out"</button>

@@ -8,6 +8,7 @@ pub mod form;
 pub mod layout;
 pub mod markdown;
 pub mod modal;
+pub mod permissions;
 pub mod tags;
 pub mod toast;
 pub mod tree;

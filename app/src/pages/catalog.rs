@@ -10,7 +10,9 @@ use crate::api::catalogs::{delete_catalog, get_catalog, update_catalog};
 use crate::api::schemas::{create_schema, list_schemas};
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::markdown::DescriptionEditor;
+use crate::components::permissions::{PermissionsPanel, provide_denials};
 use crate::components::widgets::{EmptyState, Pager, StampView};
+use quiver::privileges::SecurableType;
 
 #[component]
 pub fn CatalogPage() -> impl IntoView {
@@ -24,6 +26,7 @@ pub fn CatalogPage() -> impl IntoView {
     );
     let creating = RwSignal::new(false);
     let deleting = RwSignal::new(false);
+    provide_denials(SecurableType::Catalog, Signal::derive(move || name.get()));
     let create = Action::new(move |(schema, description): &(String, String)| {
         let (schema, description) = (schema.clone(), description.clone());
         let catalog = name.get_untracked();
@@ -67,6 +70,10 @@ pub fn CatalogPage() -> impl IntoView {
                                 <dt>"Updated"</dt><dd><StampView stamp=c.updated.clone()/></dd>
                             </dl>
                         </div>
+                        <details class="card" data-testid="permissions-section">
+                            <summary>"Permissions"</summary>
+                            <PermissionsPanel kind=SecurableType::Catalog full_name=c.name.clone() owner=c.owner.clone()/>
+                        </details>
                         <h2>"Schemas"</h2>
                         {loaded(schemas, move |page| {
                             if page.items.is_empty() {

@@ -1,5 +1,6 @@
 //! One module per page, plus what several pages share.
 
+pub mod admin;
 pub mod catalog;
 pub mod catalogs;
 pub mod dialogs;

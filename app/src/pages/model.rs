@@ -19,6 +19,8 @@ use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::form::{FormError, TextField, field_error};
 use crate::components::markdown::DescriptionEditor;
 use crate::components::modal::Modal;
+use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
+use quiver::privileges::{Operation, SecurableType};
 use crate::components::tags::TagEditor;
 use crate::components::toast::use_toasts;
 use crate::components::widgets::{CopyButton, EmptyState, Pager, StampView, StatusBadge, Time};
@@ -31,8 +33,13 @@ pub fn ModelPage() -> impl IntoView {
     }
 }
 
-const TABS: [(&str, &str); 4] =
-    [("versions", "Versions"), ("aliases", "Aliases"), ("activity", "Activity"), ("comments", "Comments")];
+const TABS: [(&str, &str); 5] = [
+    ("versions", "Versions"),
+    ("aliases", "Aliases"),
+    ("activity", "Activity"),
+    ("comments", "Comments"),
+    ("permissions", "Permissions"),
+];
 
 /// The `tab` query parameter (the first tab when absent or unknown).
 pub fn current_tab(tabs: &'static [(&'static str, &'static str)]) -> Memo<&'static str> {
@@ -78,6 +85,10 @@ fn ModelView() -> impl IntoView {
     let base = Memo::new(move |_| explore_href(&[&catalog.get(), &schema.get(), &name.get()]));
     let deleting = RwSignal::new(false);
     let renaming = RwSignal::new(false);
+    let full_name = Signal::derive(move || format!("{}.{}.{}", catalog.get(), schema.get(), name.get()));
+    provide_denials(SecurableType::Model, full_name);
+    let (cannot_rename, cannot_delete) = (denied(Operation::RenameModel), denied(Operation::DeleteModel));
+    let owner = Signal::derive(move || model.get().and_then(|r| r.ok()).map(|d| d.item.owner).unwrap_or_default());
     let delete = Action::new(move |_: &bool| {
         let (c, s, m) = (catalog.get_untracked(), schema.get_untracked(), name.get_untracked());
         async move { delete_model(c, s, m).await }
@@ -117,8 +128,10 @@ fn ModelView() -> impl IntoView {
                             </div>
                             <div class="actions">
                                 <a class="button primary" href=format!("{href}/versions/new")>"Register version"</a>
-                                <button on:click=move |_| renaming.set(true)>"Rename"</button>
-                                <button on:click=move |_| deleting.set(true)>"Delete"</button>
+                                <button on:click=move |_| renaming.set(true) disabled=move || cannot_rename.get().is_some()
+                                    title=move || cannot_rename.get().unwrap_or_default()>"Rename"</button>
+                                <button on:click=move |_| deleting.set(true) disabled=move || cannot_delete.get().is_some()
+                                    title=move || cannot_delete.get().unwrap_or_default()>"Delete"</button>
                             </div>
                         </div>
                         <div class="card">
@@ -145,6 +158,7 @@ fn ModelView() -> impl IntoView {
                 "aliases" => view! { <AliasPanel model=m/> }.into_any(),
                 "activity" => view! { <ActivityList catalog=c schema=s model=n version=None base=format!("{}?tab=activity", base.get())/> }.into_any(),
                 "comments" => view! { <CommentThread catalog=c schema=s model=n version=None base=format!("{}?tab=comments", base.get())/> }.into_any(),
+                "permissions" => view! { <PermissionsPanel kind=SecurableType::Model full_name=full_name.get() owner/> }.into_any(),
                 _ => view! { <VersionsTab model=m/> }.into_any(),
             }
         }}

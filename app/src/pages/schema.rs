@@ -12,7 +12,9 @@ use crate::api::models::{create_model, list_models};
 use crate::api::schemas::{delete_schema, get_schema, update_schema};
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href, url_encode};
 use crate::components::markdown::DescriptionEditor;
+use crate::components::permissions::{PermissionsPanel, provide_denials};
 use crate::components::widgets::{EmptyState, Pager, StampView};
+use quiver::privileges::SecurableType;
 
 #[component]
 pub fn SchemaPage() -> impl IntoView {
@@ -30,6 +32,7 @@ pub fn SchemaPage() -> impl IntoView {
     );
     let creating = RwSignal::new(false);
     let deleting = RwSignal::new(false);
+    provide_denials(SecurableType::Schema, Signal::derive(move || format!("{}.{}", catalog.get(), name.get())));
     let create = Action::new(move |(model, description): &(String, String)| {
         let (model, description) = (model.clone(), description.clone());
         let (c, s) = (catalog.get_untracked(), name.get_untracked());
@@ -84,6 +87,10 @@ pub fn SchemaPage() -> impl IntoView {
                             <dt>"Updated"</dt><dd><StampView stamp=s.updated.clone()/></dd>
                         </dl>
                     </div>
+                    <details class="card" data-testid="permissions-section">
+                        <summary>"Permissions"</summary>
+                        <PermissionsPanel kind=SecurableType::Schema full_name=s.full_name() owner=s.owner.clone()/>
+                    </details>
                 }})
             })}
         </Suspense>

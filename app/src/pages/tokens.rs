@@ -5,6 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::tokens::{create_token, list_tokens, revoke_token};
 use crate::components::form::{FormError, TextField, field_error};
+use crate::components::permissions::confirm;
 use crate::components::toast::use_toasts;
 use crate::components::widgets::{CopyButton, EmptyState, Time};
 use crate::pages::loaded;
@@ -113,18 +114,5 @@ pub fn TokensPage() -> impl IntoView {
                 })
             })}
         </Suspense>
-    }
-}
-
-/// The browser's confirmation prompt (always "yes" where there is no browser).
-fn confirm(message: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        window().confirm_with_message(message).unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = message;
-        true
     }
 }

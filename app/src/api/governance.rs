@@ -1,0 +1,59 @@
+//! Server functions for grants, ownership, principals and what the caller may do.
+
+use leptos::prelude::*;
+use quiver::privileges::{EffectivePrivilege, Operation, PermissionsChange, PrivilegeAssignment, SecurableType};
+use quiver::types::PrincipalInfo;
+
+#[cfg(feature = "ssr")]
+use super::ctx::{actor, quiver};
+use crate::error::AppResult;
+#[cfg(feature = "ssr")]
+use quiver::services::Securable;
+
+#[server]
+pub async fn get_permissions(kind: SecurableType, full_name: String) -> AppResult<Vec<PrivilegeAssignment>> {
+    let s = Securable::parse(kind, &full_name)?;
+    Ok(quiver().get_permissions(&actor()?, &s, None).await?)
+}
+
+/// Grants `add` and revokes `remove` for one principal.
+#[server]
+pub async fn change_permissions(
+    kind: SecurableType,
+    full_name: String,
+    principal: String,
+    add: Vec<String>,
+    remove: Vec<String>,
+) -> AppResult<Vec<PrivilegeAssignment>> {
+    let s = Securable::parse(kind, &full_name)?;
+    let change = PermissionsChange { principal, add, remove };
+    Ok(quiver().update_permissions(&actor()?, &s, &[change]).await?)
+}
+
+#[server]
+pub async fn effective_permissions(
+    kind: SecurableType,
+    full_name: String,
+    principal: String,
+) -> AppResult<Vec<EffectivePrivilege>> {
+    let s = Securable::parse(kind, &full_name)?;
+    Ok(quiver().effective_permissions(&actor()?, &s, &principal).await?)
+}
+
+#[server]
+pub async fn transfer_ownership(kind: SecurableType, full_name: String, owner: String) -> AppResult<()> {
+    let s = Securable::parse(kind, &full_name)?;
+    Ok(quiver().transfer_ownership(&actor()?, &s, &owner).await?)
+}
+
+#[server]
+pub async fn list_principals() -> AppResult<Vec<PrincipalInfo>> {
+    Ok(quiver().list_principals(&actor()?).await?)
+}
+
+/// What the caller may not do to the object, with the reason for each.
+#[server]
+pub async fn my_denials(kind: SecurableType, full_name: String) -> AppResult<Vec<(Operation, String)>> {
+    let s = Securable::parse(kind, &full_name)?;
+    Ok(quiver().denials(&actor()?, s.target()).await?)
+}

@@ -1,0 +1,101 @@
+import { Browser, expect, Page, test } from '@playwright/test';
+import { hydrated, seedModel, signIn, unique } from './helpers';
+
+const PASSWORD = 'correct horse battery staple';
+
+async function grantOn(page: Page, principal: string, privileges: string[]) {
+  const form = page.getByTestId('grant-form');
+  await form.getByLabel('Principal').fill(principal);
+  for (const p of privileges) await form.getByLabel(p, { exact: true }).check();
+  await form.getByRole('button', { name: 'Grant' }).click();
+  await expect(page.getByTestId('toast').last()).toContainText('Permissions updated.');
+}
+
+async function asUser(browser: Browser, username: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, username, PASSWORD);
+  return { page, context };
+}
+
+test('an admin grants a group EXECUTE on a schema, then MANAGE on a model; the user sees what it allows and why', async ({ page, browser, request }) => {
+  await signIn(page);
+  const catalog = unique('gov');
+  const user = unique('dana');
+  const group = unique('team');
+  const path = await seedModel(page, catalog, 'fraud', 1);
+
+  // Admin pages: a user and a group with that user in it.
+  await page.goto('/admin');
+  await hydrated(page);
+  const create = page.getByTestId('create-user');
+  await create.getByLabel('Username').fill(user);
+  await create.getByLabel('Password').fill(PASSWORD);
+  await create.getByRole('button', { name: 'Create user' }).click();
+  await expect(page.getByTestId('users')).toContainText(user);
+  const newGroup = page.getByTestId('create-group');
+  await newGroup.getByLabel('Group name').fill(group);
+  await newGroup.getByRole('button', { name: 'Create group' }).click();
+  const row = page.locator(`tr[data-group="${group}"]`);
+  await row.getByLabel(`New member of ${group}`).fill(user);
+  await row.getByRole('button', { name: 'Add' }).click();
+  await expect(row).toContainText(user);
+
+  // USE CATALOG on the catalog; USE SCHEMA and EXECUTE on the schema, to the group.
+  await page.goto(`/explore/${catalog}`);
+  await hydrated(page);
+  await page.getByTestId('permissions-section').locator('summary').click();
+  await grantOn(page, group, ['USE CATALOG']);
+  await page.goto(`/explore/${catalog}/ml_team`);
+  await hydrated(page);
+  await page.getByTestId('permissions-section').locator('summary').click();
+  await grantOn(page, group, ['USE SCHEMA', 'EXECUTE']);
+  await expect(page.getByTestId('grants')).toContainText('EXECUTE');
+
+  // The user reads the model, but may not set an alias: the control says why.
+  const dana = await asUser(browser, user);
+  await dana.page.goto(`${path}?tab=aliases`);
+  await hydrated(dana.page);
+  await expect(dana.page.getByTestId('model-name')).toHaveText(`${catalog}.ml_team.fraud`);
+  const setAlias = dana.page.getByTestId('set-alias');
+  await expect(setAlias.getByRole('button', { name: 'Set alias' })).toBeDisabled();
+  await expect(setAlias.getByTestId('denied-reason')).toContainText('You need MANAGE on the model');
+  // Forced through the API, the server refuses it too.
+  const auth = 'Basic ' + Buffer.from(`${user}:${PASSWORD}`).toString('base64');
+  const forced = await request.post('/api/2.0/mlflow/registered-models/alias', {
+    headers: { authorization: auth },
+    data: { name: `${catalog}.ml_team.fraud`, alias: 'Champion', version: '1' },
+  });
+  expect(forced.status()).toBe(403);
+  expect((await forced.json()).error_code).toBe('PERMISSION_DENIED');
+
+  // The effective-permissions view explains where the user's EXECUTE comes from.
+  await page.goto(`${path}?tab=permissions`);
+  await hydrated(page);
+  const eff = page.getByTestId('effective-form');
+  await eff.getByLabel('Principal').fill(user);
+  await eff.getByRole('button', { name: 'Show' }).click();
+  await expect(page.getByTestId('effective')).toContainText(`EXECUTE — inherited from schema ${catalog}.ml_team, granted to ${group}`);
+
+  // MANAGE on the model to the user: now the alias can be set.
+  await grantOn(page, user, ['MANAGE']);
+  await eff.getByRole('button', { name: 'Show' }).click();
+  await expect(page.getByTestId('effective')).toContainText(`MANAGE — granted here, granted to ${user}`);
+  await dana.page.reload();
+  await hydrated(dana.page);
+  await expect(setAlias.getByRole('button', { name: 'Set alias' })).toBeEnabled();
+  await setAlias.getByLabel('Alias').fill('Champion');
+  await setAlias.getByLabel('Version').fill('1');
+  await setAlias.getByRole('button', { name: 'Set alias' }).click();
+  await expect(dana.page.getByTestId('toast').last()).toContainText('@Champion now names version 1.');
+
+  // The refusal and the grants are in the audit log.
+  await page.goto('/admin/audit');
+  await hydrated(page);
+  const filter = page.getByTestId('audit-filter');
+  await filter.getByLabel('Principal').fill(user);
+  await filter.getByLabel('Outcome').selectOption('denied');
+  await filter.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByTestId('audit')).toContainText('SetAlias');
+  await dana.context.close();
+});
