@@ -1,7 +1,9 @@
 //! Server functions for the admin pages: users, groups, service principals, the audit log.
 
 use leptos::prelude::*;
-use quiver::types::{AuditEntry, AuditFilter, Group, NewAccessToken, Page, PageRequest, User};
+use quiver::types::{AuditEntry, AuditFilter, Group, NewAccessToken, Page, User};
+#[cfg(feature = "ssr")]
+use quiver::types::PageRequest;
 
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};

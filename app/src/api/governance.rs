@@ -16,17 +16,14 @@ pub async fn get_permissions(kind: SecurableType, full_name: String) -> AppResul
     Ok(quiver().get_permissions(&actor()?, &s, None).await?)
 }
 
-/// Grants `add` and revokes `remove` for one principal.
+/// Grants `change.add` and revokes `change.remove` for one principal.
 #[server]
 pub async fn change_permissions(
     kind: SecurableType,
     full_name: String,
-    principal: String,
-    add: Vec<String>,
-    remove: Vec<String>,
+    change: PermissionsChange,
 ) -> AppResult<Vec<PrivilegeAssignment>> {
     let s = Securable::parse(kind, &full_name)?;
-    let change = PermissionsChange { principal, add, remove };
     Ok(quiver().update_permissions(&actor()?, &s, &[change]).await?)
 }
 

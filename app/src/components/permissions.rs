@@ -3,7 +3,7 @@
 //! caller may not do is disabled with the reason (and refused by the server anyway).
 
 use leptos::prelude::*;
-use quiver::privileges::{EffectivePrivilege, Operation, Privilege, SecurableType};
+use quiver::privileges::{EffectivePrivilege, Operation, PermissionsChange, Privilege, SecurableType};
 use quiver::types::PrincipalKind;
 
 use crate::RegistryVersion;
@@ -24,10 +24,14 @@ impl Denials {
     }
 }
 
-/// Loads the caller's denials on an object and provides them to the controls below.
+/// Loads the caller's denials on an object and provides them to the controls below. Loaded in
+/// the browser once the page is interactive (the server refuses the operations either way).
 pub fn provide_denials(kind: SecurableType, full_name: Signal<String>) -> Denials {
     let registry = expect_context::<RegistryVersion>();
-    let loaded = Resource::new(move || (registry.get(), full_name.get()), move |(_, n)| my_denials(kind, n));
+    let loaded = LocalResource::new(move || {
+        registry.get();
+        my_denials(kind, full_name.get())
+    });
     let denials = Denials(Signal::derive(move || loaded.get().and_then(|r| r.ok()).unwrap_or_default()));
     provide_context(denials);
     denials
@@ -57,7 +61,7 @@ pub fn PermissionsPanel(kind: SecurableType, full_name: String, #[prop(into)] ow
 
     let change = Action::new(move |(who, add, remove): &(String, Vec<String>, Vec<String>)| {
         let (who, add, remove) = (who.clone(), add.clone(), remove.clone());
-        async move { change_permissions(kind, name.get_value(), who, add, remove).await }
+        async move { change_permissions(kind, name.get_value(), PermissionsChange { principal: who, add, remove }).await }
     });
     Effect::new(move || match change.value().get() {
         Some(Ok(_)) => {
