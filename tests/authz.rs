@@ -262,6 +262,20 @@ async fn revoking_takes_effect_at_once_and_refusals_are_audited() {
     let denied = audit.iter().find(|e| e.outcome == "denied").expect("a denial is audited");
     assert_eq!((denied.principal.as_str(), denied.securable.as_str()), ("reader", "prod.ml.fraud"));
     assert!(audit.iter().any(|e| e.action == "grants.updated" && e.outcome == "allowed"));
+    // Every other change is there too, written with it: namespace, models, versions, accounts.
+    for (action, securable) in [
+        ("catalog.created", "prod"),
+        ("schema.created", "prod.ml"),
+        ("registered_model.created", "prod.ml.fraud"),
+        ("model_version.created", "prod.ml.fraud v1"),
+        ("model_version_alias.created", "prod.ml.fraud v1"),
+        ("user.created", "reader"),
+    ] {
+        assert!(
+            audit.iter().any(|e| e.action == action && e.securable == securable && e.principal == "admin"),
+            "{action} on {securable} is not audited"
+        );
+    }
 }
 
 #[tokio::test]

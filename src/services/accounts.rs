@@ -83,9 +83,15 @@ impl Quiver {
         auth::validate_new_password(password)?;
         let hash = auth::hash_password(password.to_string()).await?;
         let sql = format!(
-            "CREATE ONLY user SET username = $username, username_lc = $username_lc, password_hash = $hash,
-                 admin = $admin, disabled = false, created_at = time::now() RETURN {USER_FIELDS}"
+            "BEGIN TRANSACTION;
+             IF (SELECT VALUE id FROM principal_group WHERE name_lc = $username_lc LIMIT 1)[0] {{ THROW $taken }};
+             LET $row = (CREATE ONLY user SET username = $username, username_lc = $username_lc, password_hash = $hash,
+                 admin = $admin, disabled = false, created_at = time::now() RETURN {USER_FIELDS});
+             fn::audit('user.created', 'user', $username, 'allowed', IF $admin THEN 'administrator' ELSE NONE END, $who);
+             RETURN $row;
+             COMMIT TRANSACTION;"
         );
+        let taken = super::thrown_precondition(&format!("A user, service principal or group named '{name}' already exists."));
         let mut res = self
             .write(
                 || {
@@ -94,11 +100,16 @@ impl Quiver {
                         .bind(("username_lc", name.folded()))
                         .bind(("hash", hash.clone()))
                         .bind(("admin", admin))
+                        .bind(("who", super::who(actor)))
+                        .bind(("taken", taken.clone()))
                 },
                 |_| Error::already_exists("username", format!("A user named '{name}' already exists.")),
             )
-            .await?;
-        let row: Option<UserRow> = res.take(0).map_err(internal)?;
+            .await
+            .map_err(|e| {
+                if e.kind == ErrorKind::FailedPrecondition { Error::already_exists("username", e.message) } else { e }
+            })?;
+        let row: Option<UserRow> = super::returned(&mut res)?;
         Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
     }
 
@@ -127,9 +138,11 @@ impl Quiver {
                         IF !$user { THROW $not_found };
                         UPDATE $user SET password_hash = $hash;
                         DELETE user_session WHERE user = $user;
+                        fn::audit('user.password_reset', 'user', $user.username, 'allowed', NONE, $who);
                         COMMIT TRANSACTION;")
                     .bind(("u", name.folded()))
                     .bind(("hash", hash.clone()))
+                    .bind(("who", super::who(actor)))
                     .bind(("not_found", not_found.clone()))
             },
             super::no_unique,

@@ -13,9 +13,13 @@ impl Quiver {
         self.authorize(actor, Operation::CreateCatalog, Target::Metastore).await?;
         check_description(description)?;
         let sql = format!(
-            "CREATE ONLY catalog SET name = $name, name_lc = $name_lc, description = $description, owner = $actor, \
-             created_at = time::now(), created_by = $actor, updated_at = time::now(), updated_by = $actor \
-             RETURN {OBJECT_FIELDS}"
+            "BEGIN TRANSACTION;
+             LET $row = (CREATE ONLY catalog SET name = $name, name_lc = $name_lc, description = $description,
+                 owner = $actor, created_at = time::now(), created_by = $actor, updated_at = time::now(),
+                 updated_by = $actor RETURN {OBJECT_FIELDS});
+             fn::audit('catalog.created', 'catalog', $name, 'allowed', NONE, $who);
+             RETURN $row;
+             COMMIT TRANSACTION;"
         );
         let mut res = self
             .write(
@@ -25,11 +29,12 @@ impl Quiver {
                         .bind(("name_lc", name.folded()))
                         .bind(("description", description.to_string()))
                         .bind(("actor", actor.principal.username.clone()))
+                        .bind(("who", super::who(actor)))
                 },
                 |_| Error::already_exists("name", format!("A catalog named '{name}' already exists.")),
             )
             .await?;
-        let row: Option<CatalogRow> = res.take(0).map_err(internal)?;
+        let row: Option<CatalogRow> = super::returned(&mut res)?;
         Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
     }
 
@@ -62,8 +67,12 @@ impl Quiver {
         self.authorize(actor, Operation::UpdateCatalog, Target::Catalog(&name)).await?;
         check_description(description)?;
         let sql = format!(
-            "UPDATE catalog SET description = $description, updated_at = time::now(), updated_by = $actor \
-             WHERE name_lc = $name_lc RETURN {OBJECT_FIELDS}"
+            "BEGIN TRANSACTION;
+             LET $rows = (UPDATE catalog SET description = $description, updated_at = time::now(), updated_by = $actor
+                 WHERE name_lc = $name_lc RETURN {OBJECT_FIELDS});
+             IF $rows {{ fn::audit('catalog.updated', 'catalog', $rows[0].name, 'allowed', NONE, $who) }};
+             RETURN $rows;
+             COMMIT TRANSACTION;"
         );
         let mut res = self
             .write(
@@ -72,11 +81,12 @@ impl Quiver {
                         .bind(("name_lc", name.folded()))
                         .bind(("description", description.to_string()))
                         .bind(("actor", actor.principal.username.clone()))
+                        .bind(("who", super::who(actor)))
                 },
                 super::no_unique,
             )
             .await?;
-        let rows: Vec<CatalogRow> = res.take(0).map_err(internal)?;
+        let rows: Vec<CatalogRow> = super::returned_rows(&mut res)?;
         rows.into_iter().next().map(Into::into).ok_or_else(|| catalog_not_found(&name))
     }
 
@@ -93,6 +103,7 @@ impl Quiver {
             FOR $m IN (SELECT VALUE id FROM registered_model WHERE catalog = $cat) {{ {PURGE_MODEL} }};
             DELETE registered_model WHERE catalog = $cat;
             DELETE catalog_schema WHERE catalog = $cat;
+            fn::audit('catalog.deleted', 'catalog', $cat.name, 'allowed', IF $cascade THEN 'with everything inside' ELSE NONE END, $who);
             DELETE $cat;
             COMMIT TRANSACTION;"
         );
@@ -105,6 +116,7 @@ impl Quiver {
                 self.q(&sql)
                     .bind(("name_lc", name.folded()))
                     .bind(("cascade", cascade))
+                    .bind(("who", super::who(actor)))
                     .bind(("not_found", not_found.clone()))
                     .bind(("not_empty", not_empty.clone()))
             },

@@ -21,6 +21,7 @@ impl Quiver {
              LET $id = (CREATE ONLY catalog_schema SET catalog = $cat, name = $name, name_lc = $name_lc,
                  description = $description, owner = $actor, created_at = time::now(), created_by = $actor,
                  updated_at = time::now(), updated_by = $actor RETURN VALUE id);
+             fn::audit('schema.created', 'schema', $cat.name + '.' + $name, 'allowed', NONE, $who);
              RETURN (SELECT {SCHEMA_FIELDS} FROM ONLY $id);
              COMMIT TRANSACTION;"
         );
@@ -34,6 +35,7 @@ impl Quiver {
                         .bind(("name_lc", name.folded()))
                         .bind(("description", description.to_string()))
                         .bind(("actor", actor.principal.username.clone()))
+                        .bind(("who", super::who(actor)))
                         .bind(("no_catalog", no_catalog.clone()))
                 },
                 |_| Error::already_exists("name", format!("Catalog '{catalog}' already has a schema named '{name}'.")),
@@ -101,6 +103,7 @@ impl Quiver {
              LET $sch = (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0];
              IF !$sch {{ THROW $no_schema }};
              UPDATE $sch SET description = $description, updated_at = time::now(), updated_by = $actor;
+             fn::audit('schema.updated', 'schema', $cat.name + '.' + $sch.name, 'allowed', NONE, $who);
              RETURN (SELECT {SCHEMA_FIELDS} FROM ONLY $sch);
              COMMIT TRANSACTION;"
         );
@@ -114,6 +117,7 @@ impl Quiver {
                         .bind(("s", name.folded()))
                         .bind(("description", description.to_string()))
                         .bind(("actor", actor.principal.username.clone()))
+                        .bind(("who", super::who(actor)))
                         .bind(("no_catalog", no_catalog.clone()))
                         .bind(("no_schema", no_schema.clone()))
                 },
@@ -139,6 +143,7 @@ impl Quiver {
             IF !$cascade AND array::len((SELECT VALUE id FROM registered_model WHERE schema = $sch LIMIT 1)) > 0 {{ THROW $not_empty }};
             FOR $m IN (SELECT VALUE id FROM registered_model WHERE schema = $sch) {{ {PURGE_MODEL} }};
             DELETE registered_model WHERE schema = $sch;
+            fn::audit('schema.deleted', 'schema', $cat.name + '.' + $sch.name, 'allowed', IF $cascade THEN 'with everything inside' ELSE NONE END, $who);
             DELETE $sch;
             COMMIT TRANSACTION;"
         );
@@ -153,6 +158,7 @@ impl Quiver {
                     .bind(("c", catalog.folded()))
                     .bind(("s", name.folded()))
                     .bind(("cascade", cascade))
+                    .bind(("who", super::who(actor)))
                     .bind(("no_catalog", no_catalog.clone()))
                     .bind(("no_schema", no_schema.clone()))
                     .bind(("not_empty", not_empty.clone()))

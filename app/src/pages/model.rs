@@ -88,7 +88,6 @@ fn ModelView() -> impl IntoView {
     let full_name = Signal::derive(move || format!("{}.{}.{}", catalog.get(), schema.get(), name.get()));
     provide_denials(SecurableType::Model, full_name);
     let (cannot_rename, cannot_delete) = (denied(Operation::RenameModel), denied(Operation::DeleteModel));
-    let owner = Signal::derive(move || model.get().and_then(|r| r.ok()).map(|d| d.item.owner).unwrap_or_default());
     let delete = Action::new(move |_: &bool| {
         let (c, s, m) = (catalog.get_untracked(), schema.get_untracked(), name.get_untracked());
         async move { delete_model(c, s, m).await }
@@ -158,7 +157,15 @@ fn ModelView() -> impl IntoView {
                 "aliases" => view! { <AliasPanel model=m/> }.into_any(),
                 "activity" => view! { <ActivityList catalog=c schema=s model=n version=None base=format!("{}?tab=activity", base.get())/> }.into_any(),
                 "comments" => view! { <CommentThread catalog=c schema=s model=n version=None base=format!("{}?tab=comments", base.get())/> }.into_any(),
-                "permissions" => view! { <PermissionsPanel kind=SecurableType::Model full_name=full_name.get() owner/> }.into_any(),
+                "permissions" => view! {
+                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            loaded_part(model.await, |d| view! {
+                                <PermissionsPanel kind=SecurableType::Model full_name=d.item.full_name() owner=d.item.owner.clone()/>
+                            })
+                        })}
+                    </Suspense>
+                }.into_any(),
                 _ => view! { <VersionsTab model=m/> }.into_any(),
             }
         }}
