@@ -156,6 +156,7 @@ impl fmt::Display for Privilege {
 /// The principals holding privileges directly on a securable (Unity Catalog's
 /// `privilege_assignments`); privileges as the API spells them (`USE_CATALOG`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PrivilegeAssignment {
     pub principal: String,
     pub privileges: Vec<String>,
@@ -163,6 +164,7 @@ pub struct PrivilegeAssignment {
 
 /// One entry of a grants update: privileges to add and to remove for one principal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PermissionsChange {
     pub principal: String,
     #[serde(default)]
@@ -175,6 +177,7 @@ pub struct PermissionsChange {
 /// (`inherited_from_*`, both empty when granted on the securable itself), to `granted_to` (the
 /// principal, or one of its groups). `OWNERSHIP` stands for owning the object or a parent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EffectivePrivilege {
     pub privilege: String,
     pub inherited_from_type: Option<String>,

@@ -5,12 +5,14 @@ use serde::{Deserialize, Serialize};
 
 /// Who changed something and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stamp {
     pub at: DateTime<Utc>,
     pub by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Catalog {
     pub id: String,
     pub name: String,
@@ -320,6 +322,7 @@ pub struct VersionFiles {
 
 /// One page of a list, with an opaque token for the next page when there is one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_page_token: Option<String>,
@@ -336,6 +339,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: String,
     pub username: String,
@@ -349,6 +353,7 @@ pub struct User {
 
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: String,
     pub at: DateTime<Utc>,
@@ -365,6 +370,7 @@ pub struct AuditEntry {
 
 /// What to narrow the audit log to; every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditFilter {
     pub principal: Option<String>,
     /// A prefix: `grants` matches `grants.updated`.
@@ -378,6 +384,7 @@ pub struct AuditFilter {
 
 /// A group of users; its grants apply to every member.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     pub name: String,
     pub members: Vec<String>,
@@ -385,6 +392,7 @@ pub struct Group {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PrincipalKind {
     User,
     ServicePrincipal,
@@ -393,12 +401,14 @@ pub enum PrincipalKind {
 
 /// A principal a grant can name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PrincipalInfo {
     pub name: String,
     pub kind: PrincipalKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessToken {
     pub id: String,
     pub name: String,
@@ -409,6 +419,7 @@ pub struct AccessToken {
 
 /// A freshly created token: `secret` is shown once and never stored in clear.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAccessToken {
     pub token: AccessToken,
     pub secret: String,
@@ -425,6 +436,7 @@ pub enum Source {
 
 /// The authenticated caller of a service operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Principal {
     pub user_id: String,
     pub username: String,

@@ -31,15 +31,16 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(audit))
 }
 
-#[derive(Debug, Deserialize)]
-struct NewUser {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct NewUser {
     username: String,
     password: String,
     #[serde(default)]
     admin: bool,
 }
 
-async fn create_user(
+#[utoipa::path(post, path = "/api/quiver/v1/users", tag = "admin", summary = "Create a user (admins)", request_body = NewUser, responses((status = 200, description = "OK", body = quiver::types::User), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn create_user(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Json(body): Json<NewUser>,
@@ -48,12 +49,14 @@ async fn create_user(
     call(&auth, state.quiver.create_user(&a, &body.username, &body.password, body.admin).await)
 }
 
-async fn list_users(State(state): State<AppState>, Extension(auth): Extension<RequestAuth>) -> ApiResult<Value> {
+#[utoipa::path(get, path = "/api/quiver/v1/users", tag = "admin", summary = "Users and service principals (admins)", responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn list_users(State(state): State<AppState>, Extension(auth): Extension<RequestAuth>) -> ApiResult<Value> {
     let a = actor(&auth)?;
     call(&auth, state.quiver.list_users(&a).await.map(|users| json!({ "users": users })))
 }
 
-async fn get_user(
+#[utoipa::path(get, path = "/api/quiver/v1/users/{name}", tag = "admin", summary = "One user (admins, or the user)", params(("name" = String, Path, description = "The name")), responses((status = 200, description = "OK", body = quiver::types::User), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn get_user(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(name): Path<String>,
@@ -62,7 +65,8 @@ async fn get_user(
     call(&auth, state.quiver.get_user(&a, &name).await)
 }
 
-async fn disable_user(
+#[utoipa::path(post, path = "/api/quiver/v1/users/{name}/disable", tag = "admin", summary = "Disable an account: sessions end, tokens stop (admins)", params(("name" = String, Path, description = "The name")), responses((status = 200, description = "OK"), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn disable_user(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(name): Path<String>,
@@ -71,7 +75,8 @@ async fn disable_user(
     call(&auth, state.quiver.set_user_disabled(&a, &name, true).await.map(|_| json!({})))
 }
 
-async fn enable_user(
+#[utoipa::path(post, path = "/api/quiver/v1/users/{name}/enable", tag = "admin", summary = "Enable an account again (admins)", params(("name" = String, Path, description = "The name")), responses((status = 200, description = "OK"), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn enable_user(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(name): Path<String>,
@@ -80,12 +85,13 @@ async fn enable_user(
     call(&auth, state.quiver.set_user_disabled(&a, &name, false).await.map(|_| json!({})))
 }
 
-#[derive(Debug, Deserialize)]
-struct NewPassword {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct NewPassword {
     password: String,
 }
 
-async fn reset_password(
+#[utoipa::path(post, path = "/api/quiver/v1/users/{name}/password", tag = "admin", summary = "Set a new password; sessions end (admins)", params(("name" = String, Path, description = "The name")), request_body = NewPassword, responses((status = 200, description = "OK"), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn reset_password(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(name): Path<String>,
@@ -95,12 +101,13 @@ async fn reset_password(
     call(&auth, state.quiver.reset_password(&a, &name, &body.password).await.map(|_| json!({})))
 }
 
-#[derive(Debug, Deserialize)]
-struct Named {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct Named {
     name: String,
 }
 
-async fn create_group(
+#[utoipa::path(post, path = "/api/quiver/v1/groups", tag = "admin", summary = "Create a group (admins)", request_body = Named, responses((status = 200, description = "OK", body = quiver::types::Group), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn create_group(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Json(body): Json<Named>,
@@ -109,12 +116,14 @@ async fn create_group(
     call(&auth, state.quiver.create_group(&a, &body.name).await)
 }
 
-async fn list_groups(State(state): State<AppState>, Extension(auth): Extension<RequestAuth>) -> ApiResult<Value> {
+#[utoipa::path(get, path = "/api/quiver/v1/groups", tag = "admin", summary = "Groups with their members (admins)", responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn list_groups(State(state): State<AppState>, Extension(auth): Extension<RequestAuth>) -> ApiResult<Value> {
     let a = actor(&auth)?;
     call(&auth, state.quiver.list_groups(&a).await.map(|groups| json!({ "groups": groups })))
 }
 
-async fn get_group(
+#[utoipa::path(get, path = "/api/quiver/v1/groups/{name}", tag = "admin", summary = "One group (admins)", params(("name" = String, Path, description = "The name")), responses((status = 200, description = "OK", body = quiver::types::Group), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn get_group(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(name): Path<String>,
@@ -123,12 +132,13 @@ async fn get_group(
     call(&auth, state.quiver.get_group(&a, &name).await)
 }
 
-#[derive(Debug, Deserialize)]
-struct Member {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct Member {
     username: String,
 }
 
-async fn add_member(
+#[utoipa::path(post, path = "/api/quiver/v1/groups/{name}/members", tag = "admin", summary = "Add a member (admins)", params(("name" = String, Path, description = "The name")), request_body = Member, responses((status = 200, description = "OK", body = quiver::types::Group), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn add_member(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(name): Path<String>,
@@ -138,7 +148,8 @@ async fn add_member(
     call(&auth, state.quiver.add_group_member(&a, &name, &body.username).await)
 }
 
-async fn remove_member(
+#[utoipa::path(delete, path = "/api/quiver/v1/groups/{name}/members/{username}", tag = "admin", summary = "Remove a member (admins)", params(("name" = String, Path, description = "The name"), ("username" = String, Path, description = "The member")), responses((status = 200, description = "OK", body = quiver::types::Group), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn remove_member(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path((name, username)): Path<(String, String)>,
@@ -147,7 +158,8 @@ async fn remove_member(
     call(&auth, state.quiver.remove_group_member(&a, &name, &username).await)
 }
 
-async fn create_service_principal(
+#[utoipa::path(post, path = "/api/quiver/v1/service-principals", tag = "admin", summary = "Create a service principal: no password, tokens only (admins)", request_body = Named, responses((status = 200, description = "OK", body = quiver::types::User), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn create_service_principal(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Json(body): Json<Named>,
@@ -156,7 +168,8 @@ async fn create_service_principal(
     call(&auth, state.quiver.create_service_principal(&a, &body.name).await)
 }
 
-async fn list_service_principals(
+#[utoipa::path(get, path = "/api/quiver/v1/service-principals", tag = "admin", summary = "Service principals (admins)", responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn list_service_principals(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
 ) -> ApiResult<Value> {
@@ -168,15 +181,16 @@ async fn list_service_principals(
     )
 }
 
-#[derive(Debug, Deserialize)]
-struct NewToken {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct NewToken {
     name: String,
     expires_in_days: Option<u32>,
 }
 
 /// A token for a service principal; the secret is in the answer once. Revoke it with
 /// `DELETE /api/quiver/v1/tokens/{id}`.
-async fn create_sp_token(
+#[utoipa::path(post, path = "/api/quiver/v1/service-principals/{name}/tokens", tag = "admin", summary = "Create a service principal's token; the secret is shown once (admins)", params(("name" = String, Path, description = "The name")), request_body = NewToken, responses((status = 200, description = "OK", body = quiver::types::NewAccessToken), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn create_sp_token(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(name): Path<String>,
@@ -186,7 +200,8 @@ async fn create_sp_token(
     call(&auth, state.quiver.create_service_principal_token(&a, &name, &body.name, body.expires_in_days).await)
 }
 
-async fn list_principals(
+#[utoipa::path(get, path = "/api/quiver/v1/principals", tag = "governance", summary = "Names of users, service principals and groups (for grants)", responses((status = 200, description = "OK", body = Vec<quiver::types::PrincipalInfo>), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn list_principals(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
 ) -> ApiResult<Vec<PrincipalInfo>> {
@@ -195,7 +210,7 @@ async fn list_principals(
 }
 
 #[derive(Debug, Deserialize)]
-struct AuditQuery {
+pub(crate) struct AuditQuery {
     #[serde(flatten)]
     filter: AuditFilter,
     max_results: Option<u32>,
@@ -205,7 +220,8 @@ struct AuditQuery {
 }
 
 /// The audit log, newest first; `?format=jsonl` answers with one JSON object per line.
-async fn audit(
+#[utoipa::path(get, path = "/api/quiver/v1/audit", tag = "admin", summary = "The audit log, newest first; format=jsonl exports JSON lines (admins)", params(("principal" = Option<String>, Query, description = "Who"), ("action" = Option<String>, Query, description = "Action prefix, e.g. grants"), ("securable" = Option<String>, Query, description = "Object prefix, e.g. prod.ml"), ("outcome" = Option<String>, Query, description = "allowed or denied"), ("from" = Option<String>, Query, description = "RFC 3339 time, inclusive"), ("to" = Option<String>, Query, description = "RFC 3339 time, exclusive"), ("format" = Option<String>, Query, description = "jsonl for JSON lines"), ("max_results" = Option<u32>, Query, description = "Page size"), ("page_token" = Option<String>, Query, description = "Token from the previous page")), responses((status = 200, description = "OK", body = quiver::types::Page<quiver::types::AuditEntry>), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn audit(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Query(q): Query<AuditQuery>,

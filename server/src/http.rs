@@ -61,6 +61,7 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
         .nest_service("/pkg", pkg)
         .nest("/api/quiver/v1", crate::rest::router())
         .nest("/api/2.1/unity-catalog", crate::uc::router())
+        .route("/api/openapi.json", axum::routing::get(crate::openapi::serve))
         .merge(crate::mlflow::router(config.mlflow.clone()))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();

@@ -10,5 +10,6 @@ pub mod config;
 pub mod http;
 pub mod middleware;
 pub mod mlflow;
+pub mod openapi;
 pub mod rest;
 pub mod uc;

@@ -65,17 +65,19 @@ pub fn call<T>(auth: &RequestAuth, r: quiver::error::Result<T>) -> ApiResult<T> 
     r.map(Json).map_err(|e| ApiError(e, auth.request_id.clone()))
 }
 
-async fn me(Extension(auth): Extension<RequestAuth>) -> ApiResult<quiver::types::Principal> {
+#[utoipa::path(get, path = "/api/quiver/v1/me", tag = "account", summary = "Who the credentials belong to", responses((status = 200, description = "OK", body = quiver::types::Principal), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn me(Extension(auth): Extension<RequestAuth>) -> ApiResult<quiver::types::Principal> {
     Ok(Json(actor(&auth)?.principal))
 }
 
 #[derive(Debug, Deserialize)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     max_results: Option<u32>,
     page_token: Option<String>,
 }
 
-async fn list_catalogs(
+#[utoipa::path(get, path = "/api/quiver/v1/catalogs", tag = "namespace", summary = "Catalogs the caller may see, by name", params(("max_results" = Option<u32>, Query, description = "Page size"), ("page_token" = Option<String>, Query, description = "Token from the previous page")), responses((status = 200, description = "OK", body = quiver::types::Page<quiver::types::Catalog>), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn list_catalogs(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Query(q): Query<ListQuery>,
@@ -85,14 +87,15 @@ async fn list_catalogs(
     call(&auth, state.quiver.list_catalogs(&a, &page).await)
 }
 
-#[derive(Debug, Deserialize)]
-struct NewCatalog {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct NewCatalog {
     name: String,
     #[serde(default)]
     comment: String,
 }
 
-async fn create_catalog(
+#[utoipa::path(post, path = "/api/quiver/v1/catalogs", tag = "namespace", summary = "Create a catalog (CREATE CATALOG)", request_body = NewCatalog, responses((status = 200, description = "OK", body = quiver::types::Catalog), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn create_catalog(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Json(body): Json<NewCatalog>,
@@ -101,7 +104,8 @@ async fn create_catalog(
     call(&auth, state.quiver.create_catalog(&a, &body.name, &body.comment).await)
 }
 
-async fn get_catalog(
+#[utoipa::path(get, path = "/api/quiver/v1/catalogs/{name}", tag = "namespace", summary = "One catalog", params(("name" = String, Path, description = "The name")), responses((status = 200, description = "OK", body = quiver::types::Catalog), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn get_catalog(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(name): Path<String>,
@@ -110,15 +114,16 @@ async fn get_catalog(
     call(&auth, state.quiver.get_catalog(&a, &name).await)
 }
 
-#[derive(Debug, Deserialize)]
-struct NewToken {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct NewToken {
     name: String,
     expires_in_days: Option<u32>,
 }
 
 /// A personal access token for the caller (e.g. signed in with HTTP Basic from a CI script).
 /// The secret is in the answer once.
-async fn create_token(
+#[utoipa::path(post, path = "/api/quiver/v1/tokens", tag = "account", summary = "Create a personal access token (the secret is shown once)", request_body = NewToken, responses((status = 200, description = "OK", body = quiver::types::NewAccessToken), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn create_token(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Json(body): Json<NewToken>,
@@ -127,7 +132,8 @@ async fn create_token(
     call(&auth, state.quiver.create_token(&a, &body.name, body.expires_in_days).await)
 }
 
-async fn list_tokens(
+#[utoipa::path(get, path = "/api/quiver/v1/tokens", tag = "account", summary = "The caller's live tokens", responses((status = 200, description = "OK", body = Vec<quiver::types::AccessToken>), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn list_tokens(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
 ) -> ApiResult<Vec<quiver::types::AccessToken>> {
@@ -135,7 +141,8 @@ async fn list_tokens(
     call(&auth, state.quiver.list_tokens(&a).await)
 }
 
-async fn revoke_token(
+#[utoipa::path(delete, path = "/api/quiver/v1/tokens/{id}", tag = "account", summary = "Revoke a token", params(("id" = String, Path, description = "Token id")), responses((status = 200, description = "OK"), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn revoke_token(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(id): Path<String>,

@@ -39,11 +39,12 @@ fn securable(auth: &RequestAuth, kind: &str, full_name: &str) -> Result<Securabl
 }
 
 #[derive(Debug, Deserialize)]
-struct PrincipalQuery {
+pub(crate) struct PrincipalQuery {
     principal: Option<String>,
 }
 
-async fn get_permissions(
+#[utoipa::path(get, path = "/api/2.1/unity-catalog/permissions/{securable_type}/{full_name}", tag = "governance", summary = "Direct grants on a securable", params(("securable_type" = String, Path, description = "catalog, schema, registered_model (or function), metastore"), ("full_name" = String, Path, description = "e.g. prod.ml_team.fraud"), ("principal" = Option<String>, Query, description = "Only this principal")), responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn get_permissions(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path((kind, full_name)): Path<(String, String)>,
@@ -55,13 +56,14 @@ async fn get_permissions(
     call(&auth, r.map(|list| json!({ "privilege_assignments": list })))
 }
 
-#[derive(Debug, Deserialize)]
-struct Changes {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct Changes {
     #[serde(default)]
     changes: Vec<PermissionsChange>,
 }
 
-async fn update_permissions(
+#[utoipa::path(patch, path = "/api/2.1/unity-catalog/permissions/{securable_type}/{full_name}", tag = "governance", summary = "Grant and revoke privileges (owner, MANAGE or admin)", params(("securable_type" = String, Path, description = "catalog, schema, registered_model (or function), metastore"), ("full_name" = String, Path, description = "e.g. prod.ml_team.fraud")), request_body = Changes, responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn update_permissions(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path((kind, full_name)): Path<(String, String)>,
@@ -73,7 +75,8 @@ async fn update_permissions(
     call(&auth, r.map(|list| json!({ "privilege_assignments": list })))
 }
 
-async fn effective_permissions(
+#[utoipa::path(get, path = "/api/2.1/unity-catalog/effective-permissions/{securable_type}/{full_name}", tag = "governance", summary = "Every privilege a principal holds here, with where it comes from", params(("securable_type" = String, Path, description = "catalog, schema, registered_model (or function), metastore"), ("full_name" = String, Path, description = "e.g. prod.ml_team.fraud"), ("principal" = Option<String>, Query, description = "Default: the caller")), responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn effective_permissions(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path((kind, full_name)): Path<(String, String)>,
@@ -105,7 +108,7 @@ fn schema_json(s: &Schema) -> Value {
 }
 
 #[derive(Debug, Deserialize)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     catalog_name: Option<String>,
     max_results: Option<u32>,
     page_token: Option<String>,
@@ -118,7 +121,8 @@ impl ListQuery {
     }
 }
 
-async fn list_catalogs(
+#[utoipa::path(get, path = "/api/2.1/unity-catalog/catalogs", tag = "namespace", summary = "Catalogs the caller may see", params(("max_results" = Option<u32>, Query, description = "Page size"), ("page_token" = Option<String>, Query, description = "Token from the previous page")), responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn list_catalogs(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Query(q): Query<ListQuery>,
@@ -133,15 +137,16 @@ async fn list_catalogs(
     )
 }
 
-#[derive(Debug, Deserialize)]
-struct NewObject {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct NewObject {
     name: String,
     catalog_name: Option<String>,
     #[serde(default)]
     comment: String,
 }
 
-async fn create_catalog(
+#[utoipa::path(post, path = "/api/2.1/unity-catalog/catalogs", tag = "namespace", summary = "Create a catalog", request_body = NewObject, responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn create_catalog(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Json(body): Json<NewObject>,
@@ -150,7 +155,8 @@ async fn create_catalog(
     call(&auth, state.quiver.create_catalog(&a, &body.name, &body.comment).await.map(|c| catalog_json(&c)))
 }
 
-async fn get_catalog(
+#[utoipa::path(get, path = "/api/2.1/unity-catalog/catalogs/{name}", tag = "namespace", summary = "One catalog", params(("name" = String, Path, description = "The name")), responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn get_catalog(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(name): Path<String>,
@@ -159,14 +165,15 @@ async fn get_catalog(
     call(&auth, state.quiver.get_catalog(&a, &name).await.map(|c| catalog_json(&c)))
 }
 
-#[derive(Debug, Deserialize)]
-struct Patch {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct Patch {
     comment: Option<String>,
     owner: Option<String>,
     new_name: Option<String>,
 }
 
-async fn update_catalog(
+#[utoipa::path(patch, path = "/api/2.1/unity-catalog/catalogs/{name}", tag = "namespace", summary = "Change a catalog's comment or owner", params(("name" = String, Path, description = "The name")), request_body = Patch, responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn update_catalog(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(name): Path<String>,
@@ -196,12 +203,13 @@ fn refuse_rename(body: &Patch) -> quiver::error::Result<()> {
 }
 
 #[derive(Debug, Deserialize)]
-struct DeleteQuery {
+pub(crate) struct DeleteQuery {
     #[serde(default)]
     force: bool,
 }
 
-async fn delete_catalog(
+#[utoipa::path(delete, path = "/api/2.1/unity-catalog/catalogs/{name}", tag = "namespace", summary = "Delete a catalog (force: with everything inside)", params(("name" = String, Path, description = "The name"), ("force" = Option<bool>, Query, description = "Delete what it holds too")), responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn delete_catalog(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(name): Path<String>,
@@ -211,7 +219,8 @@ async fn delete_catalog(
     call(&auth, state.quiver.delete_catalog(&a, &name, q.force).await.map(|_| json!({})))
 }
 
-async fn list_schemas(
+#[utoipa::path(get, path = "/api/2.1/unity-catalog/schemas", tag = "namespace", summary = "Schemas of a catalog the caller may see", params(("catalog_name" = String, Query, description = "The catalog"), ("max_results" = Option<u32>, Query, description = "Page size"), ("page_token" = Option<String>, Query, description = "Token from the previous page")), responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn list_schemas(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Query(q): Query<ListQuery>,
@@ -229,7 +238,8 @@ async fn list_schemas(
     )
 }
 
-async fn create_schema(
+#[utoipa::path(post, path = "/api/2.1/unity-catalog/schemas", tag = "namespace", summary = "Create a schema", request_body = NewObject, responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn create_schema(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Json(body): Json<NewObject>,
@@ -251,7 +261,8 @@ fn split_schema(auth: &RequestAuth, full_name: &str) -> Result<(String, String),
     }
 }
 
-async fn get_schema(
+#[utoipa::path(get, path = "/api/2.1/unity-catalog/schemas/{full_name}", tag = "namespace", summary = "One schema", params(("full_name" = String, Path, description = "catalog.schema")), responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn get_schema(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(full_name): Path<String>,
@@ -261,7 +272,8 @@ async fn get_schema(
     call(&auth, state.quiver.get_schema(&a, &c, &s).await.map(|s| schema_json(&s)))
 }
 
-async fn update_schema(
+#[utoipa::path(patch, path = "/api/2.1/unity-catalog/schemas/{full_name}", tag = "namespace", summary = "Change a schema's comment or owner", params(("full_name" = String, Path, description = "catalog.schema")), request_body = Patch, responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn update_schema(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(full_name): Path<String>,
@@ -284,7 +296,8 @@ async fn update_schema(
     call(&auth, r.map(|s| schema_json(&s)))
 }
 
-async fn delete_schema(
+#[utoipa::path(delete, path = "/api/2.1/unity-catalog/schemas/{full_name}", tag = "namespace", summary = "Delete a schema (force: with everything inside)", params(("full_name" = String, Path, description = "catalog.schema"), ("force" = Option<bool>, Query, description = "Delete what it holds too")), responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn delete_schema(
     State(state): State<AppState>,
     Extension(auth): Extension<RequestAuth>,
     Path(full_name): Path<String>,

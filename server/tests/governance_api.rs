@@ -113,3 +113,59 @@ async fn grants_effective_permissions_and_the_admin_api() {
     let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(!lines.is_empty() && lines.iter().all(|e| e["action"] == "grants.updated"), "{text}");
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_quiver_endpoint() {
+    let app = spawn(ServiceConfig::default()).await;
+    // Public: describing the API gives nothing away.
+    let r = reqwest::get(format!("{}/api/openapi.json", app.base)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{}", doc["openapi"]);
+    let paths = doc["paths"].as_object().unwrap();
+    let expected = [
+        ("get", "/api/quiver/v1/me"),
+        ("get", "/api/quiver/v1/catalogs"),
+        ("post", "/api/quiver/v1/catalogs"),
+        ("get", "/api/quiver/v1/catalogs/{name}"),
+        ("get", "/api/quiver/v1/tokens"),
+        ("post", "/api/quiver/v1/tokens"),
+        ("delete", "/api/quiver/v1/tokens/{id}"),
+        ("get", "/api/quiver/v1/users"),
+        ("post", "/api/quiver/v1/users"),
+        ("get", "/api/quiver/v1/users/{name}"),
+        ("post", "/api/quiver/v1/users/{name}/disable"),
+        ("post", "/api/quiver/v1/users/{name}/enable"),
+        ("post", "/api/quiver/v1/users/{name}/password"),
+        ("get", "/api/quiver/v1/groups"),
+        ("post", "/api/quiver/v1/groups"),
+        ("get", "/api/quiver/v1/groups/{name}"),
+        ("post", "/api/quiver/v1/groups/{name}/members"),
+        ("delete", "/api/quiver/v1/groups/{name}/members/{username}"),
+        ("get", "/api/quiver/v1/service-principals"),
+        ("post", "/api/quiver/v1/service-principals"),
+        ("post", "/api/quiver/v1/service-principals/{name}/tokens"),
+        ("get", "/api/quiver/v1/principals"),
+        ("get", "/api/quiver/v1/audit"),
+        ("get", "/api/2.1/unity-catalog/permissions/{securable_type}/{full_name}"),
+        ("patch", "/api/2.1/unity-catalog/permissions/{securable_type}/{full_name}"),
+        ("get", "/api/2.1/unity-catalog/effective-permissions/{securable_type}/{full_name}"),
+    ];
+    for (method, path) in expected {
+        let op = &paths.get(path).unwrap_or_else(|| panic!("{path} is not described"))[method];
+        assert!(op.is_object(), "{method} {path} is not described");
+        assert!(op["security"].is_array(), "{method} {path} says nothing about credentials");
+    }
+    // Every described Quiver path answers (with credentials) something other than 404/405.
+    let admin = basic("admin", ADMIN_PASSWORD);
+    for (path, item) in paths.iter().filter(|(p, _)| p.starts_with("/api/quiver/v1/") && !p.contains('{')) {
+        if item.get("get").is_some() {
+            let (s, _) = call(&app, &admin, Method::GET, path, None).await;
+            assert!(s != StatusCode::NOT_FOUND && s != StatusCode::METHOD_NOT_ALLOWED, "GET {path}: {s}");
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in ["User", "Group", "AuditEntry", "PermissionsChange", "EffectivePrivilege"] {
+        assert!(schemas.contains_key(name), "schema {name} missing");
+    }
+}

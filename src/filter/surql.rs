@@ -1,0 +1,129 @@
+//! Compilation of a parsed filter to a SurrealQL condition with bound parameters only.
+
+use super::{Entity, Expr, Field, Op, Value};
+
+// ---------------------------------------------------------------------------------------------
+// Compilation to SurrealQL
+
+/// A LIKE pattern as an anchored regex: `%` is any run of characters, `_` any one character,
+/// everything else is literal (no escape character, as in MLflow). `(?s)` lets `%` and `_` match
+/// newlines; `(?i)` is added for ILIKE. `/` is escaped too, because SurrealDB turns `\/` into `/`
+/// before compiling a regex.
+pub fn like_to_regex(pattern: &str, case_insensitive: bool) -> String {
+    let mut re = String::with_capacity(pattern.len() + 12);
+    re.push_str(if case_insensitive { "(?is)^" } else { "(?s)^" });
+    let mut last_percent = false;
+    for c in pattern.chars() {
+        match c {
+            '%' if last_percent => continue,
+            '%' => re.push_str(".*"),
+            '_' => re.push('.'),
+            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' | '#' | '&' | '-'
+            | '~' | '/' => {
+                re.push('\\');
+                re.push(c);
+            }
+            c => re.push(c),
+        }
+        last_percent = c == '%';
+    }
+    re.push('$');
+    re
+}
+
+fn bind(params: &mut Vec<(String, serde_json::Value)>, value: serde_json::Value) -> String {
+    let name = format!("f{}", params.len());
+    let placeholder = format!("${name}");
+    params.push((name, value));
+    placeholder
+}
+
+fn json_of(value: &Value, lowercase: bool) -> serde_json::Value {
+    let fold = |s: &str| if lowercase { s.to_ascii_lowercase() } else { s.to_string() };
+    match value {
+        Value::Str(s) => serde_json::Value::String(fold(s)),
+        Value::Int(n) => serde_json::Value::from(*n),
+        Value::List(items) => items.iter().map(|s| serde_json::Value::String(fold(s))).collect(),
+    }
+}
+
+/// Appends parameters to `params` (names `f0`, `f1`, …, numbered from `params.len()`) and returns
+/// a boolean SurrealQL expression over `registered_model` ([`Entity::Models`]) or `model_version`
+/// ([`Entity::Versions`]) rows. No value is ever written into the returned text.
+///
+/// `name` =, !=, IN and NOT IN compare case-insensitively (as Quiver compares names), against
+/// `full_name_lc`; LIKE is case-sensitive and ILIKE not, both against `full_name`. A tag `!=` or
+/// `NOT IN` also matches rows without that tag, as MLflow's `mlflow.prompt.is_prompt` filter needs;
+/// `run_id` `!=`, `NOT IN` and LIKE never match versions without a run.
+pub fn to_surql(expr: &Expr, entity: Entity, params: &mut Vec<(String, serde_json::Value)>) -> String {
+    let group = |items: &[Expr], sep: &str, params: &mut Vec<_>| {
+        let parts: Vec<String> = items.iter().map(|e| to_surql(e, entity, params)).collect();
+        format!("({})", parts.join(sep))
+    };
+    match expr {
+        Expr::And(items) if items.is_empty() => "true".into(),
+        Expr::Or(items) if items.is_empty() => "false".into(),
+        Expr::And(items) => group(items, " AND ", params),
+        Expr::Or(items) => group(items, " OR ", params),
+        Expr::Cmp { field, op, value } => compare(field, *op, value, entity, params),
+    }
+}
+
+fn compare(
+    field: &Field,
+    op: Op,
+    value: &Value,
+    entity: Entity,
+    params: &mut Vec<(String, serde_json::Value)>,
+) -> String {
+    let is_like = matches!(op, Op::Like | Op::ILike);
+    let pattern = |params: &mut Vec<_>| match value {
+        Value::Str(p) => Some(bind(params, like_to_regex(p, op == Op::ILike).into())),
+        _ => None,
+    };
+    // `column op $param`, or the regex match for LIKE / ILIKE.
+    let simple = |column: &str, lowercase: bool, params: &mut Vec<_>| {
+        if is_like {
+            pattern(params).map(|p| format!("string::matches({column}, {p})"))
+        } else {
+            Some(format!("{column} {} {}", op.as_str(), bind(params, json_of(value, lowercase))))
+        }
+    };
+    let versions = entity == Entity::Versions;
+    let out = match field {
+        Field::Tag(key) => {
+            let negated = matches!(op, Op::Ne | Op::NotIn);
+            let key = bind(params, key.clone().into());
+            let positive = match op {
+                Op::Ne => Op::Eq,
+                Op::NotIn => Op::In,
+                other => other,
+            };
+            let cond = if is_like {
+                pattern(params).map(|p| format!("string::matches(value, {p})"))
+            } else {
+                Some(format!("value {} {}", positive.as_str(), bind(params, json_of(value, false))))
+            };
+            if cond.is_none() {
+                params.pop(); // the key's parameter: nothing refers to it
+            }
+            // The row's own copy of its tags: no lookup per row.
+            cond.map(|cond| {
+                let test = if negated { "=" } else { "!=" };
+                format!("tags[WHERE key = {key} AND {cond}] {test} []")
+            })
+        }
+        // Versions carry their model's full name too.
+        Field::Name if is_like => simple("full_name", false, params),
+        Field::Name => simple("full_name_lc", true, params),
+        Field::VersionNumber if versions && !is_like => simple("version", false, params),
+        Field::SourcePath if versions => simple("source", false, params),
+        Field::RunId if versions => simple("run_id", false, params).map(|cond| {
+            // `=` and `IN` are false already for a version without a run; keep the other
+            // comparisons from matching it too (in MLflow a missing value matches nothing).
+            if matches!(op, Op::Eq | Op::In) { cond } else { format!("(run_id != NONE AND {cond})") }
+        }),
+        _ => None,
+    };
+    out.unwrap_or_else(|| "false".into())
+}
