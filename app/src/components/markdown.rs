@@ -21,6 +21,9 @@ pub fn DescriptionEditor(
     /// Its rendering.
     html: String,
     save: Action<String, AppResult<()>>,
+    /// Why the caller may not edit it, if they may not (the button is disabled with the reason).
+    #[prop(optional, into)]
+    denied: Signal<Option<String>>,
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(text.clone());
@@ -70,7 +73,8 @@ pub fn DescriptionEditor(
                     } else {
                         view! { <Markdown html/> }.into_any()
                     }}
-                    <button type="button" class="small" on:click=move |_| editing.set(true)>
+                    <button type="button" class="small" on:click=move |_| editing.set(true)
+                        disabled=move || denied.get().is_some() title=move || denied.get().unwrap_or_default()>
                         {if empty { "Add description" } else { "Edit description" }}
                     </button>
                 }

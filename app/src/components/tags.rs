@@ -12,6 +12,9 @@ pub fn TagEditor(
     tags: Vec<Tag>,
     set: Action<(String, String), AppResult<Vec<Tag>>>,
     remove: Action<String, AppResult<Vec<Tag>>>,
+    /// Why the caller may not change tags, if they may not (controls disabled with the reason).
+    #[prop(optional, into)]
+    denied: Signal<Option<String>>,
 ) -> impl IntoView {
     let adding = RwSignal::new(false);
     let key = RwSignal::new(String::new());
@@ -52,14 +55,15 @@ pub fn TagEditor(
                         <span class="chip-key">{t.key.clone()}</span>
                         {(!t.value.is_empty()).then(|| view! { <span class="chip-value">{t.value.clone()}</span> })}
                         <button type="button" class="chip-remove" aria-label=label title="Remove"
-                            disabled=move || remove.pending().get()
+                            disabled=move || remove.pending().get() || denied.get().is_some()
                             on:click=move |_| { remove.dispatch(k.clone()); }>"×"</button>
                     </span>
                 }
             }).collect_view()}
             {empty.then(|| view! { <span class="muted">"No tags."</span> })}
             <Show when=move || adding.get() fallback=move || view! {
-                <button type="button" class="small" on:click=move |_| adding.set(true)>"+ Add tag"</button>
+                <button type="button" class="small" on:click=move |_| adding.set(true)
+                    disabled=move || denied.get().is_some() title=move || denied.get().unwrap_or_default()>"+ Add tag"</button>
             }>
                 <form class="tag-form" on:submit=move |ev| {
                     ev.prevent_default();

@@ -253,6 +253,7 @@ pub fn AuditPage() -> impl IntoView {
     let action = RwSignal::new(String::new());
     let securable = RwSignal::new(String::new());
     let outcome = RwSignal::new(String::new());
+    let (from, to) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let applied = RwSignal::new(AuditFilter::default());
     let token = RwSignal::new(None::<String>);
     let entries = Resource::new(move || (applied.get(), token.get()), |(f, t)| list_audit(f, t));
@@ -260,7 +261,11 @@ pub fn AuditPage() -> impl IntoView {
     let export = move || {
         let f = applied.get();
         let mut q = vec!["format=jsonl".to_string(), "max_results=1000".to_string()];
-        for (k, v) in [("principal", f.principal), ("action", f.action), ("securable", f.securable), ("outcome", f.outcome)] {
+        let times = [("from", f.from), ("to", f.to)].map(|(k, t)| (k, t.map(|t| t.to_rfc3339())));
+        for (k, v) in [("principal", f.principal), ("action", f.action), ("securable", f.securable), ("outcome", f.outcome)]
+            .into_iter()
+            .chain(times)
+        {
             if let Some(v) = v {
                 q.push(format!("{k}={}", crate::components::crumbs::url_encode(&v)));
             }
@@ -284,8 +289,8 @@ pub fn AuditPage() -> impl IntoView {
                 action: some(action),
                 securable: some(securable),
                 outcome: some(outcome),
-                from: None,
-                to: None,
+                from: utc(&from.get_untracked()),
+                to: utc(&to.get_untracked()),
             });
         }>
             <input aria-label="Principal" placeholder="principal" prop:value=move || principal.get() on:input=move |ev| principal.set(event_target_value(&ev))/>
@@ -296,6 +301,8 @@ pub fn AuditPage() -> impl IntoView {
                 <option value="allowed">"allowed"</option>
                 <option value="denied">"denied"</option>
             </select>
+            <label class="muted">"From (UTC)" <input type="datetime-local" step="1" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/></label>
+            <label class="muted">"To (UTC)" <input type="datetime-local" step="1" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/></label>
             <button type="submit">"Filter"</button>
         </form>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -328,4 +335,12 @@ pub fn AuditPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// A `datetime-local` value read as UTC (empty or malformed: no bound).
+fn utc(value: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(value.trim(), f).ok())
+        .map(|n| n.and_utc())
 }

@@ -10,9 +10,9 @@ use crate::api::catalogs::{delete_catalog, get_catalog, update_catalog};
 use crate::api::schemas::{create_schema, list_schemas};
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::markdown::DescriptionEditor;
-use crate::components::permissions::{PermissionsPanel, provide_denials};
+use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
 use crate::components::widgets::{EmptyState, Pager, StampView};
-use quiver::privileges::SecurableType;
+use quiver::privileges::{Operation, SecurableType};
 
 #[component]
 pub fn CatalogPage() -> impl IntoView {
@@ -27,6 +27,8 @@ pub fn CatalogPage() -> impl IntoView {
     let creating = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     provide_denials(SecurableType::Catalog, Signal::derive(move || name.get()));
+    let (cannot_create, cannot_delete, cannot_edit) =
+        (denied(Operation::CreateSchema), denied(Operation::DeleteCatalog), denied(Operation::UpdateCatalog));
     let create = Action::new(move |(schema, description): &(String, String)| {
         let (schema, description) = (schema.clone(), description.clone());
         let catalog = name.get_untracked();
@@ -58,12 +60,14 @@ pub fn CatalogPage() -> impl IntoView {
                                 </div>
                             </div>
                             <div class="actions">
-                                <button class="primary" on:click=move |_| creating.set(true)>"New schema"</button>
-                                <button on:click=move |_| deleting.set(true)>"Delete"</button>
+                                <button class="primary" on:click=move |_| creating.set(true)
+                                    disabled=move || cannot_create.get().is_some() title=move || cannot_create.get().unwrap_or_default()>"New schema"</button>
+                                <button on:click=move |_| deleting.set(true)
+                                    disabled=move || cannot_delete.get().is_some() title=move || cannot_delete.get().unwrap_or_default()>"Delete"</button>
                             </div>
                         </div>
                         <div class="card">
-                            <DescriptionEditor text=c.description.clone() html=d.html save=save_description/>
+                            <DescriptionEditor text=c.description.clone() html=d.html save=save_description denied=cannot_edit/>
                             <dl class="facts">
                                 <dt>"Owner"</dt><dd>{c.owner.clone()}</dd>
                                 <dt>"Created"</dt><dd><StampView stamp=c.created.clone()/></dd>

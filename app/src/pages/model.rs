@@ -88,6 +88,8 @@ fn ModelView() -> impl IntoView {
     let full_name = Signal::derive(move || format!("{}.{}.{}", catalog.get(), schema.get(), name.get()));
     provide_denials(SecurableType::Model, full_name);
     let (cannot_rename, cannot_delete) = (denied(Operation::RenameModel), denied(Operation::DeleteModel));
+    let (cannot_register, cannot_edit, cannot_tag) =
+        (denied(Operation::CreateVersion), denied(Operation::UpdateModel), denied(Operation::SetTag));
     let delete = Action::new(move |_: &bool| {
         let (c, s, m) = (catalog.get_untracked(), schema.get_untracked(), name.get_untracked());
         async move { delete_model(c, s, m).await }
@@ -126,7 +128,11 @@ fn ModelView() -> impl IntoView {
                                 <CopyButton text=full.clone() label="Copy name"/>
                             </div>
                             <div class="actions">
-                                <a class="button primary" href=format!("{href}/versions/new")>"Register version"</a>
+                                {let new_version = format!("{href}/versions/new");
+                                move || match cannot_register.get() {
+                                    Some(why) => view! { <button class="primary" disabled=true title=why>"Register version"</button> }.into_any(),
+                                    None => view! { <a class="button primary" href=new_version.clone()>"Register version"</a> }.into_any(),
+                                }}
                                 <button on:click=move |_| renaming.set(true) disabled=move || cannot_rename.get().is_some()
                                     title=move || cannot_rename.get().unwrap_or_default()>"Rename"</button>
                                 <button on:click=move |_| deleting.set(true) disabled=move || cannot_delete.get().is_some()
@@ -134,8 +140,8 @@ fn ModelView() -> impl IntoView {
                             </div>
                         </div>
                         <div class="card">
-                            <DescriptionEditor text=m.description.clone() html=d.html save=save_description/>
-                            <TagEditor tags=m.tags.clone() set=add_tag remove=remove_tag/>
+                            <DescriptionEditor text=m.description.clone() html=d.html save=save_description denied=cannot_edit/>
+                            <TagEditor tags=m.tags.clone() set=add_tag remove=remove_tag denied=cannot_tag/>
                             <dl class="facts">
                                 <dt>"Owner"</dt><dd>{m.owner.clone()}</dd>
                                 <dt>"Latest version"</dt>

@@ -12,9 +12,9 @@ use crate::api::models::{create_model, list_models};
 use crate::api::schemas::{delete_schema, get_schema, update_schema};
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href, url_encode};
 use crate::components::markdown::DescriptionEditor;
-use crate::components::permissions::{PermissionsPanel, provide_denials};
+use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
 use crate::components::widgets::{EmptyState, Pager, StampView};
-use quiver::privileges::SecurableType;
+use quiver::privileges::{Operation, SecurableType};
 
 #[component]
 pub fn SchemaPage() -> impl IntoView {
@@ -33,6 +33,8 @@ pub fn SchemaPage() -> impl IntoView {
     let creating = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     provide_denials(SecurableType::Schema, Signal::derive(move || format!("{}.{}", catalog.get(), name.get())));
+    let (cannot_create, cannot_delete, cannot_edit) =
+        (denied(Operation::CreateModel), denied(Operation::DeleteSchema), denied(Operation::UpdateSchema));
     let create = Action::new(move |(model, description): &(String, String)| {
         let (model, description) = (model.clone(), description.clone());
         let (c, s) = (catalog.get_untracked(), name.get_untracked());
@@ -75,12 +77,14 @@ pub fn SchemaPage() -> impl IntoView {
                             </div>
                         </div>
                         <div class="actions">
-                            <button class="primary" on:click=move |_| creating.set(true)>"New model"</button>
-                            <button on:click=move |_| deleting.set(true)>"Delete"</button>
+                            <button class="primary" on:click=move |_| creating.set(true)
+                                disabled=move || cannot_create.get().is_some() title=move || cannot_create.get().unwrap_or_default()>"New model"</button>
+                            <button on:click=move |_| deleting.set(true)
+                                disabled=move || cannot_delete.get().is_some() title=move || cannot_delete.get().unwrap_or_default()>"Delete"</button>
                         </div>
                     </div>
                     <div class="card">
-                        <DescriptionEditor text=s.description.clone() html=d.html save=save_description/>
+                        <DescriptionEditor text=s.description.clone() html=d.html save=save_description denied=cannot_edit/>
                         <dl class="facts">
                             <dt>"Owner"</dt><dd>{s.owner.clone()}</dd>
                             <dt>"Created"</dt><dd><StampView stamp=s.created.clone()/></dd>

@@ -51,7 +51,13 @@ pub struct Client {
 }
 
 pub fn client() -> Client {
-    Client { http: reqwest::Client::builder().redirect(Policy::none()).build().unwrap(), cookie: Default::default() }
+    // A bounded wait: a request that hangs fails its test instead of stalling the run.
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    Client { http, cookie: Default::default() }
 }
 
 impl Client {
