@@ -79,6 +79,7 @@ test('an admin grants a group EXECUTE on a schema, then MANAGE on a model; the u
 
   // MANAGE on the model to the user: now the alias can be set.
   await grantOn(page, user, ['MANAGE']);
+  await eff.getByLabel('Principal').fill(user);
   await eff.getByRole('button', { name: 'Show' }).click();
   await expect(page.getByTestId('effective')).toContainText(`MANAGE — granted here, granted to ${user}`);
   await dana.page.reload();

@@ -28,11 +28,19 @@ impl Denials {
 /// the browser once the page is interactive (the server refuses the operations either way).
 pub fn provide_denials(kind: SecurableType, full_name: Signal<String>) -> Denials {
     let registry = expect_context::<RegistryVersion>();
-    let loaded = LocalResource::new(move || {
+    // A plain signal filled by an effect (effects run only in the browser): no <Suspense/> waits
+    // for it, so pages render on the server as before.
+    let list = RwSignal::new(Vec::new());
+    Effect::new(move || {
         registry.get();
-        my_denials(kind, full_name.get())
+        let name = full_name.get();
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = my_denials(kind, name).await {
+                list.try_set(found);
+            }
+        });
     });
-    let denials = Denials(Signal::derive(move || loaded.get().and_then(|r| r.ok()).unwrap_or_default()));
+    let denials = Denials(list.into());
     provide_context(denials);
     denials
 }
