@@ -295,12 +295,7 @@ pub const RULES: &[Rule] = &[
     Rule { op: O::UpdateModel, on: S::Model, any_of: MANAGE, what: "edit a model's description" },
     Rule { op: O::RenameModel, on: S::Model, any_of: MANAGE, what: "rename a model" },
     Rule { op: O::DeleteModel, on: S::Model, any_of: MANAGE, what: "delete a model" },
-    Rule {
-        op: O::CreateVersion,
-        on: S::Model,
-        any_of: &[P::CreateModelVersion],
-        what: "register a version",
-    },
+    Rule { op: O::CreateVersion, on: S::Model, any_of: &[P::CreateModelVersion], what: "register a version" },
     Rule { op: O::GetVersion, on: S::Model, any_of: &[P::Execute], what: "read a version" },
     Rule { op: O::UpdateVersion, on: S::Model, any_of: MANAGE, what: "edit a version's description" },
     Rule { op: O::DeleteVersion, on: S::Model, any_of: MANAGE, what: "delete a version" },
@@ -316,9 +311,8 @@ pub const RULES: &[Rule] = &[
 
 /// The rule table as Markdown, for the docs (`docs/privileges.md` holds it; a test keeps them equal).
 pub fn rules_markdown() -> String {
-    let mut out = String::from(
-        "| operation | on | requires (held there or inherited from a parent) |\n|---|---|---|\n",
-    );
+    let mut out =
+        String::from("| operation | on | requires (held there or inherited from a parent) |\n|---|---|---|\n");
     for r in RULES {
         let needs = if r.any_of.is_empty() {
             "nothing beyond the path".to_string()
@@ -413,7 +407,10 @@ mod tests {
     #[test]
     fn the_docs_show_the_rule_table_in_force() {
         let doc = include_str!("../docs/privileges.md");
-        assert!(doc.contains(&rules_markdown()), "docs/privileges.md is stale; paste privileges::rules_markdown() into it");
+        assert!(
+            doc.contains(&rules_markdown()),
+            "docs/privileges.md is stale; paste privileges::rules_markdown() into it"
+        );
     }
 
     #[test]

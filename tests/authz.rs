@@ -292,7 +292,8 @@ async fn lists_and_searches_show_only_what_the_caller_may_see() {
     let u = user(&q, "viewer").await;
     grant(&q, SecurableType::Catalog, "prod", "viewer", &["USE_CATALOG", "USE_SCHEMA"]).await;
     // Nothing readable yet: the catalog and schema show, the models do not.
-    let names = |items: Vec<quiver::types::RegisteredModel>| items.into_iter().map(|m| m.full_name()).collect::<Vec<_>>();
+    let names =
+        |items: Vec<quiver::types::RegisteredModel>| items.into_iter().map(|m| m.full_name()).collect::<Vec<_>>();
     let cats: Vec<String> = q.list_catalogs(&u, &all()).await.unwrap().items.into_iter().map(|c| c.name).collect();
     assert_eq!(cats, ["prod"]);
     assert!(q.list_models(&u, "prod", "ml", &ModelFilter::default(), &all()).await.unwrap().items.is_empty());
@@ -313,7 +314,13 @@ async fn lists_and_searches_show_only_what_the_caller_may_see() {
     let mut token = None;
     loop {
         let page = q
-            .list_models(&u, "prod", "ml", &ModelFilter::default(), &PageRequest { max_results: Some(3), page_token: token })
+            .list_models(
+                &u,
+                "prod",
+                "ml",
+                &ModelFilter::default(),
+                &PageRequest { max_results: Some(3), page_token: token },
+            )
             .await
             .unwrap();
         seen.extend(names(page.items));
@@ -326,7 +333,10 @@ async fn lists_and_searches_show_only_what_the_caller_may_see() {
     let searched = names(q.search_models(&u, "model", &all()).await.unwrap().items);
     assert_eq!(searched, seen);
     let filter = parse("name LIKE '%model_3'", Entity::Models).unwrap();
-    assert_eq!(names(q.search_registered_models(&u, filter.as_ref(), &[], 100, None).await.unwrap().items), ["prod.ml.model_3"]);
+    assert_eq!(
+        names(q.search_registered_models(&u, filter.as_ref(), &[], 100, None).await.unwrap().items),
+        ["prod.ml.model_3"]
+    );
     assert!(q.get_model(&u, &path("dev.ml.model_3")).await.unwrap_err().kind == ErrorKind::PermissionDenied);
 }
 
@@ -336,10 +346,8 @@ async fn effective_permissions_say_where_each_privilege_comes_from() {
     let model = securable(SecurableType::Model, "prod.ml.fraud");
     grant(&q, SecurableType::Model, "prod.ml.fraud", "member", &["APPLY_TAG"]).await;
     let eff = q.effective_permissions(&actor("admin"), &model, "member").await.unwrap();
-    let shown: Vec<(String, Option<String>, Option<String>, String)> = eff
-        .into_iter()
-        .map(|e| (e.privilege, e.inherited_from_type, e.inherited_from_name, e.granted_to))
-        .collect();
+    let shown: Vec<(String, Option<String>, Option<String>, String)> =
+        eff.into_iter().map(|e| (e.privilege, e.inherited_from_type, e.inherited_from_name, e.granted_to)).collect();
     let row = |p: &str, t: Option<&str>, n: Option<&str>, to: &str| {
         (p.to_string(), t.map(str::to_string), n.map(str::to_string), to.to_string())
     };
@@ -358,8 +366,14 @@ async fn effective_permissions_say_where_each_privilege_comes_from() {
     let bad = PermissionsChange { principal: "ghost".into(), add: vec!["EXECUTE".into()], remove: vec![] };
     assert_eq!(q.update_permissions(&actor("admin"), &model, &[bad]).await.unwrap_err().kind, ErrorKind::NotFound);
     let bad = PermissionsChange { principal: "member".into(), add: vec!["USE_CATALOG".into()], remove: vec![] };
-    assert_eq!(q.update_permissions(&actor("admin"), &model, &[bad]).await.unwrap_err().kind, ErrorKind::InvalidArgument);
+    assert_eq!(
+        q.update_permissions(&actor("admin"), &model, &[bad]).await.unwrap_err().kind,
+        ErrorKind::InvalidArgument
+    );
     let listed = q.get_permissions(&actor("admin"), &model, None).await.unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!((listed[0].principal.as_str(), listed[0].privileges.as_slice()), ("member", &["APPLY_TAG".to_string()][..]));
+    assert_eq!(
+        (listed[0].principal.as_str(), listed[0].privileges.as_slice()),
+        ("member", &["APPLY_TAG".to_string()][..])
+    );
 }

@@ -4,11 +4,11 @@
 mod common;
 
 use common::{actor, registry};
-use quiver::{Quiver, ServiceConfig};
 use quiver::error::ErrorKind;
 use quiver::names::{ModelPath, VersionRef};
 use quiver::services::{NewVersion, TagTarget};
 use quiver::types::{Actor, ModelFilter, PageRequest};
+use quiver::{Quiver, ServiceConfig};
 
 fn path(s: &str) -> ModelPath {
     ModelPath::parse_full(s).unwrap()

@@ -34,7 +34,8 @@ const AS_SCHEMA_3: &str = "
 async fn a_schema_3_store_is_upgraded_without_losing_anything() {
     common::init_logs();
     let dir = tempfile::tempdir().unwrap();
-    let config = StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
+    let config =
+        StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
     let a = actor("alice");
     let p = ModelPath::parse_full("prod.ml.fraud").unwrap();
     let (activity_before, history_before) = {
@@ -71,10 +72,7 @@ async fn a_schema_3_store_is_upgraded_without_losing_anything() {
     let versions = q.list_versions(&a, &p, &all()).await.unwrap().items;
     let shown: Vec<(i64, Vec<String>, usize)> =
         versions.iter().map(|v| (v.version, v.aliases.clone(), v.tags.len())).collect();
-    assert_eq!(
-        shown,
-        [(3, vec!["Challenger".to_string(), "Champion".to_string()], 0), (2, vec![], 1), (1, vec![], 0)]
-    );
+    assert_eq!(shown, [(3, vec!["Challenger".to_string(), "Champion".to_string()], 0), (2, vec![], 1), (1, vec![], 0)]);
     assert_eq!(versions[0].model_name, "fraud");
 
     // Every entry once, newest first, as before the upgrade.

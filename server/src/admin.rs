@@ -50,7 +50,10 @@ pub(crate) async fn create_user(
 }
 
 #[utoipa::path(get, path = "/api/quiver/v1/users", tag = "admin", summary = "Users and service principals (admins)", responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
-pub(crate) async fn list_users(State(state): State<AppState>, Extension(auth): Extension<RequestAuth>) -> ApiResult<Value> {
+pub(crate) async fn list_users(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> ApiResult<Value> {
     let a = actor(&auth)?;
     call(&auth, state.quiver.list_users(&a).await.map(|users| json!({ "users": users })))
 }
@@ -117,7 +120,10 @@ pub(crate) async fn create_group(
 }
 
 #[utoipa::path(get, path = "/api/quiver/v1/groups", tag = "admin", summary = "Groups with their members (admins)", responses((status = 200, description = "OK", body = serde_json::Value), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
-pub(crate) async fn list_groups(State(state): State<AppState>, Extension(auth): Extension<RequestAuth>) -> ApiResult<Value> {
+pub(crate) async fn list_groups(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+) -> ApiResult<Value> {
     let a = actor(&auth)?;
     call(&auth, state.quiver.list_groups(&a).await.map(|groups| json!({ "groups": groups })))
 }

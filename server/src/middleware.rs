@@ -150,7 +150,8 @@ fn client_ip(req: &Request, trust_forwarded_for: bool) -> String {
 
 /// Reachable without signing in.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/api/login" | "/favicon.svg" | "/healthz" | "/api/openapi.json") || path.starts_with("/pkg/")
+    matches!(path, "/login" | "/api/login" | "/favicon.svg" | "/healthz" | "/api/openapi.json")
+        || path.starts_with("/pkg/")
 }
 
 /// Percent-encodes a path for the `next` query parameter.

@@ -36,14 +36,32 @@ async fn grants_effective_permissions_and_the_admin_api() {
     };
 
     // Namespace through Unity Catalog's API, users and a group through Quiver's.
-    ok(call(&app, &admin, Method::POST, &format!("{uc}/catalogs"), Some(json!({"name": "prod", "comment": "live"}))).await);
-    let schema = ok(call(&app, &admin, Method::POST, &format!("{uc}/schemas"), Some(json!({"name": "ml", "catalog_name": "prod"}))).await);
+    ok(call(&app, &admin, Method::POST, &format!("{uc}/catalogs"), Some(json!({"name": "prod", "comment": "live"})))
+        .await);
+    let schema = ok(call(
+        &app,
+        &admin,
+        Method::POST,
+        &format!("{uc}/schemas"),
+        Some(json!({"name": "ml", "catalog_name": "prod"})),
+    )
+    .await);
     assert_eq!(schema["full_name"], "prod.ml");
     let body = json!({"username": "dana", "password": "correct horse battery"});
     ok(call(&app, &admin, Method::POST, "/api/quiver/v1/users", Some(body)).await);
     ok(call(&app, &admin, Method::POST, "/api/quiver/v1/groups", Some(json!({"name": "ml-team"}))).await);
-    let group = ok(call(&app, &admin, Method::POST, "/api/quiver/v1/groups/ml-team/members", Some(json!({"username": "dana"}))).await);
+    let group = ok(call(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/quiver/v1/groups/ml-team/members",
+        Some(json!({"username": "dana"})),
+    )
+    .await);
     assert_eq!(group["members"], json!(["dana"]));
+    let groups = ok(call(&app, &admin, Method::GET, "/api/quiver/v1/groups", None).await);
+    assert_eq!(groups["groups"][0]["name"], "ml-team");
+    assert_eq!(groups["groups"][0]["members"], json!(["dana"]));
 
     // Dana sees nothing until the group is granted USE on the catalog.
     let dana = basic("dana", "correct horse battery");
@@ -65,7 +83,9 @@ async fn grants_effective_permissions_and_the_admin_api() {
     assert_eq!(listed["schemas"][0]["full_name"], "prod.ml");
 
     // Effective permissions on the schema: inherited from the catalog, through the group.
-    let eff = ok(call(&app, &admin, Method::GET, &format!("{uc}/effective-permissions/schema/prod.ml?principal=dana"), None).await);
+    let eff =
+        ok(call(&app, &admin, Method::GET, &format!("{uc}/effective-permissions/schema/prod.ml?principal=dana"), None)
+            .await);
     let privileges = &eff["privilege_assignments"][0]["privileges"];
     assert!(
         privileges.as_array().unwrap().iter().any(|p| p["privilege"] == "EXECUTE"
@@ -91,7 +111,14 @@ async fn grants_effective_permissions_and_the_admin_api() {
 
     // A service principal authenticates with its token only.
     ok(call(&app, &admin, Method::POST, "/api/quiver/v1/service-principals", Some(json!({"name": "ci-bot"}))).await);
-    let token = ok(call(&app, &admin, Method::POST, "/api/quiver/v1/service-principals/ci-bot/tokens", Some(json!({"name": "deploy"}))).await);
+    let token = ok(call(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/quiver/v1/service-principals/ci-bot/tokens",
+        Some(json!({"name": "deploy"})),
+    )
+    .await);
     let bearer = format!("Bearer {}", token["secret"].as_str().unwrap());
     let me = ok(call(&app, &bearer, Method::GET, "/api/quiver/v1/me", None).await);
     assert_eq!(me["username"], "ci-bot");

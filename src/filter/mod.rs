@@ -17,7 +17,6 @@
 
 use std::fmt;
 
-
 mod parse;
 mod surql;
 #[cfg(all(test, feature = "server"))]

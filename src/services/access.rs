@@ -52,7 +52,6 @@ impl Target<'_> {
     }
 }
 
-
 #[derive(Debug, Clone, SurrealValue)]
 struct GrantRow {
     securable: RecordId,
@@ -68,7 +67,8 @@ struct HoldingsRow {
 }
 
 /// The caller's principal names (own and groups'), folded; bound as `$names` in queries.
-pub(super) const NAMES: &str = "LET $names = array::concat([$me], (SELECT VALUE group.name_lc FROM group_member WHERE user = $uid));";
+pub(super) const NAMES: &str =
+    "LET $names = array::concat([$me], (SELECT VALUE group.name_lc FROM group_member WHERE user = $uid));";
 
 impl Quiver {
     /// What `actor` holds along the path of `target`.
@@ -126,7 +126,13 @@ impl Quiver {
     }
 
     /// [`Quiver::authorize`] with holdings already read.
-    pub(super) async fn check(&self, actor: &Actor, holdings: &Holdings, op: Operation, target: Target<'_>) -> Result<()> {
+    pub(super) async fn check(
+        &self,
+        actor: &Actor,
+        holdings: &Holdings,
+        op: Operation,
+        target: Target<'_>,
+    ) -> Result<()> {
         match holdings.denial(op, target.kind()) {
             None => Ok(()),
             Some(reason) => {
@@ -143,7 +149,8 @@ impl Quiver {
             return Ok(Vec::new());
         }
         let kind = target.kind();
-        let holdings = if actor.principal.user_id.is_empty() { Holdings::default() } else { self.holdings(actor, target).await? };
+        let holdings =
+            if actor.principal.user_id.is_empty() { Holdings::default() } else { self.holdings(actor, target).await? };
         Ok(Operation::ALL
             .into_iter()
             .filter(|op| op.rule().on == kind || matches!(op, Operation::ManageGrants | Operation::TransferOwnership))

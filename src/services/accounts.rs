@@ -18,7 +18,7 @@ pub struct LoginSession {
 }
 
 #[derive(Debug, Clone, SurrealValue)]
-struct UserRow {
+pub(super) struct UserRow {
     id: RecordId,
     username: String,
     admin: bool,
@@ -69,7 +69,7 @@ impl Bearer {
     }
 }
 
-const USER_FIELDS: &str = "id, username, admin, disabled, kind, created_at";
+pub(super) const USER_FIELDS: &str = "id, username, admin, disabled, kind, created_at";
 
 fn invalid_login() -> Error {
     Error::new(ErrorKind::Unauthenticated, "Invalid username or password.")
@@ -91,7 +91,8 @@ impl Quiver {
              RETURN $row;
              COMMIT TRANSACTION;"
         );
-        let taken = super::thrown_precondition(&format!("A user, service principal or group named '{name}' already exists."));
+        let taken =
+            super::thrown_precondition(&format!("A user, service principal or group named '{name}' already exists."));
         let mut res = self
             .write(
                 || {

@@ -1,12 +1,12 @@
 //! The activity of a model and its versions (written by every change, in its transaction).
 
+use super::access::Target;
 use super::models::{FOUND_MODEL, check_model_found};
 use super::rows::{ACTIVITY_FIELDS, ActivityRow, RESOLVE};
-use super::access::Target;
-use crate::privileges::Operation;
 use super::{Quiver, bind_cursor, paging};
 use crate::error::Result;
 use crate::names::ModelPath;
+use crate::privileges::Operation;
 use crate::store::{internal, key_of};
 use crate::types::{Activity, Actor, Page, PageRequest};
 

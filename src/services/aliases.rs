@@ -2,14 +2,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::models::{FOUND_MODEL, check_model_found, model_not_found};
 use super::access::Target;
-use crate::privileges::Operation;
+use super::models::{FOUND_MODEL, check_model_found, model_not_found};
 use super::rows::{ALIAS_EVENT_FIELDS, AliasEventRow, RESOLVE, VERSION_FIELDS, VersionRow};
 use super::versions::version_not_found;
 use super::{Quiver, bind_cursor, paging, returned, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::{Alias, ModelPath, VersionRef};
+use crate::privileges::Operation;
 use crate::store::internal;
 use crate::types::{Actor, AliasEvent, AliasRef, AliasesAt, ModelVersion, Page, PageRequest};
 

@@ -46,7 +46,12 @@ impl From<AuditRow> for AuditEntry {
 impl Quiver {
     /// Audit entries, newest first, narrowed by `filter` (administrators only). A principal
     /// filter walks that principal's index; the others test each entry.
-    pub async fn list_audit(&self, actor: &Actor, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditEntry>> {
+    pub async fn list_audit(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>> {
         require_admin(actor, "read the audit log")?;
         let limit = paging::limit(page)?;
         let cursor = paging::newest_cursor(page)?;
@@ -69,7 +74,10 @@ impl Quiver {
         if filter.to.is_some() {
             conds.push("at < $to".into());
         }
-        let sql = format!("SELECT {AUDIT_FIELDS} FROM audit WHERE {} ORDER BY at_desc, id LIMIT $limit;", conds.join(" AND "));
+        let sql = format!(
+            "SELECT {AUDIT_FIELDS} FROM audit WHERE {} ORDER BY at_desc, id LIMIT $limit;",
+            conds.join(" AND ")
+        );
         let query = self
             .q(&sql)
             .bind(("principal", filter.principal.clone()))

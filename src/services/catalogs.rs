@@ -1,9 +1,9 @@
-use super::rows::{CatalogRow, OBJECT_FIELDS, PURGE_MODEL};
 use super::access::{IN_SCOPE, SCOPE, Target, bind_scope};
+use super::rows::{CatalogRow, OBJECT_FIELDS, PURGE_MODEL};
 use super::{Quiver, check_description, paging, thrown_not_found, thrown_precondition};
-use crate::privileges::Operation;
 use crate::error::{Error, Result};
 use crate::names::{Name, NameKind};
+use crate::privileges::Operation;
 use crate::store::internal;
 use crate::types::{Actor, Catalog, Page, PageRequest};
 

@@ -2,14 +2,14 @@
 
 use surrealdb::types::RecordId;
 
+use super::access::Target;
 use super::models::{FOUND_MODEL, check_model_found, model_not_found};
 use super::rows::{COMMENT_FIELDS, CommentRow, RESOLVE};
 use super::versions::version_not_found;
-use super::access::Target;
-use crate::privileges::Operation;
 use super::{Quiver, bind_time_cursor, paging, returned, thrown_denied, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
+use crate::privileges::Operation;
 use crate::store::internal;
 use crate::types::{Actor, Comment, Page, PageRequest};
 

@@ -1,13 +1,13 @@
 //! Copying a version to another model (promotion across catalogs: staging → prod).
 
-use super::models::model_not_found;
 use super::access::Target;
-use crate::privileges::Operation;
+use super::models::model_not_found;
 use super::rows::{VERSION_FIELDS, VersionRow};
 use super::versions::version_not_found;
 use super::{Quiver, returned, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
+use crate::privileges::Operation;
 use crate::types::{Actor, ModelVersion};
 
 impl Quiver {

@@ -217,7 +217,10 @@ impl Quiver {
                         .bind(("type", securable.kind.api_name()))
                         .bind(("full_name", securable.target().full_name()))
                         .bind(("not_found", thrown_not_found(&not_found(securable))))
-                        .bind(("no_principal", format!("{}There is no user, service principal or group named '", super::THROWN_NOT_FOUND)))
+                        .bind((
+                            "no_principal",
+                            format!("{}There is no user, service principal or group named '", super::THROWN_NOT_FOUND),
+                        ))
                 },
                 super::no_unique,
             )
@@ -251,8 +254,7 @@ impl Quiver {
                      WHERE securable IN $path[WHERE $this != NONE] AND principal IN $names)
              }};"
         );
-        let mut res =
-            self.read(self.securable_query(&sql, securable).bind(("who_lc", principal.clone()))).await?;
+        let mut res = self.read(self.securable_query(&sql, securable).bind(("who_lc", principal.clone()))).await?;
         let row: Option<EffectiveRow> = res.take(8).map_err(internal)?;
         let row = row.ok_or_else(|| Error::internal("effective permissions returned nothing"))?;
         if !row.found {

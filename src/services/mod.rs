@@ -4,16 +4,16 @@
 mod access;
 mod accounts;
 mod activity;
-mod audit;
-mod cache;
 mod aliases;
 mod artifacts;
+mod audit;
+mod cache;
 mod catalogs;
 mod comments;
 mod copy;
+mod grants;
 mod logged_models;
 mod models;
-mod grants;
 mod paging;
 mod principals;
 mod rows;
@@ -29,9 +29,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use access::Target;
-pub use grants::Securable;
 pub use accounts::LoginSession;
 pub use artifacts::resolve_artifact_path;
+pub use grants::Securable;
 pub use tags::TagTarget;
 pub use versions::NewVersion;
 

@@ -1,13 +1,13 @@
 use surrealdb::types::SurrealValue;
 
-use super::catalogs::catalog_not_found;
 use super::access::{IN_SCOPE, SCOPE, Target, bind_scope};
+use super::catalogs::catalog_not_found;
 use super::rows::{MODEL_FIELDS, ModelRow, PURGE_MODEL, RESOLVE, Resolved};
-use crate::privileges::{Operation, SecurableType};
 use super::schemas::schema_not_found;
 use super::{Quiver, check_description, paging, returned, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::{ModelPath, Name, NameKind, check_tag};
+use crate::privileges::{Operation, SecurableType};
 use crate::store::internal;
 use crate::types::{Actor, ModelFilter, Page, PageRequest, RegisteredModel, Tag};
 

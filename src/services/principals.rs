@@ -4,11 +4,12 @@
 use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, SurrealValue};
 
+use super::accounts::{USER_FIELDS, UserRow};
 use super::{Quiver, require_admin, returned, thrown_not_found, who};
 use crate::auth::{self, SecretKind};
 use crate::error::{Error, Result};
 use crate::names::{Name, NameKind};
-use crate::store::{internal, key_of};
+use crate::store::internal;
 use crate::types::{Actor, Group, NewAccessToken, PrincipalInfo, PrincipalKind, User};
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -19,16 +20,10 @@ struct GroupRow {
 }
 
 #[derive(Debug, Clone, SurrealValue)]
-struct UserListRow {
-    id: RecordId,
-    username: String,
-    admin: bool,
-    disabled: bool,
-    kind: Option<String>,
-    created_at: DateTime<Utc>,
+struct MemberRow {
+    group: String,
+    member: String,
 }
-
-const GROUP_FIELDS: &str = "name, created_at, (SELECT VALUE user.username FROM group_member WHERE group = $parent.id) AS members";
 
 fn taken(name: &Name) -> Error {
     Error::already_exists("name", format!("A user, service principal or group named '{name}' already exists."))
@@ -63,18 +58,29 @@ impl Quiver {
     pub async fn get_group(&self, actor: &Actor, name: &str) -> Result<Group> {
         require_admin(actor, "look at groups")?;
         let name = Name::parse(NameKind::Username, name)?;
-        let sql = format!("SELECT {GROUP_FIELDS} FROM principal_group WHERE name_lc = $n LIMIT 1");
-        let mut res = self.read(self.q(&sql).bind(("n", name.folded()))).await?;
-        let row: Option<GroupRow> = res.take(0).map_err(internal)?;
+        let sql = "LET $g = (SELECT id, name, created_at FROM principal_group WHERE name_lc = $n LIMIT 1)[0];
+             IF $g THEN { name: $g.name, created_at: $g.created_at,
+                 members: (SELECT VALUE user.username FROM group_member WHERE group = $g.id) } ELSE NONE END;";
+        let mut res = self.read(self.q(sql).bind(("n", name.folded()))).await?;
+        let row: Option<GroupRow> = res.take(1).map_err(internal)?;
         row.map(group_of).ok_or_else(|| group_not_found(&name))
     }
 
     pub async fn list_groups(&self, actor: &Actor) -> Result<Vec<Group>> {
         require_admin(actor, "list groups")?;
-        let sql = format!("SELECT {GROUP_FIELDS} FROM principal_group ORDER BY name_lc");
-        let mut res = self.read(self.q(&sql)).await?;
-        let rows: Vec<GroupRow> = res.take(0).map_err(internal)?;
-        Ok(rows.into_iter().map(group_of).collect())
+        // Two reads, whatever the number of groups: the groups, then every membership.
+        let mut res = self
+            .read(self.q("SELECT name, created_at, [] AS members FROM principal_group ORDER BY name_lc;
+                 SELECT group.name AS group, user.username AS member FROM group_member;"))
+            .await?;
+        let mut groups: Vec<GroupRow> = res.take(0).map_err(internal)?;
+        let members: Vec<MemberRow> = res.take(1).map_err(internal)?;
+        for m in members {
+            if let Some(g) = groups.iter_mut().find(|g| g.name == m.group) {
+                g.members.push(m.member);
+            }
+        }
+        Ok(groups.into_iter().map(group_of).collect())
     }
 
     /// Adds a user (or service principal) to a group; adding a member twice changes nothing.
@@ -142,17 +148,19 @@ impl Quiver {
         let name = Name::parse(NameKind::Username, name)?;
         // A hash of a secret nobody learns: the account has no usable password.
         let unusable = auth::hash_password(auth::generate_secret(SecretKind::Session)).await?;
-        let sql = "BEGIN TRANSACTION;
-             IF (SELECT VALUE id FROM principal_group WHERE name_lc = $name_lc LIMIT 1)[0] { THROW $taken };
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             IF (SELECT VALUE id FROM principal_group WHERE name_lc = $name_lc LIMIT 1)[0] {{ THROW $taken }};
              LET $id = (CREATE ONLY user SET username = $name, username_lc = $name_lc, password_hash = $hash,
                  admin = false, disabled = false, kind = 'service_principal', created_at = time::now() RETURN VALUE id);
              fn::audit('service_principal.created', 'service_principal', $name, 'allowed', NONE, $who);
-             RETURN (SELECT id, username, admin, disabled, kind, created_at FROM ONLY $id);
-             COMMIT TRANSACTION;";
+             RETURN (SELECT {USER_FIELDS} FROM ONLY $id);
+             COMMIT TRANSACTION;"
+        );
         let mut res = self
             .write(
                 || {
-                    self.q(sql)
+                    self.q(&sql)
                         .bind(("name", name.as_str().to_string()))
                         .bind(("name_lc", name.folded()))
                         .bind(("hash", unusable.clone()))
@@ -163,8 +171,8 @@ impl Quiver {
             )
             .await
             .map_err(|e| if e.kind == crate::error::ErrorKind::FailedPrecondition { taken(&name) } else { e })?;
-        let row: Option<UserListRow> = returned(&mut res)?;
-        Ok(user_of(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?))
+        let row: Option<UserRow> = returned(&mut res)?;
+        Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
     }
 
     /// Creates a token for a service principal (administrators only); the secret is shown once.
@@ -191,11 +199,9 @@ impl Quiver {
     /// Users and service principals (administrators only), by name.
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
         require_admin(actor, "list users")?;
-        let mut res = self
-            .read(self.q("SELECT id, username, admin, disabled, kind, created_at FROM user ORDER BY username_lc"))
-            .await?;
-        let rows: Vec<UserListRow> = res.take(0).map_err(internal)?;
-        Ok(rows.into_iter().map(user_of).collect())
+        let mut res = self.read(self.q(&format!("SELECT {USER_FIELDS} FROM user ORDER BY username_lc"))).await?;
+        let rows: Vec<UserRow> = res.take(0).map_err(internal)?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// Disables (or enables again) an account: its sessions end, its tokens stop working.
@@ -231,10 +237,8 @@ impl Quiver {
     /// Signed-in callers only see names, never anything else about an account.
     pub async fn list_principals(&self, _actor: &Actor) -> Result<Vec<PrincipalInfo>> {
         let mut res = self
-            .read(self.q(
-                "SELECT username AS name, kind FROM user WHERE disabled = false ORDER BY username_lc;
-                 SELECT name, 'group' AS kind FROM principal_group ORDER BY name_lc;",
-            ))
+            .read(self.q("SELECT username AS name, kind FROM user WHERE disabled = false ORDER BY username_lc;
+                 SELECT name, 'group' AS kind FROM principal_group ORDER BY name_lc;"))
             .await?;
         #[derive(SurrealValue)]
         struct Row {
@@ -262,17 +266,6 @@ fn group_of(r: GroupRow) -> Group {
     let mut members = r.members;
     members.sort_by_key(|m| m.to_lowercase());
     Group { name: r.name, members, created_at: r.created_at }
-}
-
-fn user_of(r: UserListRow) -> User {
-    User {
-        id: key_of(&r.id),
-        username: r.username,
-        admin: r.admin,
-        disabled: r.disabled,
-        service_principal: r.kind.as_deref() == Some("service_principal"),
-        created_at: r.created_at,
-    }
 }
 
 fn group_not_found(name: &Name) -> Error {

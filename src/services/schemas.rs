@@ -1,10 +1,10 @@
+use super::access::{IN_SCOPE, SCOPE, Target, bind_scope};
 use super::catalogs::catalog_not_found;
 use super::rows::{PURGE_MODEL, SCHEMA_FIELDS, SchemaRow};
-use super::access::{IN_SCOPE, SCOPE, Target, bind_scope};
 use super::{Quiver, check_description, paging, returned, thrown_not_found, thrown_precondition};
-use crate::privileges::{Operation, SecurableType};
 use crate::error::{Error, Result};
 use crate::names::{Name, NameKind};
+use crate::privileges::{Operation, SecurableType};
 use crate::store::internal;
 use crate::types::{Actor, Page, PageRequest, Schema};
 

@@ -97,12 +97,7 @@ impl Quiver {
     /// models (a common fragment fills its page within the first few hundred);
     /// when that leaves the page short, the candidates come from an index instead (the alias or
     /// tag index, else the name n-gram index), then are sorted by name.
-    pub async fn search_models(
-        &self,
-        actor: &Actor,
-        query: &str,
-        page: &PageRequest,
-    ) -> Result<Page<RegisteredModel>> {
+    pub async fn search_models(&self, actor: &Actor, query: &str, page: &PageRequest) -> Result<Page<RegisteredModel>> {
         let q = SearchQuery::parse(query)?;
         let limit = paging::limit(page)?;
         let (after_name, after_key) = paging::after_name_key(page)?;

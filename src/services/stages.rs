@@ -5,13 +5,13 @@ use base64::Engine;
 
 use super::access::{Target, VISIBILITY_STATEMENTS, bind_visibility, visibility};
 use super::models::model_not_found;
-use crate::privileges::Operation;
 use super::rows::{MODEL_FIELDS, ModelRow, RESOLVE, VERSION_FIELDS, VersionRow};
 use super::versions::version_not_found;
 use super::{Quiver, returned, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::filter::{self, Entity, Expr};
 use crate::names::ModelPath;
+use crate::privileges::Operation;
 use crate::store::internal;
 use crate::types::{Actor, ModelVersion, Page, RegisteredModel};
 
@@ -208,7 +208,8 @@ impl Quiver {
     ) -> Result<Page<ModelVersion>> {
         let key = search_key("versions", actor, filter, order, limit, page_token);
         self.cached(key, || async {
-            let rows: Vec<VersionRow> = self.filtered(actor, Entity::Versions, filter, order, limit, page_token).await?;
+            let rows: Vec<VersionRow> =
+                self.filtered(actor, Entity::Versions, filter, order, limit, page_token).await?;
             Ok(offset_page(rows, limit, offset(page_token)?))
         })
         .await

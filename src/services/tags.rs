@@ -2,12 +2,12 @@
 
 use super::access::Target;
 use super::models::model_not_found;
-use crate::privileges::Operation;
 use super::rows::{RESOLVE, TagRow};
 use super::versions::version_not_found;
 use super::{Quiver, returned_rows, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::{ModelPath, check_tag, check_tag_key};
+use crate::privileges::Operation;
 use crate::types::{Actor, Tag};
 
 /// Where a tag goes: on the model, or on one of its versions.

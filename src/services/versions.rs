@@ -1,10 +1,10 @@
-use super::models::{FOUND, check_found, model_not_found};
 use super::access::Target;
+use super::models::{FOUND, check_found, model_not_found};
 use super::rows::{RESOLVE, VERSION_FIELDS, VersionRow};
-use crate::privileges::Operation;
 use super::{Quiver, check_description, paging, returned, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
+use crate::privileges::Operation;
 use crate::store::internal;
 use crate::types::{Actor, ModelVersion, Page, PageRequest, Signature, Tag, VersionStatus};
 
@@ -173,7 +173,8 @@ impl Quiver {
              SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version_desc > $below_desc
                  ORDER BY version_desc LIMIT $limit;"
         );
-        let mut res = self.read(self.path_query(&sql, path).bind(("below_desc", -below)).bind(("limit", limit + 1))).await?;
+        let mut res =
+            self.read(self.path_query(&sql, path).bind(("below_desc", -below)).bind(("limit", limit + 1))).await?;
         check_found(&mut res, 3, path)?;
         let rows: Vec<VersionRow> = res.take(4).map_err(internal)?;
         if rows.is_empty() {

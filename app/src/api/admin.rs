@@ -1,9 +1,9 @@
 //! Server functions for the admin pages: users, groups, service principals, the audit log.
 
 use leptos::prelude::*;
-use quiver::types::{AuditEntry, AuditFilter, Group, NewAccessToken, Page, User};
 #[cfg(feature = "ssr")]
 use quiver::types::PageRequest;
+use quiver::types::{AuditEntry, AuditFilter, Group, NewAccessToken, Page, User};
 
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};

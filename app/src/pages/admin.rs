@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use quiver::types::AuditFilter;
 
 use crate::api::admin::{
-    add_group_member, create_group, create_service_principal, create_service_principal_token, create_user,
-    list_audit, list_groups, list_users, remove_group_member, set_user_disabled,
+    add_group_member, create_group, create_service_principal, create_service_principal_token, create_user, list_audit,
+    list_groups, list_users, remove_group_member, set_user_disabled,
 };
 use crate::components::form::{FormError, TextField, field_error};
 use crate::components::permissions::confirm;
@@ -262,9 +262,10 @@ pub fn AuditPage() -> impl IntoView {
         let f = applied.get();
         let mut q = vec!["format=jsonl".to_string(), "max_results=1000".to_string()];
         let times = [("from", f.from), ("to", f.to)].map(|(k, t)| (k, t.map(|t| t.to_rfc3339())));
-        for (k, v) in [("principal", f.principal), ("action", f.action), ("securable", f.securable), ("outcome", f.outcome)]
-            .into_iter()
-            .chain(times)
+        for (k, v) in
+            [("principal", f.principal), ("action", f.action), ("securable", f.securable), ("outcome", f.outcome)]
+                .into_iter()
+                .chain(times)
         {
             if let Some(v) = v {
                 q.push(format!("{k}={}", crate::components::crumbs::url_encode(&v)));

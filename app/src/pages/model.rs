@@ -20,10 +20,10 @@ use crate::components::form::{FormError, TextField, field_error};
 use crate::components::markdown::DescriptionEditor;
 use crate::components::modal::Modal;
 use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
-use quiver::privileges::{Operation, SecurableType};
 use crate::components::tags::TagEditor;
 use crate::components::toast::use_toasts;
 use crate::components::widgets::{CopyButton, EmptyState, Pager, StampView, StatusBadge, Time};
+use quiver::privileges::{Operation, SecurableType};
 
 #[component]
 pub fn ModelPage() -> impl IntoView {
