@@ -19,6 +19,8 @@ use std::fmt;
 
 mod parse;
 mod surql;
+#[cfg(test)]
+mod surql_tests;
 #[cfg(all(test, feature = "server"))]
 mod surreal_tests;
 #[cfg(test)]

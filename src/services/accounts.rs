@@ -91,8 +91,10 @@ impl Quiver {
              RETURN $row;
              COMMIT TRANSACTION;"
         );
-        let taken =
-            super::thrown_precondition(&format!("A user, service principal or group named '{name}' already exists."));
+        let taken = super::thrown_exists(&Error::already_exists(
+            "username",
+            format!("A user, service principal or group named '{name}' already exists."),
+        ));
         let mut res = self
             .write(
                 || {
@@ -106,10 +108,7 @@ impl Quiver {
                 },
                 |_| Error::already_exists("username", format!("A user named '{name}' already exists.")),
             )
-            .await
-            .map_err(|e| {
-                if e.kind == ErrorKind::FailedPrecondition { Error::already_exists("username", e.message) } else { e }
-            })?;
+            .await?;
         let row: Option<UserRow> = super::returned(&mut res)?;
         Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
     }

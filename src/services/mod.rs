@@ -216,6 +216,7 @@ fn no_unique(index: &str) -> Error {
 const THROWN_NOT_FOUND: &str = "QV:NOT_FOUND:";
 const THROWN_PRECONDITION: &str = "QV:PRECONDITION:";
 const THROWN_DENIED: &str = "QV:DENIED:";
+const THROWN_EXISTS: &str = "QV:EXISTS:";
 
 /// The value to `THROW` from SurrealQL for a missing object (bound as a parameter).
 fn thrown_not_found(e: &Error) -> String {
@@ -225,6 +226,11 @@ fn thrown_not_found(e: &Error) -> String {
 /// The value to `THROW` from SurrealQL when the state forbids the change.
 fn thrown_precondition(message: &str) -> String {
     format!("{THROWN_PRECONDITION}{message}")
+}
+
+/// The value to `THROW` when the name is taken (the error keeps its field).
+fn thrown_exists(e: &Error) -> String {
+    format!("{THROWN_EXISTS}{}:{}", e.field.as_deref().unwrap_or(""), e.message)
 }
 
 /// The value to `THROW` when the caller may not make the change.
@@ -242,6 +248,9 @@ fn write_error(e: surrealdb::Error, on_unique: impl Fn(&str) -> Error) -> Error 
         }
         if let Some(m) = t.strip_prefix(THROWN_DENIED) {
             return Error::permission_denied(m);
+        }
+        if let Some((field, m)) = t.strip_prefix(THROWN_EXISTS).and_then(|r| r.split_once(':')) {
+            return Error::already_exists(field, m);
         }
     }
     if let Some(index) = store::unique_violation(&e) {

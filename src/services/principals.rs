@@ -46,12 +46,11 @@ impl Quiver {
                     .bind(("name", name.as_str().to_string()))
                     .bind(("name_lc", name.folded()))
                     .bind(("who", who(actor)))
-                    .bind(("taken", super::thrown_precondition(&taken(&name).message)))
+                    .bind(("taken", super::thrown_exists(&taken(&name))))
             },
             |_| taken(&name),
         )
-        .await
-        .map_err(|e| if e.kind == crate::error::ErrorKind::FailedPrecondition { taken(&name) } else { e })?;
+        .await?;
         self.get_group(actor, name.as_str()).await
     }
 
@@ -165,12 +164,11 @@ impl Quiver {
                         .bind(("name_lc", name.folded()))
                         .bind(("hash", unusable.clone()))
                         .bind(("who", who(actor)))
-                        .bind(("taken", super::thrown_precondition(&taken(&name).message)))
+                        .bind(("taken", super::thrown_exists(&taken(&name))))
                 },
                 |_| taken(&name),
             )
-            .await
-            .map_err(|e| if e.kind == crate::error::ErrorKind::FailedPrecondition { taken(&name) } else { e })?;
+            .await?;
         let row: Option<UserRow> = returned(&mut res)?;
         Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
     }

@@ -49,6 +49,22 @@ pub fn CopyButton(text: String, #[prop(optional)] label: &'static str) -> impl I
     }
 }
 
+/// A new secret (an access token), shown this once with a copy button.
+#[component]
+pub fn SecretOnce(secret: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        secret.get().map(|s| {
+            view! {
+                <div class="card" role="status">
+                    <strong>"Copy the token now: it is shown only once."</strong>
+                    <p class="secret" data-testid="token-secret">{s.clone()}</p>
+                    <CopyButton text=s/>
+                </div>
+            }
+        })
+    }
+}
+
 /// Links to the first and the next page of a list paged by tokens in the `page` query parameter.
 /// `base` may carry other query parameters (`?tab=activity`).
 #[component]

@@ -11,7 +11,7 @@ use crate::api::admin::{
 use crate::components::form::{FormError, TextField, field_error};
 use crate::components::permissions::confirm;
 use crate::components::toast::use_toasts;
-use crate::components::widgets::{CopyButton, EmptyState, Time};
+use crate::components::widgets::{EmptyState, SecretOnce, Time};
 use crate::pages::loaded;
 
 /// Runs `action`'s result through a toast and bumps `changed` on success.
@@ -237,13 +237,7 @@ fn ServicePrincipals() -> impl IntoView {
             <TextField label="Token for" name="sp" value=target error=field_error(token_error, "name") placeholder="ci-deployer"/>
             <button type="submit" disabled=move || token.pending().get()>"Create token (1 year)"</button>
         </form>
-        {move || secret.get().map(|s| view! {
-            <div class="card" role="status">
-                <strong>"Copy the token now: it is shown only once."</strong>
-                <p class="secret">{s.clone()}</p>
-                <CopyButton text=s/>
-            </div>
-        })}
+        <SecretOnce secret=secret.into()/>
     }
 }
 

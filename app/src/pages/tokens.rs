@@ -7,7 +7,7 @@ use crate::api::tokens::{create_token, list_tokens, revoke_token};
 use crate::components::form::{FormError, TextField, field_error};
 use crate::components::permissions::confirm;
 use crate::components::toast::use_toasts;
-use crate::components::widgets::{CopyButton, EmptyState, Time};
+use crate::components::widgets::{EmptyState, SecretOnce, Time};
 use crate::pages::loaded;
 
 #[component]
@@ -71,13 +71,7 @@ pub fn TokensPage() -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || create.pending().get()>"Create token"</button>
             </div>
         </form>
-        {move || secret.get().map(|s| view! {
-            <div class="card" role="status">
-                <strong>"Copy the token now: it is shown only once."</strong>
-                <p class="secret" data-testid="token-secret">{s.clone()}</p>
-                <CopyButton text=s/>
-            </div>
-        })}
+        <SecretOnce secret=secret.into()/>
         <h2>"Your tokens"</h2>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
