@@ -216,10 +216,14 @@ pub enum Operation {
     Comment,
     ManageGrants,
     TransferOwnership,
+    RequestAliasChange,
+    DecideAliasChange,
+    ProtectAliases,
+    ManageWebhooks,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 28] = [
+    pub const ALL: [Operation; 32] = [
         Operation::ListCatalogs,
         Operation::CreateCatalog,
         Operation::GetCatalog,
@@ -248,7 +252,20 @@ impl Operation {
         Operation::Comment,
         Operation::ManageGrants,
         Operation::TransferOwnership,
+        Operation::RequestAliasChange,
+        Operation::DecideAliasChange,
+        Operation::ProtectAliases,
+        Operation::ManageWebhooks,
     ];
+
+    /// Operations on an object of any level (catalog, schema or model; some on the metastore),
+    /// checked where they act rather than at their rule's level.
+    pub fn on_any_level(self) -> bool {
+        matches!(
+            self,
+            Operation::ManageGrants | Operation::TransferOwnership | Operation::ProtectAliases | Operation::ManageWebhooks
+        )
+    }
 
     /// The rule for this operation.
     pub fn rule(self) -> &'static Rule {
@@ -307,6 +324,10 @@ pub const RULES: &[Rule] = &[
     Rule { op: O::Comment, on: S::Model, any_of: &[P::Execute], what: "comment" },
     Rule { op: O::ManageGrants, on: S::Model, any_of: MANAGE, what: "grant and revoke privileges" },
     Rule { op: O::TransferOwnership, on: S::Model, any_of: MANAGE, what: "transfer ownership" },
+    Rule { op: O::RequestAliasChange, on: S::Model, any_of: &[P::Execute], what: "request an alias change" },
+    Rule { op: O::DecideAliasChange, on: S::Model, any_of: MANAGE, what: "approve or reject an alias change" },
+    Rule { op: O::ProtectAliases, on: S::Model, any_of: MANAGE, what: "protect aliases" },
+    Rule { op: O::ManageWebhooks, on: S::Model, any_of: MANAGE, what: "manage webhooks" },
 ];
 
 /// The rule table as Markdown, for the docs (`docs/privileges.md` holds it; a test keeps them equal).
@@ -377,7 +398,7 @@ impl Holdings {
             return None;
         }
         let rule = op.rule();
-        let level = if matches!(op, Operation::ManageGrants | Operation::TransferOwnership) { on } else { rule.on };
+        let level = if op.on_any_level() { on } else { rule.on };
         if level.depth() >= 1 && !self.has(Privilege::UseCatalog, SecurableType::Catalog) {
             return Some(format!("You need USE CATALOG on the catalog to {}.", rule.what));
         }

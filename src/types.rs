@@ -212,6 +212,9 @@ pub struct AliasEvent {
     pub by: String,
     pub source: String,
     pub request_id: String,
+    /// The approval request that moved it, when one did.
+    #[serde(default)]
+    pub approval: Option<String>,
 }
 
 /// The aliases of a model as they were at a point in time.

@@ -8,6 +8,8 @@ mod common;
 
 use common::{actor, registry};
 use quiver::Quiver;
+use quiver::approvals::{AliasPolicy, NewApprovalRequest, RequestAction, RequestFilter};
+use quiver::webhooks::{NewWebhook, WebhookScope};
 use quiver::error::{Error, ErrorKind};
 use quiver::filter::{Entity, parse};
 use quiver::names::ModelPath;
@@ -89,6 +91,14 @@ async fn fixture(role: Role) -> (Quiver, Actor) {
     q.create_version(&admin, &p, NewVersion { source: "s3://b/1".into(), ..Default::default() }).await.unwrap();
     q.set_alias(&admin, &p, "Existing", 1).await.unwrap();
     q.set_tag(&admin, &p, TagTarget::Model, "existing", "yes").await.unwrap();
+    let ask = NewApprovalRequest {
+        model: "prod.ml.fraud".into(),
+        version: Some(1),
+        alias: "Candidate".into(),
+        action: RequestAction::Set,
+        justification: "passes the offline checks".into(),
+    };
+    q.create_approval_request(&admin, &ask).await.unwrap();
     let use_both = |q: &Quiver, who: String| {
         let q = q.clone();
         async move {
@@ -190,6 +200,34 @@ async fn run(q: &Quiver, a: &Actor, op: Operation) -> Result<(), Error> {
             q.update_permissions(a, &model, &[change]).await.map(drop)
         }
         TransferOwnership => q.transfer_ownership(a, &model, "nobody").await,
+        RequestAliasChange => {
+            let ask = NewApprovalRequest {
+                model: "prod.ml.fraud".into(),
+                version: Some(1),
+                alias: "Champion".into(),
+                action: RequestAction::Set,
+                justification: String::new(),
+            };
+            q.create_approval_request(a, &ask).await.map(drop)
+        }
+        DecideAliasChange => {
+            let filter = RequestFilter { model: Some("prod.ml.fraud".into()), ..Default::default() };
+            let pending = q.list_approval_requests(&actor("admin"), &filter, &all()).await.unwrap().items;
+            q.reject_request(a, &pending[0].id, "not yet").await.map(drop)
+        }
+        ProtectAliases => {
+            let policy = AliasPolicy { aliases: vec!["Champion".into()], ..Default::default() };
+            q.set_alias_policy(a, &model, &policy).await.map(drop)
+        }
+        ManageWebhooks => {
+            let hook = NewWebhook {
+                url: "https://ci.example.com/hooks/quiver".into(),
+                events: vec!["*".into()],
+                scope: Some(WebhookScope { kind: "registered_model".into(), full_name: "prod.ml.fraud".into() }),
+                ..Default::default()
+            };
+            q.create_webhook(a, &hook).await.map(drop)
+        }
     }
 }
 
@@ -197,7 +235,7 @@ async fn run(q: &Quiver, a: &Actor, op: Operation) -> Result<(), Error> {
 fn allowed(role: Role, op: Operation) -> bool {
     use Operation::*;
     let reach = [ListCatalogs, GetCatalog, ListSchemas, GetSchema, ListModels];
-    let read = [GetModel, GetVersion, Comment];
+    let read = [GetModel, GetVersion, Comment, RequestAliasChange];
     let manage = [
         UpdateModel,
         RenameModel,
@@ -209,6 +247,9 @@ fn allowed(role: Role, op: Operation) -> bool {
         DeleteAlias,
         ManageGrants,
         TransferOwnership,
+        DecideAliasChange,
+        ProtectAliases,
+        ManageWebhooks,
     ];
     match role {
         Role::Anonymous => false,

@@ -153,7 +153,7 @@ impl Quiver {
             if actor.principal.user_id.is_empty() { Holdings::default() } else { self.holdings(actor, target).await? };
         Ok(Operation::ALL
             .into_iter()
-            .filter(|op| op.rule().on == kind || matches!(op, Operation::ManageGrants | Operation::TransferOwnership))
+            .filter(|op| op.rule().on == kind || op.on_any_level())
             .filter_map(|op| holdings.denial(op, kind).map(|reason| (op, reason)))
             .collect())
     }

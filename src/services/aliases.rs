@@ -6,12 +6,48 @@ use super::access::Target;
 use super::models::{FOUND_MODEL, check_model_found, model_not_found};
 use super::rows::{ALIAS_EVENT_FIELDS, AliasEventRow, RESOLVE, VERSION_FIELDS, VersionRow};
 use super::versions::version_not_found;
-use super::{Quiver, bind_cursor, paging, returned, thrown_not_found, who};
+use super::{Quiver, bind_cursor, paging, returned, thrown_denied, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::{Alias, ModelPath, VersionRef};
 use crate::privileges::Operation;
 use crate::store::internal;
 use crate::types::{Actor, AliasEvent, AliasRef, AliasesAt, ModelVersion, Page, PageRequest};
+
+/// Points alias `$alias` (`$alias_lc`) of `$mdl` at `$version`, recording the move for `$via`
+/// (`{by, source, request_id}`, and `approval` when a request moved it). The version must exist.
+pub(super) const SET_ALIAS: &str = "
+    LET $prev = (SELECT VALUE version FROM model_alias WHERE model = $mdl AND alias_lc = $alias_lc LIMIT 1)[0];
+    IF $prev = NONE {
+        CREATE model_alias SET model = $mdl, alias = $alias, alias_lc = $alias_lc, version = $version,
+            updated_at = time::now(), updated_by = $via.by;
+        fn::alias_event($mdl, $alias, NONE, $version, NONE, $via);
+        fn::sync_aliases($mdl, [$version]);
+        fn::activity($mdl, $version, 'model_version_alias.created', $alias, NONE, <string> $version, $via);
+    } ELSE IF $prev != $version {
+        UPDATE model_alias SET alias = $alias, version = $version, updated_at = time::now(), updated_by = $via.by
+            WHERE model = $mdl AND alias_lc = $alias_lc;
+        fn::alias_event($mdl, $alias, $prev, $version, NONE, $via);
+        fn::sync_aliases($mdl, [$prev, $version]);
+        fn::activity($mdl, $version, 'model_version_alias.moved', $alias, <string> $prev, <string> $version, $via);
+    };";
+
+/// Removes alias `$alias_lc` of `$mdl` for `$via`; THROWs `$no_alias` when it is not set.
+pub(super) const REMOVE_ALIAS: &str = "
+    LET $row = (SELECT alias, version FROM model_alias WHERE model = $mdl AND alias_lc = $alias_lc LIMIT 1)[0];
+    IF !$row { THROW $no_alias };
+    DELETE model_alias WHERE model = $mdl AND alias_lc = $alias_lc;
+    fn::alias_event($mdl, $row.alias, $row.version, NONE, NONE, $via);
+    fn::sync_aliases($mdl, [$row.version]);
+    fn::activity($mdl, $row.version, 'model_version_alias.deleted', $row.alias, <string> $row.version, NONE, $via);";
+
+/// Why a direct change of a protected alias is refused, and what to do instead.
+pub(super) fn protected_message(path: &ModelPath, alias: &Alias) -> String {
+    format!(
+        "@{alias} of {path} is protected: it changes only through an approved request. Request the change on \
+         the model's Approvals tab or with POST /api/quiver/v1/approval-requests.",
+        alias = alias.as_str()
+    )
+}
 
 impl Quiver {
     /// Points `alias` at `version`, creating the alias or moving it from another version. The
@@ -25,25 +61,15 @@ impl Quiver {
              {RESOLVE}
              IF !$mdl {{ THROW $no_model }};
              IF !(SELECT VALUE id FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0] {{ THROW $no_version }};
-             LET $prev = (SELECT VALUE version FROM model_alias WHERE model = $mdl AND alias_lc = $alias_lc LIMIT 1)[0];
-             IF $prev = NONE {{
-                 CREATE model_alias SET model = $mdl, alias = $alias, alias_lc = $alias_lc, version = $version,
-                     updated_at = time::now(), updated_by = $who.by;
-                 fn::alias_event($mdl, $alias, NONE, $version, NONE, $who);
-                 fn::sync_aliases($mdl, [$version]);
-                 fn::activity($mdl, $version, 'model_version_alias.created', $alias, NONE, <string> $version, $who);
-             }} ELSE IF $prev != $version {{
-                 UPDATE model_alias SET alias = $alias, version = $version, updated_at = time::now(), updated_by = $who.by
-                     WHERE model = $mdl AND alias_lc = $alias_lc;
-                 fn::alias_event($mdl, $alias, $prev, $version, NONE, $who);
-                 fn::sync_aliases($mdl, [$prev, $version]);
-                 fn::activity($mdl, $version, 'model_version_alias.moved', $alias, <string> $prev, <string> $version, $who);
-             }};
+             IF fn::alias_policy($mdl, $alias_lc) {{ THROW $protected }};
+             LET $via = $who;
+             {SET_ALIAS}
              RETURN (SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0];
              COMMIT TRANSACTION;"
         );
         let no_model = thrown_not_found(&model_not_found(path));
         let no_version = thrown_not_found(&version_not_found(path, version));
+        let protected = thrown_denied(&protected_message(path, &alias));
         let mut res = self
             .write(
                 || {
@@ -54,6 +80,7 @@ impl Quiver {
                         .bind(("who", who(actor)))
                         .bind(("no_model", no_model.clone()))
                         .bind(("no_version", no_version.clone()))
+                        .bind(("protected", protected.clone()))
                 },
                 super::no_unique,
             )
@@ -70,20 +97,19 @@ impl Quiver {
             "BEGIN TRANSACTION;
              {RESOLVE}
              IF !$mdl {{ THROW $no_model }};
-             LET $row = (SELECT alias, version FROM model_alias WHERE model = $mdl AND alias_lc = $alias_lc LIMIT 1)[0];
-             IF !$row {{ THROW $no_alias }};
-             DELETE model_alias WHERE model = $mdl AND alias_lc = $alias_lc;
-             fn::alias_event($mdl, $row.alias, $row.version, NONE, NONE, $who);
-             fn::sync_aliases($mdl, [$row.version]);
-             fn::activity($mdl, $row.version, 'model_version_alias.deleted', $row.alias, <string> $row.version, NONE, $who);
+             IF fn::alias_policy($mdl, $alias_lc) {{ THROW $protected }};
+             LET $via = $who;
+             {REMOVE_ALIAS}
              COMMIT TRANSACTION;"
         );
         let no_model = thrown_not_found(&model_not_found(path));
         let no_alias = thrown_not_found(&alias_not_found(path, &alias));
+        let protected = thrown_denied(&protected_message(path, &alias));
         self.write(
             || {
                 self.path_query(&sql, path)
                     .bind(("alias_lc", alias.folded()))
+                    .bind(("protected", protected.clone()))
                     .bind(("who", who(actor)))
                     .bind(("no_model", no_model.clone()))
                     .bind(("no_alias", no_alias.clone()))

@@ -66,7 +66,7 @@ impl Securable {
     }
 
     /// The operation that reads it (and its grants).
-    fn read_op(&self) -> Operation {
+    pub(super) fn read_op(&self) -> Operation {
         match self.kind {
             SecurableType::Metastore => Operation::ListCatalogs,
             SecurableType::Catalog => Operation::GetCatalog,
@@ -75,7 +75,7 @@ impl Securable {
         }
     }
 
-    fn folded(&self) -> (String, String, String) {
+    pub(super) fn folded(&self) -> (String, String, String) {
         match (&self.catalog, &self.schema, &self.model) {
             (_, _, Some(p)) => (p.catalog.folded(), p.schema.folded(), p.model.folded()),
             (Some(c), Some(n), None) => (c.folded(), n.folded(), String::new()),
@@ -96,7 +96,7 @@ fn example(kind: SecurableType) -> &'static str {
 
 /// SurrealQL setting `$obj` to the securable's record (NONE when missing) and `$path` to the
 /// records from the metastore down to it. Needs `$c`, `$s`, `$m`, `$depth`.
-const OBJECT: &str = "LET $obj = [metastore:root, $cat, $sch, $mdl][$depth];
+pub(super) const OBJECT: &str = "LET $obj = [metastore:root, $cat, $sch, $mdl][$depth];
      LET $path = [metastore:root, $cat, $sch, $mdl][0..($depth + 1)];";
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -205,6 +205,8 @@ impl Quiver {
                  fn::audit('grants.updated', $type, $full_name, 'allowed',
                      'to ' + $c.principal + ': +' + <string> $c.add + ' -' + <string> $c.remove, $who);
              }};
+             fn::emit('grant.changed', {{ securable_type: $type, full_name: $full_name, version: NONE,
+                 catalog: $cat, schema: $sch, model: $mdl }}, {{ changes: $changes }}, $who);
              RETURN (SELECT principal, privilege FROM privilege_grant WHERE securable = $obj ORDER BY principal, privilege);
              COMMIT TRANSACTION;"
         );
@@ -308,7 +310,7 @@ impl Quiver {
         Ok(())
     }
 
-    fn securable_query(&self, sql: &str, securable: &Securable) -> super::Query<'_> {
+    pub(super) fn securable_query(&self, sql: &str, securable: &Securable) -> super::Query<'_> {
         let (c, s, m) = securable.folded();
         self.q(sql).bind(("c", c)).bind(("s", s)).bind(("m", m)).bind(("depth", securable.kind.depth() as i64))
     }

@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod activity;
 mod aliases;
+mod approvals;
 mod artifacts;
 mod audit;
 mod cache;
@@ -14,7 +15,9 @@ mod copy;
 mod grants;
 mod logged_models;
 mod models;
+mod outbox;
 mod paging;
+mod policies;
 mod principals;
 mod rows;
 mod schemas;
@@ -24,6 +27,7 @@ mod tags;
 mod tokens;
 mod tracking;
 mod versions;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +36,7 @@ pub use access::Target;
 pub use accounts::LoginSession;
 pub use artifacts::resolve_artifact_path;
 pub use grants::Securable;
+pub use outbox::{AttemptOutcome, DeliveryJob};
 pub use tags::TagTarget;
 pub use versions::NewVersion;
 
@@ -58,6 +63,14 @@ pub struct ServiceConfig {
     pub search_walk_budget: i64,
     /// Keep hot reads in memory (only ever on for an embedded store, see `services/cache.rs`).
     pub read_cache: bool,
+    /// Encrypts webhook secrets at rest (the key lives outside the store).
+    pub sealer: crate::sealer::Sealer,
+    /// Let webhooks reach private and loopback addresses (never link-local or metadata ones).
+    pub webhook_allow_private: bool,
+    /// How long one delivery attempt may take.
+    pub webhook_timeout: Duration,
+    /// Failed attempts in a row after which a webhook is flagged as failing.
+    pub webhook_flag_after: i64,
 }
 
 impl Default for ServiceConfig {
@@ -72,6 +85,10 @@ impl Default for ServiceConfig {
             default_schema: "main.default".into(),
             search_walk_budget: 2000,
             read_cache: true,
+            sealer: crate::sealer::Sealer::random(),
+            webhook_allow_private: false,
+            webhook_timeout: Duration::from_secs(10),
+            webhook_flag_after: 5,
         }
     }
 }
@@ -88,6 +105,10 @@ struct Inner {
     throttle: LoginThrottle,
     basic_cache: crate::auth::BasicCache,
     cache: cache::ReadCache,
+    /// Deliveries go out through this client (outbound policy, no redirects, timeouts).
+    http: reqwest::Client,
+    /// Rings after writes: the webhook dispatcher wakes up for new events.
+    wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl Quiver {
@@ -106,7 +127,9 @@ impl Quiver {
     fn build(db: Db, config: ServiceConfig, cache: bool) -> Self {
         let throttle = LoginThrottle::new(config.login_max_failures, config.login_window, config.login_lockout);
         let cache = cache::ReadCache::new(cache && config.read_cache);
-        Quiver { inner: Arc::new(Inner { db, config, throttle, basic_cache: Default::default(), cache }) }
+        let http = outbox::http_client(config.webhook_allow_private, config.webhook_timeout);
+        let wakeup = Arc::new(tokio::sync::Notify::new());
+        Quiver { inner: Arc::new(Inner { db, config, throttle, basic_cache: Default::default(), cache, http, wakeup }) }
     }
 
     /// `load`'s answer, from the read cache when no write happened since it was read.
@@ -204,6 +227,9 @@ impl Quiver {
         let result = store::run_retrying(|| std::future::IntoFuture::into_future(build())).await;
         // Whatever happened, cached reads from before this write are no longer served.
         self.inner.cache.invalidate();
+        if result.is_ok() {
+            self.inner.wakeup.notify_one();
+        }
         result.map_err(|e| write_error(e, on_unique))
     }
 }

@@ -4,7 +4,7 @@ use super::access::{IN_SCOPE, SCOPE, Target, bind_scope};
 use super::catalogs::catalog_not_found;
 use super::rows::{MODEL_FIELDS, ModelRow, PURGE_MODEL, RESOLVE, Resolved};
 use super::schemas::schema_not_found;
-use super::{Quiver, check_description, paging, returned, thrown_not_found, who};
+use super::{Quiver, check_description, paging, returned, thrown_denied, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::{ModelPath, Name, NameKind, check_tag};
 use crate::privileges::{Operation, SecurableType};
@@ -243,6 +243,11 @@ impl Quiver {
              {RESOLVE}
              IF !$mdl {{ THROW $no_model }};
              LET $m = $mdl;
+             LET $guarded = (SELECT VALUE alias FROM model_alias WHERE model = $m)
+                 [WHERE fn::alias_policy($m, string::lowercase($this)) != NONE];
+             IF $guarded {{ THROW $protected + array::join($guarded.map(|$a| '@' + $a), ', ') + '.' }};
+             fn::stale_requests((SELECT * FROM approval_request WHERE model = $m AND state = 'pending'),
+                 'The model was deleted.', $who);
              FOR $a IN (SELECT alias, version FROM model_alias WHERE model = $m) {{
                  fn::alias_event($m, $a.alias, $a.version, NONE, 'the model was deleted', $who);
              }};
@@ -252,8 +257,16 @@ impl Quiver {
              COMMIT TRANSACTION;"
         );
         let no_model = thrown_not_found(&model_not_found(path));
+        let protected = thrown_denied(&format!(
+            "{path} holds protected aliases; remove them through approved requests, or lift their protection, first: "
+        ));
         self.write(
-            || self.path_query(&sql, path).bind(("who", who(actor))).bind(("no_model", no_model.clone())),
+            || {
+                self.path_query(&sql, path)
+                    .bind(("who", who(actor)))
+                    .bind(("no_model", no_model.clone()))
+                    .bind(("protected", protected.clone()))
+            },
             super::no_unique,
         )
         .await?;

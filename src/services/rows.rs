@@ -231,7 +231,7 @@ impl From<TagRow> for Tag {
 
 /// `SELECT` projection for alias history.
 pub const ALIAS_EVENT_FIELDS: &str =
-    "id, alias, alias_lc, from_version, to_version, reason, at, at_desc, by, source, request_id";
+    "id, alias, alias_lc, from_version, to_version, reason, at, at_desc, by, source, request_id, approval";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct AliasEventRow {
@@ -246,6 +246,7 @@ pub struct AliasEventRow {
     pub by: String,
     pub source: String,
     pub request_id: String,
+    pub approval: Option<RecordId>,
 }
 
 impl From<AliasEventRow> for AliasEvent {
@@ -260,6 +261,7 @@ impl From<AliasEventRow> for AliasEvent {
             by: r.by,
             source: r.source,
             request_id: r.request_id,
+            approval: r.approval.as_ref().map(key_of),
         }
     }
 }

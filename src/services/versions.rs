@@ -1,7 +1,7 @@
 use super::access::Target;
 use super::models::{FOUND, check_found, model_not_found};
 use super::rows::{RESOLVE, VERSION_FIELDS, VersionRow};
-use super::{Quiver, check_description, paging, returned, thrown_not_found, who};
+use super::{Quiver, check_description, paging, returned, thrown_denied, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
 use crate::privileges::Operation;
@@ -237,6 +237,11 @@ impl Quiver {
              IF !$mdl {{ THROW $no_model }};
              LET $id = (SELECT VALUE id FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0];
              IF !$id {{ THROW $no_version }};
+             LET $guarded = (SELECT VALUE alias FROM model_alias WHERE model = $mdl AND version = $version)
+                 [WHERE fn::alias_policy($mdl, string::lowercase($this)) != NONE];
+             IF $guarded {{ THROW $protected + array::join($guarded.map(|$a| '@' + $a), ', ') + '.' }};
+             fn::stale_requests((SELECT * FROM approval_request WHERE model = $mdl AND version = $version
+                 AND state = 'pending'), 'Version ' + <string> $version + ' was deleted.', $who);
              FOR $a IN (SELECT alias FROM model_alias WHERE model = $mdl AND version = $version) {{
                  fn::alias_event($mdl, $a.alias, $version, NONE, $reason, $who);
                  fn::activity($mdl, $version, 'model_version_alias.deleted', $a.alias, <string> $version, NONE, $who);
@@ -252,11 +257,15 @@ impl Quiver {
         let no_model = thrown_not_found(&model_not_found(path));
         let no_version = thrown_not_found(&version_not_found(path, version));
         let reason = format!("version {version} was deleted");
+        let protected = thrown_denied(&format!(
+            "Version {version} of {path} holds protected aliases, which change only through approved requests: "
+        ));
         self.write(
             || {
                 self.path_query(&sql, path)
                     .bind(("version", version))
                     .bind(("reason", reason.clone()))
+                    .bind(("protected", protected.clone()))
                     .bind(("who", who(actor)))
                     .bind(("no_model", no_model.clone()))
                     .bind(("no_version", no_version.clone()))

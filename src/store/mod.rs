@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 pub type Db = Surreal<Any>;
 
 /// The schema version this build writes. Bumped with every schema change.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 const SCHEMA: &str = include_str!("schema.surql");
 
 /// Where the store lives and how to reach it.
