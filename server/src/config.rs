@@ -93,6 +93,17 @@ pub struct ServeArgs {
     /// Largest artifact file accepted through the MLflow artifact API, in bytes.
     #[arg(long, env = "QUIVER_MAX_ARTIFACT_BYTES", default_value_t = 5 * 1024 * 1024 * 1024)]
     pub max_artifact_bytes: u64,
+    /// The key that encrypts webhook secrets in the store (64 hex digits; created when missing,
+    /// default <data-dir>/secret.key). Every Quiver on one remote store needs the same file.
+    #[arg(long, env = "QUIVER_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// Let webhooks reach private and loopback addresses (link-local and cloud metadata
+    /// addresses stay refused).
+    #[arg(long, env = "QUIVER_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
+    /// Do not deliver webhooks from this process (another Quiver on the same store does).
+    #[arg(long, env = "QUIVER_NO_DISPATCHER", default_value_t = false)]
+    pub no_dispatcher: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,16 +154,21 @@ impl StoreArgs {
 }
 
 impl ServeArgs {
-    pub fn service_config(&self) -> quiver::ServiceConfig {
+    pub fn service_config(&self) -> Result<quiver::ServiceConfig, String> {
         let defaults = quiver::ServiceConfig::default();
-        quiver::ServiceConfig {
+        let key_file = self.secret_key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"));
+        let key = quiver::sealer::load_or_create_key(&key_file)
+            .map_err(|_| format!("cannot read or create the secret key file {}", key_file.display()))?;
+        Ok(quiver::ServiceConfig {
             session_idle: std::time::Duration::from_secs(self.session_ttl_secs.max(1)),
             session_max: defaults.session_max.max(std::time::Duration::from_secs(self.session_ttl_secs)),
             login_max_failures: self.login_max_failures.max(1),
             login_lockout: std::time::Duration::from_secs(self.login_lockout_secs),
             artifact_root: self.data_dir.join("artifacts"),
             default_schema: self.mlflow_default_schema.clone(),
+            sealer: quiver::sealer::Sealer::new(key),
+            webhook_allow_private: self.webhook_allow_private,
             ..defaults
-        }
+        })
     }
 }

@@ -77,7 +77,7 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| format!("cannot create the data directory {}: {e}", args.data_dir.display()))?;
-    let quiver = Quiver::open(&args.store.to_config(), args.service_config()).await.map_err(|e| e.message)?;
+    let quiver = Quiver::open(&args.store.to_config(), args.service_config()?).await.map_err(|e| e.message)?;
     if let Some(password) = quiver.bootstrap_admin(args.admin_password.clone()).await.map_err(|e| e.message)? {
         println!(
             "\nCreated the administrator account.\n  username: admin\n  password: {password}\nThis password is shown once. Change it with `quiver user reset-password --username admin`.\n"
@@ -115,6 +115,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         },
     };
     spawn_session_cleanup(quiver.clone());
+    if !args.no_dispatcher {
+        crate::dispatcher::spawn(quiver.clone(), crate::dispatcher::DispatcherConfig::default());
+    }
     let app = router(quiver, &config);
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;

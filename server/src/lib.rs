@@ -5,11 +5,14 @@
 #![recursion_limit = "256"]
 
 pub mod admin;
+pub mod approvals;
 pub mod cli;
 pub mod config;
+pub mod dispatcher;
 pub mod http;
 pub mod middleware;
 pub mod mlflow;
 pub mod openapi;
 pub mod rest;
 pub mod uc;
+pub mod webhooks;

@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, rest, uc};
+use crate::{admin, approvals, rest, uc, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -51,6 +51,23 @@ use crate::{admin, rest, uc};
         uc::get_schema,
         uc::update_schema,
         uc::delete_schema,
+        webhooks::create_webhook,
+        webhooks::list_webhooks,
+        webhooks::get_webhook,
+        webhooks::update_webhook,
+        webhooks::delete_webhook,
+        webhooks::list_deliveries,
+        webhooks::redeliver,
+        webhooks::test_webhook,
+        approvals::create_request,
+        approvals::list_requests,
+        approvals::get_request,
+        approvals::approve,
+        approvals::reject,
+        approvals::cancel,
+        approvals::comment,
+        approvals::get_policy,
+        approvals::put_policy,
     ),
     components(schemas(quiver::privileges::PermissionsChange, quiver::privileges::PrivilegeAssignment, quiver::privileges::EffectivePrivilege)),
     modifiers(&Credentials),
@@ -59,6 +76,8 @@ use crate::{admin, rest, uc};
         (name = "namespace", description = "Catalogs and schemas"),
         (name = "governance", description = "Grants, effective permissions, principals (Unity Catalog's API)"),
         (name = "admin", description = "Users, groups, service principals, audit log (administrators)"),
+        (name = "webhooks", description = "Signed, durable webhooks (Standard Webhooks) and their delivery logs"),
+        (name = "approvals", description = "Approval requests for alias changes, and protected aliases"),
     )
 )]
 struct ApiDoc;

@@ -20,6 +20,8 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .merge(crate::admin::router())
+        .merge(crate::webhooks::router())
+        .merge(crate::approvals::router())
 }
 
 /// MLflow's error shape, which every Quiver API answers with.

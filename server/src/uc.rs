@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/schemas/{full_name}", get(get_schema).patch(update_schema).delete(delete_schema))
 }
 
-fn securable(auth: &RequestAuth, kind: &str, full_name: &str) -> Result<Securable, ApiError> {
+pub(crate) fn securable(auth: &RequestAuth, kind: &str, full_name: &str) -> Result<Securable, ApiError> {
     let kind = SecurableType::parse(kind).ok_or_else(|| {
         ApiError(
             Error::invalid(

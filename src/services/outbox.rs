@@ -26,8 +26,9 @@ const RESPONSE_EXCERPT: usize = 1024;
 /// One delivery a dispatcher holds the lease of, ready to send.
 #[derive(Debug, Clone)]
 pub struct DeliveryJob {
-    pub delivery: RecordId,
-    pub webhook: RecordId,
+    /// Record keys of the delivery and its webhook.
+    pub delivery: String,
+    pub webhook: String,
     pub url: String,
     pub secret: String,
     /// Sent as `webhook-id`: the same on every attempt.
@@ -211,8 +212,8 @@ impl Quiver {
         let mut jobs = Vec::new();
         for c in claimed {
             let job = |url: String, secret: String| DeliveryJob {
-                delivery: c.id.clone(),
-                webhook: c.webhook.clone(),
+                delivery: key_of(&c.id),
+                webhook: key_of(&c.webhook),
                 url,
                 secret,
                 event_id: c.event.clone(),
@@ -318,8 +319,8 @@ impl Quiver {
         self.write(
             || {
                 self.q(sql)
-                    .bind(("d", job.delivery.clone()))
-                    .bind(("w", job.webhook.clone()))
+                    .bind(("d", RecordId::new("delivery", job.delivery.clone())))
+                    .bind(("w", RecordId::new("webhook", job.webhook.clone())))
                     .bind(("n", job.attempt))
                     .bind(("status", outcome.status.map(i64::from)))
                     .bind(("ms", outcome.latency_ms))
@@ -375,8 +376,8 @@ impl Quiver {
         let row: Option<TestRow> = super::returned(&mut res)?;
         let row = row.ok_or_else(|| webhook_not_found(id))?;
         let job = DeliveryJob {
-            delivery: row.delivery.clone(),
-            webhook: wid,
+            delivery: key_of(&row.delivery),
+            webhook: key_of(&wid),
             url: row.url,
             secret: self.sealer().open(&row.secret)?,
             event_id,

@@ -7,6 +7,7 @@ mod json;
 mod names;
 mod registry;
 mod tracking;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ pub fn router(config: MlflowConfig) -> Router<AppState> {
         .merge(registry::routes())
         .merge(tracking::routes())
         .merge(artifacts::routes())
+        .merge(webhooks::routes())
         .layer(axum::Extension(config))
 }
 
