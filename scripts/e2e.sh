@@ -8,7 +8,7 @@ source scripts/env.sh
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
 QUIVER_ADMIN_PASSWORD=e2e-admin-password RUST_LOG=warn \
-  "$CARGO_TARGET_DIR/debug/quiver" serve --addr "127.0.0.1:$port" --db mem:// --data-dir "$(mktemp -d)" >"$log" 2>&1 &
+  "$CARGO_TARGET_DIR/debug/quiver" serve --addr "127.0.0.1:$port" --webhook-allow-private --db mem:// --data-dir "$(mktemp -d)" >"$log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

@@ -45,8 +45,13 @@ pub enum RequestState {
 }
 
 impl RequestState {
-    pub const ALL: [RequestState; 5] =
-        [RequestState::Pending, RequestState::Approved, RequestState::Rejected, RequestState::Cancelled, RequestState::Stale];
+    pub const ALL: [RequestState; 5] = [
+        RequestState::Pending,
+        RequestState::Approved,
+        RequestState::Rejected,
+        RequestState::Cancelled,
+        RequestState::Stale,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

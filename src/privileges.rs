@@ -263,7 +263,10 @@ impl Operation {
     pub fn on_any_level(self) -> bool {
         matches!(
             self,
-            Operation::ManageGrants | Operation::TransferOwnership | Operation::ProtectAliases | Operation::ManageWebhooks
+            Operation::ManageGrants
+                | Operation::TransferOwnership
+                | Operation::ProtectAliases
+                | Operation::ManageWebhooks
         )
     }
 

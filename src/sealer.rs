@@ -48,7 +48,8 @@ impl Sealer {
 
     pub fn open(&self, stored: &str) -> Result<String> {
         let rest = stored.strip_prefix(PREFIX).ok_or_else(|| Error::internal("a stored secret is not sealed"))?;
-        let (fingerprint, data) = rest.split_once(':').ok_or_else(|| Error::internal("a stored secret is malformed"))?;
+        let (fingerprint, data) =
+            rest.split_once(':').ok_or_else(|| Error::internal("a stored secret is malformed"))?;
         if fingerprint != self.fingerprint {
             return Err(Error::internal(format!(
                 "a stored secret was sealed with another key ({fingerprint}, this process has {}): \
@@ -80,7 +81,9 @@ pub fn load_or_create_key(path: &std::path::Path) -> Result<[u8; 32]> {
         Ok(text) => {
             let bytes = hex::decode(text.trim())
                 .map_err(|_| Error::internal(format!("{} does not hold a hex key", path.display())))?;
-            bytes.try_into().map_err(|_| Error::internal(format!("{} must hold 32 bytes (64 hex digits)", path.display())))
+            bytes
+                .try_into()
+                .map_err(|_| Error::internal(format!("{} must hold 32 bytes (64 hex digits)", path.display())))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = new_key();
@@ -92,7 +95,8 @@ pub fn load_or_create_key(path: &std::path::Path) -> Result<[u8; 32]> {
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             let mut file = options.open(path).map_err(Error::internal)?;
-            std::io::Write::write_all(&mut file, format!("{}\n", hex::encode(key)).as_bytes()).map_err(Error::internal)?;
+            std::io::Write::write_all(&mut file, format!("{}\n", hex::encode(key)).as_bytes())
+                .map_err(Error::internal)?;
             Ok(key)
         }
         Err(e) => Err(Error::internal(format!("cannot read {}: {e}", path.display()))),

@@ -218,9 +218,10 @@ pub mod signing {
         let mut mac = Hmac::<Sha256>::new_from_slice(&key_of(secret)).expect("HMAC takes keys of any length");
         mac.update(format!("{id}.{timestamp}.").as_bytes());
         mac.update(body);
-        header.split(' ').filter_map(|s| s.strip_prefix("v1,")).any(|sig| {
-            STANDARD.decode(sig).is_ok_and(|bytes| mac.clone().verify_slice(&bytes).is_ok())
-        })
+        header
+            .split(' ')
+            .filter_map(|s| s.strip_prefix("v1,"))
+            .any(|sig| STANDARD.decode(sig).is_ok_and(|bytes| mac.clone().verify_slice(&bytes).is_ok()))
     }
 
     #[cfg(test)]
@@ -350,7 +351,13 @@ pub mod outbound {
 
         #[test]
         fn private_targets_need_the_switch() {
-            for url in ["http://127.0.0.1:9000/hook", "http://10.1.2.3/", "http://localhost/", "http://[::1]/", "http://192.168.1.5/"] {
+            for url in [
+                "http://127.0.0.1:9000/hook",
+                "http://10.1.2.3/",
+                "http://localhost/",
+                "http://[::1]/",
+                "http://192.168.1.5/",
+            ] {
                 assert!(check_url(url, false).is_err(), "{url}");
                 assert!(check_url(url, true).is_ok(), "{url}");
             }

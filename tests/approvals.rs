@@ -158,7 +158,8 @@ async fn requests_go_stale_when_the_alias_moves_or_the_version_goes() {
     let gone = q.get_approval_request(&requester, &other.id).await.unwrap().request;
     assert_eq!(gone.state, RequestState::Stale);
     assert_eq!(gone.reason.as_deref(), Some("Version 3 was deleted."));
-    let filter = RequestFilter { model: Some("prod.ml.fraud".into()), state: Some(RequestState::Stale), ..Default::default() };
+    let filter =
+        RequestFilter { model: Some("prod.ml.fraud".into()), state: Some(RequestState::Stale), ..Default::default() };
     assert_eq!(q.list_approval_requests(&requester, &filter, &all()).await.unwrap().items.len(), 2);
 }
 
@@ -190,7 +191,8 @@ async fn policies_are_validated_read_back_and_lifted() {
     assert_eq!(q.set_alias_policy(&manager, &model, &bad).await.unwrap_err().kind, ErrorKind::InvalidArgument);
     let e = q.set_alias_policy(&requester, &model, &champion()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::PermissionDenied);
-    let own = AliasPolicy { aliases: vec!["@Prod".into(), "prod".into()], required_approvals: 3, allow_self_approval: false };
+    let own =
+        AliasPolicy { aliases: vec!["@Prod".into(), "prod".into()], required_approvals: 3, allow_self_approval: false };
     let view = q.set_alias_policy(&manager, &model, &own).await.unwrap();
     assert_eq!(view.policy.aliases, ["Prod"]);
     assert_eq!(view.inherited, [("Champion".to_string(), "catalog prod".to_string())]);

@@ -9,13 +9,13 @@ mod common;
 use common::{actor, registry};
 use quiver::Quiver;
 use quiver::approvals::{AliasPolicy, NewApprovalRequest, RequestAction, RequestFilter};
-use quiver::webhooks::{NewWebhook, WebhookScope};
 use quiver::error::{Error, ErrorKind};
 use quiver::filter::{Entity, parse};
 use quiver::names::ModelPath;
 use quiver::privileges::{Operation, PermissionsChange, SecurableType};
 use quiver::services::{NewVersion, Securable, TagTarget};
 use quiver::types::{Actor, ModelFilter, PageRequest, Principal, Source};
+use quiver::webhooks::{NewWebhook, WebhookScope};
 
 fn all() -> PageRequest {
     PageRequest { max_results: Some(1000), page_token: None }

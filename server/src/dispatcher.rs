@@ -114,7 +114,11 @@ async fn deliver(quiver: &Quiver, config: &DispatcherConfig, job: DeliveryJob) {
 }
 
 /// When to try again, or `None` when this was the last try.
-fn next_attempt(config: &DispatcherConfig, job: &DeliveryJob, outcome: &AttemptOutcome) -> Option<chrono::DateTime<Utc>> {
+fn next_attempt(
+    config: &DispatcherConfig,
+    job: &DeliveryJob,
+    outcome: &AttemptOutcome,
+) -> Option<chrono::DateTime<Utc>> {
     if outcome.succeeded() || !outcome.retryable() {
         return None;
     }

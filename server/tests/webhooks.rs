@@ -103,7 +103,8 @@ fn all() -> PageRequest {
 #[tokio::test]
 async fn signed_deliveries_are_retried_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let store = StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
+    let store =
+        StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
     let key = new_key();
     let receiver = Receiver::default();
     receiver.0.lock().unwrap().failing = true;
@@ -233,7 +234,10 @@ async fn a_ci_system_hears_of_a_request_and_approves_it_over_rest() {
     app.quiver.create_schema(&a, "prod", "ml", "").await.unwrap();
     app.quiver.create_model(&a, "prod", "ml", "fraud", "").await.unwrap();
     for i in 1..=2 {
-        app.quiver.create_version(&a, &p, NewVersion { source: format!("s3://b/{i}"), ..Default::default() }).await.unwrap();
+        app.quiver
+            .create_version(&a, &p, NewVersion { source: format!("s3://b/{i}"), ..Default::default() })
+            .await
+            .unwrap();
     }
     app.quiver.set_alias(&a, &p, "Champion", 1).await.unwrap();
     let (s, policy) = call(
@@ -260,12 +264,27 @@ async fn a_ci_system_hears_of_a_request_and_approves_it_over_rest() {
     let (s, created) = call(reqwest::Method::POST, "/api/quiver/v1/webhooks", basic.clone(), Some(body)).await;
     assert_eq!(s, 200, "{created}");
     receiver.0.lock().unwrap().secret = created["secret"].as_str().unwrap().to_string();
-    let (s, sp) = call(reqwest::Method::POST, "/api/quiver/v1/service-principals", basic.clone(), Some(json!({"name": "ci-bot"}))).await;
+    let (s, sp) = call(
+        reqwest::Method::POST,
+        "/api/quiver/v1/service-principals",
+        basic.clone(),
+        Some(json!({"name": "ci-bot"})),
+    )
+    .await;
     assert_eq!(s, 200, "{sp}");
-    let grant = json!({"changes": [{"principal": "ci-bot", "add": ["USE_CATALOG", "USE_SCHEMA", "EXECUTE", "MANAGE"]}]});
-    let (s, _) = call(reqwest::Method::PATCH, "/api/2.1/unity-catalog/permissions/catalog/prod", basic.clone(), Some(grant)).await;
+    let grant =
+        json!({"changes": [{"principal": "ci-bot", "add": ["USE_CATALOG", "USE_SCHEMA", "EXECUTE", "MANAGE"]}]});
+    let (s, _) =
+        call(reqwest::Method::PATCH, "/api/2.1/unity-catalog/permissions/catalog/prod", basic.clone(), Some(grant))
+            .await;
     assert_eq!(s, 200);
-    let (s, token) = call(reqwest::Method::POST, "/api/quiver/v1/service-principals/ci-bot/tokens", basic.clone(), Some(json!({"name": "ci"}))).await;
+    let (s, token) = call(
+        reqwest::Method::POST,
+        "/api/quiver/v1/service-principals/ci-bot/tokens",
+        basic.clone(),
+        Some(json!({"name": "ci"})),
+    )
+    .await;
     assert_eq!(s, 200, "{token}");
     let bot = format!("Bearer {}", token["secret"].as_str().unwrap());
 
@@ -273,8 +292,12 @@ async fn a_ci_system_hears_of_a_request_and_approves_it_over_rest() {
     let (s, request) = call(reqwest::Method::POST, "/api/quiver/v1/approval-requests", basic.clone(), Some(ask)).await;
     assert_eq!(s, 200, "{request}");
     let id = request["id"].as_str().unwrap().to_string();
-    wait_for("the created event", || receiver.0.lock().unwrap().delivered.iter().any(|d| d.1 == "approval_request.created")).await;
-    let (s, inbox) = call(reqwest::Method::GET, "/api/quiver/v1/approval-requests?actionable=true", bot.clone(), None).await;
+    wait_for("the created event", || {
+        receiver.0.lock().unwrap().delivered.iter().any(|d| d.1 == "approval_request.created")
+    })
+    .await;
+    let (s, inbox) =
+        call(reqwest::Method::GET, "/api/quiver/v1/approval-requests?actionable=true", bot.clone(), None).await;
     assert_eq!(s, 200);
     assert_eq!(inbox["items"][0]["id"].as_str(), Some(id.as_str()), "{inbox}");
     let (s, done) = call(
@@ -285,10 +308,14 @@ async fn a_ci_system_hears_of_a_request_and_approves_it_over_rest() {
     )
     .await;
     assert_eq!((s.as_u16(), done["state"].as_str()), (200, Some("approved")), "{done}");
-    wait_for("the approved event", || receiver.0.lock().unwrap().delivered.iter().any(|d| d.1 == "approval_request.approved")).await;
+    wait_for("the approved event", || {
+        receiver.0.lock().unwrap().delivered.iter().any(|d| d.1 == "approval_request.approved")
+    })
+    .await;
     assert_eq!(app.quiver.get_version_by_alias(&a, &p, "Champion").await.unwrap().version, 2);
     let hook = created["webhook"]["id"].as_str().unwrap();
-    let (s, test) = call(reqwest::Method::POST, &format!("/api/quiver/v1/webhooks/{hook}/test"), basic.clone(), None).await;
+    let (s, test) =
+        call(reqwest::Method::POST, &format!("/api/quiver/v1/webhooks/{hook}/test"), basic.clone(), None).await;
     assert_eq!((s.as_u16(), test["success"].as_bool()), (200, Some(true)), "{test}");
     let (s, log) = call(reqwest::Method::GET, &format!("/api/quiver/v1/webhooks/{hook}/deliveries"), basic, None).await;
     assert_eq!(s, 200);

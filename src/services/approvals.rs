@@ -354,7 +354,10 @@ impl Quiver {
                         .bind(("no_version", no_version.clone()))
                         .bind(("no_alias", thrown_precondition("The alias is no longer set.")))
                         .bind(("not_requester", thrown_denied("Only the requester may cancel a request.")))
-                        .bind(("self_approval", thrown_denied("You asked for this change: someone else must approve it.")))
+                        .bind((
+                            "self_approval",
+                            thrown_denied("You asked for this change: someone else must approve it."),
+                        ))
                         .bind(("again", thrown_precondition("You have already approved this request.")))
                 },
                 super::no_unique,

@@ -474,7 +474,9 @@ fn event_body(e: &EventRow) -> String {
 /// with their own data pass it through.
 fn event_data(kind: &str, raw: &Value) -> Value {
     let s = |k: &str| raw.get(k).cloned().unwrap_or(Value::Null);
-    let n = |k: &str| raw.get(k).and_then(Value::as_str).and_then(|v| v.parse::<i64>().ok()).map_or(Value::Null, Value::from);
+    let n = |k: &str| {
+        raw.get(k).and_then(Value::as_str).and_then(|v| v.parse::<i64>().ok()).map_or(Value::Null, Value::from)
+    };
     match kind {
         "registered_model.created" | "registered_model.deleted" => json!({ "name": s("subject") }),
         "registered_model.renamed" => json!({ "previous_name": s("before"), "name": s("after") }),

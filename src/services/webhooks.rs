@@ -165,7 +165,11 @@ impl Quiver {
         check_len("url", &new.url, MAX_URL)?;
         let url = outbound::check_url(&new.url, self.config().webhook_allow_private)?;
         let events = check_events(&new.events)?;
-        let name = if new.name.trim().is_empty() { url.host_str().unwrap_or("webhook").to_string() } else { new.name.trim().to_string() };
+        let name = if new.name.trim().is_empty() {
+            url.host_str().unwrap_or("webhook").to_string()
+        } else {
+            new.name.trim().to_string()
+        };
         check_len("name", &name, MAX_NAME)?;
         check_len("description", &new.description, MAX_DESCRIPTION)?;
         let secret = match new.secret.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

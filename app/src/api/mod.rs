@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod aliases;
+pub mod approvals;
 pub mod auth;
 pub mod catalogs;
 pub mod comments;
@@ -12,6 +13,7 @@ pub mod schemas;
 pub mod tags;
 pub mod tokens;
 pub mod versions;
+pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
 

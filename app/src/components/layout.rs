@@ -20,6 +20,8 @@ pub fn Layout() -> impl IntoView {
             <a class="brand" href="/">"Quiver"<span>"·"</span></a>
             <nav aria-label="Main">
                 <A href="/explore">"Catalogs"</A>
+                <A href="/approvals">"Approvals"</A>
+                <A href="/webhooks">"Webhooks"</A>
             </nav>
             <SearchBox/>
             <div class="spacer"></div>

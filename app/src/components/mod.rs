@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod aliases;
+pub mod approvals;
 pub mod comments;
 pub mod crumbs;
 pub mod form;

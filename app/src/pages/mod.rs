@@ -1,6 +1,7 @@
 //! One module per page, plus what several pages share.
 
 pub mod admin;
+pub mod approvals;
 pub mod catalog;
 pub mod catalogs;
 pub mod dialogs;
@@ -12,6 +13,7 @@ pub mod search;
 pub mod tokens;
 pub mod version;
 pub mod version_new;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};

@@ -14,6 +14,7 @@ use crate::api::tags::{delete_tag, set_tag};
 use crate::api::versions::list_versions;
 use crate::components::activity::ActivityList;
 use crate::components::aliases::{AliasBadges, AliasPanel, ModelRef};
+use crate::components::approvals::ApprovalsTab;
 use crate::components::comments::CommentThread;
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::form::{FormError, TextField, field_error};
@@ -33,9 +34,10 @@ pub fn ModelPage() -> impl IntoView {
     }
 }
 
-const TABS: [(&str, &str); 5] = [
+const TABS: [(&str, &str); 6] = [
     ("versions", "Versions"),
     ("aliases", "Aliases"),
+    ("approvals", "Approvals"),
     ("activity", "Activity"),
     ("comments", "Comments"),
     ("permissions", "Permissions"),
@@ -161,6 +163,7 @@ fn ModelView() -> impl IntoView {
             let (c, s, n) = (m.catalog.clone(), m.schema.clone(), m.model.clone());
             match tab.get() {
                 "aliases" => view! { <AliasPanel model=m/> }.into_any(),
+                "approvals" => view! { <ApprovalsTab model=m/> }.into_any(),
                 "activity" => view! { <ActivityList catalog=c schema=s model=n version=None base=format!("{}?tab=activity", base.get())/> }.into_any(),
                 "comments" => view! { <CommentThread catalog=c schema=s model=n version=None base=format!("{}?tab=comments", base.get())/> }.into_any(),
                 "permissions" => view! {
