@@ -49,14 +49,20 @@ pub fn CopyButton(text: String, #[prop(optional)] label: &'static str) -> impl I
     }
 }
 
-/// A new secret (an access token), shown this once with a copy button.
+/// A new secret (an access token, a webhook's signing secret), shown this once with a copy button.
 #[component]
-pub fn SecretOnce(secret: Signal<Option<String>>) -> impl IntoView {
+pub fn SecretOnce(
+    secret: Signal<Option<String>>,
+    /// What the secret is, for the notice ("token" unless said).
+    #[prop(optional)]
+    what: Option<&'static str>,
+) -> impl IntoView {
+    let what = what.unwrap_or("token");
     move || {
         secret.get().map(|s| {
             view! {
                 <div class="card" role="status">
-                    <strong>"Copy the token now: it is shown only once."</strong>
+                    <strong>{format!("Copy the {what} now: it is shown only once.")}</strong>
                     <p class="secret" data-testid="token-secret">{s.clone()}</p>
                     <CopyButton text=s/>
                 </div>

@@ -13,7 +13,7 @@ use crate::api::webhooks::{
 use crate::components::form::{FormError, TextField, field_error};
 use crate::components::permissions::confirm;
 use crate::components::toast::use_toasts;
-use crate::components::widgets::{CopyButton, EmptyState, Time};
+use crate::components::widgets::{EmptyState, SecretOnce, Time};
 
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
@@ -139,13 +139,7 @@ fn NewWebhookForm(changed: RwSignal<u32>) -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || create.pending().get()>"Register"</button>
             </form>
         </details>
-        {move || secret.get().map(|s| view! {
-            <div class="card" role="status">
-                <strong>"Copy the signing secret now: it is shown only once."</strong>
-                <p class="secret" data-testid="webhook-secret">{s.clone()}</p>
-                <CopyButton text=s/>
-            </div>
-        })}
+        <SecretOnce secret=secret.into() what="signing secret"/>
     }
 }
 
