@@ -27,6 +27,9 @@ pub struct DispatcherConfig {
     pub lease: Duration,
     /// How often to look for due work when nothing wakes the dispatcher.
     pub poll: Duration,
+    /// After a wake-up, wait this long before the round, so a burst of writes (each of which
+    /// rings) costs one round, not one per write.
+    pub coalesce: Duration,
     /// Deliveries sent at the same time.
     pub concurrency: usize,
     /// Delivered events and finished deliveries are kept this long.
@@ -42,6 +45,7 @@ impl Default for DispatcherConfig {
             jitter: 0.2,
             lease: Duration::from_secs(60),
             poll: Duration::from_secs(2),
+            coalesce: Duration::from_millis(20),
             concurrency: 8,
             retention: Duration::from_secs(30 * 24 * 3600),
         }
@@ -73,7 +77,9 @@ async fn run(quiver: Quiver, config: DispatcherConfig) {
                 tracing::warn!(error = %e.message, "could not prune the webhook outbox");
             }
         }
-        let _ = tokio::time::timeout(config.poll, wakeup.notified()).await;
+        if tokio::time::timeout(config.poll, wakeup.notified()).await.is_ok() {
+            tokio::time::sleep(config.coalesce).await;
+        }
     }
 }
 

@@ -78,7 +78,8 @@ impl Quiver {
         }
         let (c, s, m) = target.folded();
         let key = format!("holdings|{}|{c}|{s}|{m}", actor.principal.user_id);
-        self.cached(key, || self.read_holdings(actor, c.clone(), s.clone(), m.clone())).await
+        self.cached(super::cache::Class::Access, key, || self.read_holdings(actor, c.clone(), s.clone(), m.clone()))
+            .await
     }
 
     async fn read_holdings(&self, actor: &Actor, c: String, s: String, m: String) -> Result<Holdings> {

@@ -71,7 +71,7 @@ impl Quiver {
         let no_version = thrown_not_found(&version_not_found(path, version));
         let protected = thrown_denied(&protected_message(path, &alias));
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.path_query(&sql, path)
                         .bind(("alias", alias.as_str().to_string()))
@@ -105,7 +105,7 @@ impl Quiver {
         let no_model = thrown_not_found(&model_not_found(path));
         let no_alias = thrown_not_found(&alias_not_found(path, &alias));
         let protected = thrown_denied(&protected_message(path, &alias));
-        self.write(
+        self.write_content(
             || {
                 self.path_query(&sql, path)
                     .bind(("alias_lc", alias.folded()))
@@ -124,7 +124,7 @@ impl Quiver {
     pub async fn get_version_by_alias(&self, actor: &Actor, path: &ModelPath, alias: &str) -> Result<ModelVersion> {
         self.authorize(actor, Operation::GetVersion, Target::Model(path)).await?;
         let alias = Alias::parse(alias)?;
-        self.cached(format!("alias|{}|{}", super::models::path_key(path), alias.folded()), || async {
+        self.cached(super::cache::Class::Content, format!("alias|{}|{}", super::models::path_key(path), alias.folded()), || async {
             let sql = format!(
                 "{RESOLVE} {FOUND_MODEL}
                  LET $v = (SELECT VALUE version FROM model_alias WHERE model = $mdl AND alias_lc = $alias_lc LIMIT 1)[0];

@@ -172,7 +172,7 @@ impl Quiver {
         });
         let duplicate = thrown_precondition("The same change is already waiting for approval.");
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.path_query(&sql, &path)
                         .bind(("alias", alias.as_str().to_string()))
@@ -341,7 +341,7 @@ impl Quiver {
         let no_model = thrown_not_found(&model_not_found(&path));
         let no_version = thrown_precondition(&format!("Version {} no longer exists.", request.version));
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.q(&sql)
                         .bind(("rid", rid.clone()))
@@ -378,7 +378,7 @@ impl Quiver {
              RETURN $n;
              COMMIT TRANSACTION;";
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.q(sql)
                         .bind(("rid", request_id(id).unwrap_or_else(|_| RecordId::new("approval_request", "x"))))

@@ -58,7 +58,7 @@ impl Quiver {
         let no_model = thrown_not_found(&model_not_found(path));
         let no_version = thrown_not_found(&version_not_found(path, version.unwrap_or_default()));
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.path_query(&sql, path)
                         .bind(("version", version))
@@ -94,7 +94,7 @@ impl Quiver {
         );
         let not_author = thrown_denied("Only its author may edit a comment.");
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.comment_query(&sql, actor, path, id)
                         .bind(("body", body.to_string()))
@@ -122,7 +122,7 @@ impl Quiver {
              COMMIT TRANSACTION;"
         );
         let not_author = thrown_denied("Only its author or an administrator may delete a comment.");
-        self.write(
+        self.write_content(
             || {
                 self.comment_query(&sql, actor, path, id)
                     .bind(("admin", actor.principal.admin))

@@ -90,7 +90,7 @@ impl Quiver {
             COMMIT TRANSACTION;";
         let run_id = source_run_id.filter(|r| !r.is_empty()).map(str::to_string);
         let (params, tags) = (json_tags(params), json_tags(tags));
-        self.write(
+        self.write_content(
             || {
                 self.q(sql)
                     .bind(("num", num))
@@ -135,7 +135,7 @@ impl Quiver {
             IF !$m { THROW $missing };
             IF $status != NONE { UPDATE $m SET status = $status, updated_at = $now };
             COMMIT TRANSACTION;";
-        self.write(
+        self.write_content(
             || {
                 self.q(sql)
                     .bind(("id", model_id.to_string()))
@@ -162,7 +162,7 @@ impl Quiver {
             };
             COMMIT TRANSACTION;";
         let tags = json_tags(tags);
-        self.write(
+        self.write_content(
             || {
                 self.q(sql)
                     .bind(("id", model_id.to_string()))

@@ -133,7 +133,7 @@ impl Quiver {
     }
 
     /// `load`'s answer, from the read cache when no write happened since it was read.
-    async fn cached<T, F, Fut>(&self, key: String, load: F) -> Result<T>
+    async fn cached<T, F, Fut>(&self, class: cache::Class, key: String, load: F) -> Result<T>
     where
         T: Clone + Send + Sync + 'static,
         F: FnOnce() -> Fut,
@@ -142,9 +142,9 @@ impl Quiver {
         if let Some(hit) = self.inner.cache.get::<T>(&key) {
             return Ok(hit);
         }
-        let generation = self.inner.cache.generation();
+        let generation = self.inner.cache.generation(class);
         let value = load().await?;
-        self.inner.cache.put(key, generation, value.clone());
+        self.inner.cache.put(class, key, generation, value.clone());
         Ok(value)
     }
 
@@ -224,9 +224,28 @@ impl Quiver {
         build: impl Fn() -> Query<'a>,
         on_unique: impl Fn(&str) -> Error,
     ) -> Result<surrealdb::IndexedResults> {
+        self.write_changing(cache::Changed::Everything, build, on_unique).await
+    }
+
+    /// [`Quiver::write`] for a change to the registry's content only (see [`cache::Changed`]):
+    /// cached tokens and privileges stay valid.
+    async fn write_content<'a>(
+        &'a self,
+        build: impl Fn() -> Query<'a>,
+        on_unique: impl Fn(&str) -> Error,
+    ) -> Result<surrealdb::IndexedResults> {
+        self.write_changing(cache::Changed::Content, build, on_unique).await
+    }
+
+    async fn write_changing<'a>(
+        &'a self,
+        changed: cache::Changed,
+        build: impl Fn() -> Query<'a>,
+        on_unique: impl Fn(&str) -> Error,
+    ) -> Result<surrealdb::IndexedResults> {
         let result = store::run_retrying(|| std::future::IntoFuture::into_future(build())).await;
         // Whatever happened, cached reads from before this write are no longer served.
-        self.inner.cache.invalidate();
+        self.inner.cache.invalidate(changed);
         if result.is_ok() {
             self.inner.wakeup.notify_one();
         }

@@ -89,7 +89,7 @@ impl Quiver {
 
     pub async fn get_model(&self, actor: &Actor, path: &ModelPath) -> Result<RegisteredModel> {
         self.authorize(actor, Operation::GetModel, Target::Model(path)).await?;
-        self.cached(format!("model|{}", path_key(path)), || async {
+        self.cached(super::cache::Class::Content, format!("model|{}", path_key(path)), || async {
             let sql = format!(
                 "{RESOLVE} {FOUND}
                  IF $mdl THEN (SELECT {MODEL_FIELDS} FROM ONLY $mdl) ELSE NONE END;"
@@ -177,7 +177,7 @@ impl Quiver {
         );
         let no_model = thrown_not_found(&model_not_found(path));
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.path_query(&sql, path)
                         .bind(("description", description.to_string()))

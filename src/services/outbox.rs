@@ -316,7 +316,7 @@ impl Quiver {
              };
              COMMIT TRANSACTION;";
         let ok = outcome.succeeded();
-        self.write(
+        self.write_content(
             || {
                 self.q(sql)
                     .bind(("d", RecordId::new("delivery", job.delivery.clone())))
@@ -361,7 +361,7 @@ impl Quiver {
              COMMIT TRANSACTION;";
         let wid = webhook_id(&webhook.id)?;
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.q(sql)
                         .bind(("w", wid.clone()))

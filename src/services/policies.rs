@@ -115,7 +115,7 @@ impl Quiver {
              COMMIT TRANSACTION;"
         );
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.securable_query(&sql, securable)
                         .bind(("aliases", aliases.clone()))

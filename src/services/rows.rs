@@ -204,11 +204,14 @@ pub struct Resolved {
     pub model: Option<RecordId>,
 }
 
-/// SurrealQL that resolves `$c`, `$s`, `$m` (folded names) into `$cat`, `$sch`, `$mdl`.
+/// SurrealQL that resolves `$c`, `$s`, `$m` (folded names) into `$cat`, `$sch`, `$mdl`: three
+/// statements. A model is found with one index lookup of its folded full name (names hold no
+/// dots, so the full name is unambiguous), and its catalog and schema are read from it; the
+/// catalog and schema are looked up by name only when there is no such model.
 pub const RESOLVE: &str = "
-LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
-LET $sch = IF $cat THEN (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0] ELSE NONE END;
-LET $mdl = IF $sch THEN (SELECT VALUE id FROM registered_model WHERE schema = $sch AND name_lc = $m LIMIT 1)[0] ELSE NONE END;
+LET $mdl = IF $m THEN (SELECT VALUE id FROM registered_model WHERE full_name_lc = $c + '.' + $s + '.' + $m LIMIT 1)[0] ELSE NONE END;
+LET $cat = IF $mdl THEN $mdl.catalog ELSE (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0] END;
+LET $sch = IF $mdl THEN $mdl.schema ELSE IF $cat THEN (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0] ELSE NONE END;
 ";
 
 #[derive(Debug, Clone, SurrealValue)]

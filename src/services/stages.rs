@@ -123,7 +123,7 @@ impl Quiver {
              COMMIT TRANSACTION;"
         );
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.path_query(&sql, path)
                         .bind(("version", version))
@@ -155,7 +155,7 @@ impl Quiver {
             stages.iter().map(|s| parse_stage(s)).collect::<Result<Vec<_>>>()?
         };
         let key = format!("latest|{}|{}", super::models::path_key(path), stages.join(","));
-        self.cached(key, || async {
+        self.cached(super::cache::Class::Content, key, || async {
             let mdl = self.resolve_model(path).await?;
             let sql: String = (0..stages.len())
                 .map(|i| {
@@ -190,7 +190,7 @@ impl Quiver {
         page_token: Option<&str>,
     ) -> Result<Page<RegisteredModel>> {
         let key = search_key("models", actor, filter, order, limit, page_token);
-        self.cached(key, || async {
+        self.cached(super::cache::Class::Content, key, || async {
             let rows: Vec<ModelRow> = self.filtered(actor, Entity::Models, filter, order, limit, page_token).await?;
             Ok(offset_page(rows, limit, offset(page_token)?))
         })
@@ -207,7 +207,7 @@ impl Quiver {
         page_token: Option<&str>,
     ) -> Result<Page<ModelVersion>> {
         let key = search_key("versions", actor, filter, order, limit, page_token);
-        self.cached(key, || async {
+        self.cached(super::cache::Class::Content, key, || async {
             let rows: Vec<VersionRow> =
                 self.filtered(actor, Entity::Versions, filter, order, limit, page_token).await?;
             Ok(offset_page(rows, limit, offset(page_token)?))

@@ -105,7 +105,7 @@ impl Quiver {
             sync = target.sync(),
         );
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.tag_query(&sql, actor, path, target)
                         .bind(("key", key.to_string()))
@@ -143,7 +143,7 @@ impl Quiver {
         };
         let no_tag = thrown_not_found(&Error::not_found(format!("{on} has no tag '{key}'.")));
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.tag_query(&sql, actor, path, target)
                         .bind(("key", key.to_string()))

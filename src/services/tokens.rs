@@ -135,9 +135,9 @@ impl Quiver {
         let hash = auth::hash_secret(secret);
         let key = format!("token|{hash}");
         // Revoking a token or disabling its user is a write, which ends the cached answer.
-        let generation = self.inner.cache.generation();
+        let generation = self.inner.cache.generation(super::cache::Class::Access);
         let token: Bearer = self
-            .cached(key.clone(), || async {
+            .cached(super::cache::Class::Access, key.clone(), || async {
                 let mut res = self
                     .read(
                         self.q("SELECT id, user AS user_id, user.username AS username, user.admin AS admin,
@@ -158,7 +158,12 @@ impl Quiver {
         if token.last_used_at.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
             let write = self.q("UPDATE $id SET last_used_at = time::now()").bind(("id", token.id.clone()));
             self.bookkeeping(write, "token last-used time").await;
-            self.inner.cache.put(key, generation, Bearer { last_used_at: Some(now), ..token.clone() });
+            self.inner.cache.put(
+                super::cache::Class::Access,
+                key,
+                generation,
+                Bearer { last_used_at: Some(now), ..token.clone() },
+            );
         }
         Ok(token.principal())
     }

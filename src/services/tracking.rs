@@ -126,7 +126,7 @@ impl Quiver {
             RETURN $num;
             COMMIT TRANSACTION;";
         let mut res = self
-            .write(
+            .write_content(
                 || self.q(sql).bind(("name", name.to_string())).bind(("actor", actor.principal.username.clone())),
                 |_| Error::already_exists("name", format!("Experiment '{name}' already exists.")),
             )
@@ -196,7 +196,7 @@ impl Quiver {
             COMMIT TRANSACTION;";
         let start = start_time.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
         let no_experiment = thrown_not_found(&experiment_not_found(experiment_id));
-        self.write(
+        self.write_content(
             || {
                 self.q(sql)
                     .bind(("num", num))
@@ -270,7 +270,7 @@ impl Quiver {
             };
             COMMIT TRANSACTION;";
         let name = run_name.filter(|n| !n.trim().is_empty()).map(str::to_string);
-        self.write(
+        self.write_content(
             || {
                 self.q(sql)
                     .bind(("run_id", run_id.to_string()))
@@ -336,7 +336,7 @@ impl Quiver {
             .collect();
         let (params, tags) = (kv(&batch.params), kv(&batch.tags));
         let changed = super::thrown_precondition("A param cannot change once logged: ");
-        self.write(
+        self.write_content(
             || {
                 self.q(sql)
                     .bind(("run_id", run_id.to_string()))
@@ -361,7 +361,7 @@ impl Quiver {
             IF !$run { THROW $no_run };
             DELETE run_tag WHERE owner = $run AND key = $key;
             COMMIT TRANSACTION;";
-        self.write(
+        self.write_content(
             || {
                 self.q(sql)
                     .bind(("run_id", run_id.to_string()))
@@ -386,7 +386,7 @@ impl Quiver {
             COMMIT TRANSACTION;";
         let outputs: Vec<serde_json::Value> =
             outputs.iter().map(|o| serde_json::json!({"model_id": o.model_id, "step": o.step})).collect();
-        self.write(
+        self.write_content(
             || {
                 self.q(sql)
                     .bind(("run_id", run_id.to_string()))

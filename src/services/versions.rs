@@ -112,7 +112,7 @@ impl Quiver {
             .map(|t| serde_json::json!({ "key": t.key, "value": t.value }))
             .collect();
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.path_query(&sql, path)
                         .bind(("source", new.source.trim().to_string()))
@@ -139,22 +139,26 @@ impl Quiver {
 
     pub async fn get_version(&self, actor: &Actor, path: &ModelPath, version: i64) -> Result<ModelVersion> {
         self.authorize(actor, Operation::GetVersion, Target::Model(path)).await?;
-        self.cached(format!("version|{}|{version}", super::models::path_key(path)), || async {
-            let sql = format!(
-                "{RESOLVE} {FOUND}
+        self.cached(
+            super::cache::Class::Content,
+            format!("version|{}|{version}", super::models::path_key(path)),
+            || async {
+                let sql = format!(
+                    "{RESOLVE} {FOUND}
                  SELECT {VERSION_FIELDS} FROM model_version WHERE model = $mdl AND version = $version LIMIT 1;"
-            );
-            let mut res = self.read(self.path_query(&sql, path).bind(("version", version))).await?;
-            check_found(&mut res, 3, path)?;
-            let row: Option<VersionRow> = res.take(4).map_err(internal)?;
-            match row {
-                Some(row) => Ok(row.into()),
-                None => {
-                    self.resolve_model(path).await?;
-                    Err(version_not_found(path, version))
+                );
+                let mut res = self.read(self.path_query(&sql, path).bind(("version", version))).await?;
+                check_found(&mut res, 3, path)?;
+                let row: Option<VersionRow> = res.take(4).map_err(internal)?;
+                match row {
+                    Some(row) => Ok(row.into()),
+                    None => {
+                        self.resolve_model(path).await?;
+                        Err(version_not_found(path, version))
+                    }
                 }
-            }
-        })
+            },
+        )
         .await
     }
 
@@ -210,7 +214,7 @@ impl Quiver {
         let no_model = thrown_not_found(&model_not_found(path));
         let no_version = thrown_not_found(&version_not_found(path, version));
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.path_query(&sql, path)
                         .bind(("version", version))
@@ -260,7 +264,7 @@ impl Quiver {
         let protected = thrown_denied(&format!(
             "Version {version} of {path} holds protected aliases, which change only through approved requests: "
         ));
-        self.write(
+        self.write_content(
             || {
                 self.path_query(&sql, path)
                     .bind(("version", version))

@@ -191,7 +191,7 @@ impl Quiver {
         );
         let sealed = self.sealer().seal(&secret);
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.securable_query(&sql, &securable)
                         .bind(("name", name.clone()))
@@ -304,7 +304,7 @@ impl Quiver {
         );
         let detail = changed_fields(change);
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.q(&sql)
                         .bind(("id", RecordId::new("webhook", current.id.clone())))
@@ -337,7 +337,7 @@ impl Quiver {
              DELETE $id;
              fn::audit('webhook.deleted', 'webhook', $name, 'allowed', NONE, $who);
              COMMIT TRANSACTION;";
-        self.write(
+        self.write_content(
             || {
                 self.q(sql)
                     .bind(("id", RecordId::new("webhook", current.id.clone())))
@@ -393,7 +393,7 @@ impl Quiver {
              COMMIT TRANSACTION;"
         );
         let mut res = self
-            .write(
+            .write_content(
                 || {
                     self.q(&sql)
                         .bind(("d", RecordId::new("delivery", delivery_id.to_string())))

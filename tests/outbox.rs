@@ -1,0 +1,52 @@
+//! The webhook outbox: an event is written in the transaction of its change, and only while a
+//! webhook is active to hear it (no one else reads events, and an idle outbox costs every write).
+
+mod common;
+
+use common::{actor, init_logs};
+use quiver::services::NewVersion;
+use quiver::store::StoreConfig;
+use quiver::webhooks::{NewWebhook, WebhookUpdate};
+use quiver::{Quiver, ServiceConfig};
+
+async fn new_version(q: &Quiver, path: &quiver::names::ModelPath) {
+    let v = NewVersion { source: "s3://bucket/model".into(), ..Default::default() };
+    q.create_version(&actor("admin"), path, v).await.expect("create version");
+}
+
+#[tokio::test]
+async fn events_are_written_only_while_a_webhook_is_active() {
+    init_logs();
+    let config = ServiceConfig { webhook_allow_private: true, ..ServiceConfig::default() };
+    let q = Quiver::open(&StoreConfig::memory(), config).await.expect("open store");
+    let a = actor("admin");
+    q.create_catalog(&a, "prod", "").await.unwrap();
+    q.create_schema(&a, "prod", "ml", "").await.unwrap();
+    q.create_model(&a, "prod", "ml", "fraud", "").await.unwrap();
+    let path = quiver::names::ModelPath::new("prod", "ml", "fraud").unwrap();
+
+    new_version(&q, &path).await;
+    assert_eq!(q.fan_out_events(100).await.unwrap(), 0, "no webhook, no event");
+
+    let hook = NewWebhook {
+        url: "http://127.0.0.1:9/hook".into(),
+        events: vec!["model_version.created".into()],
+        ..NewWebhook::default()
+    };
+    let created = q.create_webhook(&a, &hook).await.expect("create webhook");
+    new_version(&q, &path).await;
+    new_version(&q, &path).await;
+    assert_eq!(q.fan_out_events(100).await.unwrap(), 2, "both versions are events once a webhook listens");
+
+    let off = WebhookUpdate { active: Some(false), ..WebhookUpdate::default() };
+    q.update_webhook(&a, &created.webhook.id, &off).await.unwrap();
+    new_version(&q, &path).await;
+    assert_eq!(q.fan_out_events(100).await.unwrap(), 0, "a disabled webhook hears nothing");
+
+    let on = WebhookUpdate { active: Some(true), ..WebhookUpdate::default() };
+    q.update_webhook(&a, &created.webhook.id, &on).await.unwrap();
+    new_version(&q, &path).await;
+    assert_eq!(q.fan_out_events(100).await.unwrap(), 1);
+    let deliveries = q.list_deliveries(&a, &created.webhook.id, &Default::default()).await.unwrap();
+    assert_eq!(deliveries.items.len(), 3, "versions 2, 3 and 5 were delivered, 1 and 4 not");
+}
