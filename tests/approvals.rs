@@ -72,6 +72,13 @@ async fn direct_changes_of_a_protected_alias_are_refused_everywhere() {
     assert_eq!(e.kind, ErrorKind::PermissionDenied);
     assert!(e.message.contains("@Champion"), "{}", e.message);
     assert_eq!(q.delete_model(&admin, &path()).await.unwrap_err().kind, ErrorKind::PermissionDenied);
+    // Nor does deleting the schema or catalog with everything inside take the alias along.
+    let e = q.delete_schema(&admin, "prod", "ml", true).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::PermissionDenied);
+    assert!(e.message.contains("prod.ml.fraud (@Champion)"), "{}", e.message);
+    let e = q.delete_catalog(&admin, "prod", true).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::PermissionDenied);
+    assert!(e.message.contains("Catalog 'prod' holds protected aliases"), "{}", e.message);
     // Nothing moved; other aliases are free.
     assert_eq!(q.get_version_by_alias(&admin, &path(), "Champion").await.unwrap().version, 1);
     q.set_alias(&manager, &path(), "Challenger", 2).await.unwrap();

@@ -1,4 +1,5 @@
 use super::access::{IN_SCOPE, SCOPE, Target, bind_scope};
+use super::models::REFUSE_PROTECTED;
 use super::rows::{CatalogRow, OBJECT_FIELDS, PURGE_MODEL};
 use super::{Quiver, check_description, paging, thrown_not_found, thrown_precondition};
 use crate::error::{Error, Result};
@@ -100,7 +101,9 @@ impl Quiver {
             LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $name_lc LIMIT 1)[0];
             IF !$cat {{ THROW $not_found }};
             IF !$cascade AND array::len((SELECT VALUE id FROM catalog_schema WHERE catalog = $cat LIMIT 1)) > 0 {{ THROW $not_empty }};
-            FOR $m IN (SELECT VALUE id FROM registered_model WHERE catalog = $cat) {{ {PURGE_MODEL} }};
+            LET $doomed = (SELECT VALUE id FROM registered_model WHERE catalog = $cat);
+            {REFUSE_PROTECTED}
+            FOR $m IN $doomed {{ {PURGE_MODEL} }};
             DELETE registered_model WHERE catalog = $cat;
             DELETE catalog_schema WHERE catalog = $cat;
             fn::audit('catalog.deleted', 'catalog', $cat.name, 'allowed', IF $cascade THEN 'with everything inside' ELSE NONE END, $who);
@@ -111,6 +114,7 @@ impl Quiver {
         let not_empty = thrown_precondition(&format!(
             "Catalog '{name}' is not empty. Delete its schemas first, or confirm deleting everything inside it."
         ));
+        let protected = super::models::holds_protected(&format!("Catalog '{name}'"));
         self.write(
             || {
                 self.q(&sql)
@@ -119,6 +123,7 @@ impl Quiver {
                     .bind(("who", super::who(actor)))
                     .bind(("not_found", not_found.clone()))
                     .bind(("not_empty", not_empty.clone()))
+                    .bind(("protected", protected.clone()))
             },
             super::no_unique,
         )

@@ -363,3 +363,19 @@ pub(super) fn dedup_tags(tags: &[Tag]) -> Vec<Tag> {
     }
     out
 }
+
+/// SurrealQL that refuses (`THROW $protected`, then the model and its aliases) when a model in
+/// `$doomed` holds a protected alias: deleting a catalog or schema with everything inside must
+/// not remove such an alias without an approved request, any more than deleting the model may.
+pub(super) const REFUSE_PROTECTED: &str = "
+FOR $pm IN $doomed {
+    LET $g = (SELECT VALUE alias FROM model_alias WHERE model = $pm)[WHERE fn::alias_policy($pm, string::lowercase($this)) != NONE];
+    IF $g { THROW $protected + $pm.full_name + ' (' + array::join($g.map(|$a| '@' + $a), ', ') + ').' };
+};";
+
+/// The refusal [`REFUSE_PROTECTED`] throws, for `what` (a catalog or schema, by name).
+pub(super) fn holds_protected(what: &str) -> String {
+    super::thrown_denied(&format!(
+        "{what} holds protected aliases; remove them through approved requests, or lift their protection, first: "
+    ))
+}

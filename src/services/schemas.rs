@@ -1,5 +1,6 @@
 use super::access::{IN_SCOPE, SCOPE, Target, bind_scope};
 use super::catalogs::catalog_not_found;
+use super::models::REFUSE_PROTECTED;
 use super::rows::{PURGE_MODEL, SCHEMA_FIELDS, SchemaRow};
 use super::{Quiver, check_description, paging, returned, thrown_not_found, thrown_precondition};
 use crate::error::{Error, Result};
@@ -141,7 +142,9 @@ impl Quiver {
             LET $sch = (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0];
             IF !$sch {{ THROW $no_schema }};
             IF !$cascade AND array::len((SELECT VALUE id FROM registered_model WHERE schema = $sch LIMIT 1)) > 0 {{ THROW $not_empty }};
-            FOR $m IN (SELECT VALUE id FROM registered_model WHERE schema = $sch) {{ {PURGE_MODEL} }};
+            LET $doomed = (SELECT VALUE id FROM registered_model WHERE schema = $sch);
+            {REFUSE_PROTECTED}
+            FOR $m IN $doomed {{ {PURGE_MODEL} }};
             DELETE registered_model WHERE schema = $sch;
             fn::audit('schema.deleted', 'schema', $cat.name + '.' + $sch.name, 'allowed', IF $cascade THEN 'with everything inside' ELSE NONE END, $who);
             DELETE $sch;
@@ -152,6 +155,7 @@ impl Quiver {
         let not_empty = thrown_precondition(&format!(
             "Schema '{catalog}.{name}' is not empty. Delete its models first, or confirm deleting everything inside it."
         ));
+        let protected = super::models::holds_protected(&format!("Schema '{catalog}.{name}'"));
         self.write(
             || {
                 self.q(&sql)
@@ -162,6 +166,7 @@ impl Quiver {
                     .bind(("no_catalog", no_catalog.clone()))
                     .bind(("no_schema", no_schema.clone()))
                     .bind(("not_empty", not_empty.clone()))
+                    .bind(("protected", protected.clone()))
             },
             super::no_unique,
         )
