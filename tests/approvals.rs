@@ -71,7 +71,9 @@ async fn direct_changes_of_a_protected_alias_are_refused_everywhere() {
     let e = q.delete_version(&admin, &path(), 1).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::PermissionDenied);
     assert!(e.message.contains("@Champion"), "{}", e.message);
-    assert_eq!(q.delete_model(&admin, &path()).await.unwrap_err().kind, ErrorKind::PermissionDenied);
+    let e = q.delete_model(&admin, &path()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::PermissionDenied);
+    assert!(e.message.contains("prod.ml.fraud (@Champion)"), "{}", e.message);
     // Nor does deleting the schema or catalog with everything inside take the alias along.
     let e = q.delete_schema(&admin, "prod", "ml", true).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::PermissionDenied);

@@ -243,9 +243,8 @@ impl Quiver {
              {RESOLVE}
              IF !$mdl {{ THROW $no_model }};
              LET $m = $mdl;
-             LET $guarded = (SELECT VALUE alias FROM model_alias WHERE model = $m)
-                 [WHERE fn::alias_policy($m, string::lowercase($this)) != NONE];
-             IF $guarded {{ THROW $protected + array::join($guarded.map(|$a| '@' + $a), ', ') + '.' }};
+             LET $doomed = [$m];
+             {REFUSE_PROTECTED}
              fn::stale_requests((SELECT * FROM approval_request WHERE model = $m AND state = 'pending'),
                  'The model was deleted.', $who);
              FOR $a IN (SELECT alias, version FROM model_alias WHERE model = $m) {{
@@ -257,9 +256,7 @@ impl Quiver {
              COMMIT TRANSACTION;"
         );
         let no_model = thrown_not_found(&model_not_found(path));
-        let protected = thrown_denied(&format!(
-            "{path} holds protected aliases; remove them through approved requests, or lift their protection, first: "
-        ));
+        let protected = holds_protected(&format!("Model '{path}'"));
         self.write(
             || {
                 self.path_query(&sql, path)
@@ -375,7 +372,7 @@ FOR $pm IN $doomed {
 
 /// The refusal [`REFUSE_PROTECTED`] throws, for `what` (a catalog or schema, by name).
 pub(super) fn holds_protected(what: &str) -> String {
-    super::thrown_denied(&format!(
+    thrown_denied(&format!(
         "{what} holds protected aliases; remove them through approved requests, or lift their protection, first: "
     ))
 }
