@@ -418,3 +418,35 @@ async fn effective_permissions_say_where_each_privilege_comes_from() {
         ("member", &["APPLY_TAG".to_string()][..])
     );
 }
+
+#[tokio::test]
+async fn the_webhook_list_shows_what_the_caller_may_manage() {
+    let q = registry().await;
+    let admin = actor("admin");
+    q.create_catalog(&admin, "prod", "").await.unwrap();
+    q.create_schema(&admin, "prod", "ml", "").await.unwrap();
+    q.create_schema(&admin, "prod", "other", "").await.unwrap();
+    for schema in ["ml", "other"] {
+        let hook = NewWebhook {
+            url: format!("https://ci.example.com/hooks/{schema}"),
+            events: vec!["*".into()],
+            scope: Some(WebhookScope { kind: "schema".into(), full_name: format!("prod.{schema}") }),
+            ..Default::default()
+        };
+        q.create_webhook(&admin, &hook).await.unwrap();
+    }
+    let ops = user(&q, "ops").await;
+    grant(&q, SecurableType::Schema, "prod.ml", "ops", &["MANAGE", "USE SCHEMA"]).await;
+    let one_page = PageRequest { max_results: Some(1), page_token: None };
+    assert!(
+        q.list_webhooks(&ops, &one_page).await.unwrap().items.is_empty(),
+        "MANAGE on the schema without USE CATALOG changes no webhook, so the list shows none"
+    );
+
+    grant(&q, SecurableType::Catalog, "prod", "ops", &["USE CATALOG"]).await;
+    let page = q.list_webhooks(&ops, &one_page).await.unwrap();
+    let urls: Vec<&str> = page.items.iter().map(|w| w.url.as_str()).collect();
+    assert_eq!(urls, ["https://ci.example.com/hooks/ml"], "only the webhook on the managed schema");
+    assert_eq!(page.next_page_token, None, "the other schema's webhook is not on a next page either");
+    assert_eq!(q.list_webhooks(&admin, &all()).await.unwrap().items.len(), 2);
+}

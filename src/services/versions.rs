@@ -5,7 +5,7 @@ use super::{Quiver, check_description, paging, returned, thrown_denied, thrown_n
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
 use crate::privileges::Operation;
-use crate::store::internal;
+use crate::store::{internal, journal};
 use crate::types::{Actor, ModelVersion, Page, PageRequest, Signature, Tag, VersionStatus};
 
 /// What it takes to register a version.
@@ -83,25 +83,36 @@ impl Quiver {
     pub async fn create_version(&self, actor: &Actor, path: &ModelPath, new: NewVersion) -> Result<ModelVersion> {
         new.validate()?;
         self.authorize(actor, Operation::CreateVersion, Target::Model(path)).await?;
+        // The hottest write: one statement finds the model and takes its next number, the
+        // journal is inlined, and the names are resolved again only to say what is missing.
+        let journal =
+            journal::statements(&journal::Change::new("$mdl", "$mdl.id", "$v", "'model_version.created'", "$who"));
         let sql = format!(
             "BEGIN TRANSACTION;
-             {RESOLVE}
-             IF !$cat {{ THROW $no_catalog }};
-             IF !$sch {{ THROW $no_schema }};
-             IF !$mdl {{ THROW $no_model }};
-             LET $v = (UPDATE ONLY $mdl SET last_version += 1, updated_at = time::now(), updated_by = $actor
-                 RETURN VALUE last_version);
-             LET $id = (CREATE ONLY model_version SET model = $mdl, version = $v, source = $source,
+             LET $now = time::now();
+             LET $mdl = (UPDATE registered_model SET last_version += 1, updated_at = $now, updated_by = $actor
+                 WHERE full_name_lc = $c + '.' + $s + '.' + $m
+                 RETURN id, last_version, full_name, full_name_lc, catalog, schema)[0];
+             IF !$mdl {{
+                 {RESOLVE}
+                 IF !$cat {{ THROW $no_catalog }};
+                 IF !$sch {{ THROW $no_schema }};
+                 THROW $no_model;
+             }};
+             LET $v = $mdl.last_version;
+             LET $row = (CREATE ONLY model_version SET model = $mdl.id, version = $v, source = $source,
                  run_id = $run_id, run_link = $run_link, description = $description, status = $status,
                  signature_inputs = $sig_in, signature_outputs = $sig_out, model_id = $model_id, tags = $tags,
                  full_name = $mdl.full_name, full_name_lc = $mdl.full_name_lc, version_desc = 0 - $v,
-                 created_at = time::now(), created_by = $actor, updated_at = time::now(), updated_by = $actor
-                 RETURN VALUE id);
-             fn::activity($mdl, $v, 'model_version.created', NONE, NONE, NONE, $who);
-             FOR $t IN $tags {{
-                 CREATE version_tag SET model = $mdl, version = $id, key = $t.key, value = $t.value;
+                 created_at = $now, created_by = $actor, updated_at = $now, updated_by = $actor
+                 RETURN {VERSION_FIELDS});
+             IF $tags {{
+                 FOR $t IN $tags {{
+                     CREATE version_tag SET model = $mdl.id, version = $row.id, key = $t.key, value = $t.value;
+                 }};
              }};
-             RETURN (SELECT {VERSION_FIELDS} FROM ONLY $id);
+             {journal}
+             RETURN $row;
              COMMIT TRANSACTION;"
         );
         let (no_catalog, no_schema) = self.missing_parents(path);

@@ -238,7 +238,10 @@ impl Quiver {
             return Err(Error::permission_denied("Sign in first."));
         }
         let limit = paging::limit(page)?;
-        let cursor = paging::time_cursor(page)?;
+        let mut cursor = paging::time_cursor(page)?;
+        // For others than admins the query narrows the list to webhooks on what the caller
+        // manages or owns; each is then held to the rule changing it needs (which also asks for
+        // the USE path above its scope), so the list shows exactly what the caller may manage.
         let (lets, cond) = if actor.principal.admin {
             (String::new(), "true")
         } else {
@@ -259,11 +262,35 @@ impl Quiver {
              ORDER BY created_at, id LIMIT $limit;",
             fields = webhook_fields()
         );
-        let query = bind_principal(self.q(&sql), actor).bind(("limit", limit + 1));
-        let mut res = self.read(super::bind_time_cursor(query, "webhook", cursor)).await?;
         let index = if actor.principal.admin { 0 } else { 2 };
-        let rows: Vec<WebhookRow> = res.take(index).map_err(internal)?;
-        Ok(paging::page(rows, limit, |r| paging::time_token(&r.created_at, &key_of(&r.id)), Into::into))
+        let mut kept: Vec<WebhookRow> = Vec::new();
+        loop {
+            let query = bind_principal(self.q(&sql), actor).bind(("limit", limit + 1));
+            let mut res = self.read(super::bind_time_cursor(query, "webhook", cursor)).await?;
+            let rows: Vec<WebhookRow> = res.take(index).map_err(internal)?;
+            let exhausted = rows.len() as i64 <= limit;
+            cursor = rows.last().map(|r| paging::TimeCursor { at: r.created_at, key: key_of(&r.id) });
+            for row in rows {
+                if actor.principal.admin || self.may_manage(actor, &row.clone().into()).await? {
+                    kept.push(row);
+                }
+            }
+            if exhausted || kept.len() as i64 > limit {
+                break;
+            }
+        }
+        Ok(paging::page(kept, limit, |r| paging::time_token(&r.created_at, &key_of(&r.id)), Into::into))
+    }
+
+    /// Whether the caller may change `webhook`: [`Quiver::check_manage`] without the audit entry
+    /// a refusal writes.
+    async fn may_manage(&self, actor: &Actor, webhook: &Webhook) -> Result<bool> {
+        let Ok(scope) = scope_securable(&webhook.scope) else {
+            return Ok(actor.principal.admin);
+        };
+        let target = scope.target();
+        let holdings = self.holdings(actor, target).await?;
+        Ok(holdings.denial(Operation::ManageWebhooks, target.kind()).is_none())
     }
 
     /// Changes a webhook; fields left out stay.

@@ -9,6 +9,8 @@ use surrealdb::{IndexedResults, Surreal};
 
 use crate::error::{Error, Result};
 
+pub mod journal;
+
 pub type Db = Surreal<Any>;
 
 /// The schema version this build writes. Bumped with every schema change.
@@ -96,7 +98,8 @@ async fn migrate(db: &Db) -> Result<()> {
     }
     // The schema is applied in the transactions its `-- @commit` lines separate; the version is
     // written with the last, so an interrupted upgrade runs again (every part is idempotent).
-    let parts: Vec<&str> = SCHEMA.split("\n-- @commit\n").collect();
+    let schema = SCHEMA.replace("\n-- @journal\n", &format!("\n{}\n", journal::functions()));
+    let parts: Vec<&str> = schema.split("\n-- @commit\n").collect();
     for (i, part) in parts.iter().enumerate() {
         let stamp = if i + 1 == parts.len() { "UPSERT meta:schema SET schema_version = $version;" } else { "" };
         let res = db
