@@ -12,7 +12,7 @@ data=$(mktemp -d)
 log="$data/quiver.log"
 password=mlflow-suite-admin-password
 QUIVER_ADMIN_PASSWORD=$password RUST_LOG=warn \
-  "$CARGO_TARGET_DIR/debug/quiver" serve --addr "127.0.0.1:$port" --db mem:// --data-dir "$data" >"$log" 2>&1 &
+  "$CARGO_TARGET_DIR/debug/quiver" serve --addr "127.0.0.1:$port" --db mem:// --webhook-allow-private --data-dir "$data" >"$log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do

@@ -65,6 +65,9 @@ pub struct Webhook {
     pub events: Vec<String>,
     pub scope: WebhookScope,
     pub active: bool,
+    /// How its deliveries look.
+    #[serde(default)]
+    pub format: WebhookFormat,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
     pub updated_at: DateTime<Utc>,
@@ -97,6 +100,36 @@ pub struct NewWebhook {
     /// Only through MLflow's API, which lets the caller choose the secret.
     #[serde(skip)]
     pub secret: Option<String>,
+    /// MLflow's for webhooks created through MLflow's API, so its receivers understand them.
+    #[serde(skip)]
+    pub format: WebhookFormat,
+}
+
+/// What deliveries look like.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    /// Quiver's event (`{id, type, timestamp, actor, object, data}`), signed per Standard
+    /// Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+    #[default]
+    Standard,
+    /// MLflow's (`{entity, action, timestamp, data}`, `X-MLflow-Delivery-Id`,
+    /// `X-MLflow-Timestamp`, `X-MLflow-Signature`), with the Standard Webhooks headers as well.
+    Mlflow,
+}
+
+impl WebhookFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Standard => "standard",
+            WebhookFormat::Mlflow => "mlflow",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        if s == "mlflow" { WebhookFormat::Mlflow } else { WebhookFormat::Standard }
+    }
 }
 
 /// A change to a webhook; fields left out stay as they are.

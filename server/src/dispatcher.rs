@@ -149,6 +149,7 @@ mod tests {
             event_type: "t".into(),
             body: String::new(),
             attempt,
+            format: Default::default(),
         }
     }
 

@@ -323,3 +323,98 @@ async fn a_ci_system_hears_of_a_request_and_approves_it_over_rest() {
     assert!(receiver.0.lock().unwrap().delivered.iter().all(|d| d.2), "signatures verify");
     worker.abort();
 }
+
+/// Every request a receiver got: its headers and body.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<(HeaderMap, Bytes)>>>);
+
+async fn capture(State(c): State<Capture>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    c.0.lock().unwrap().push((headers, body));
+    StatusCode::OK
+}
+
+#[tokio::test]
+async fn a_webhook_created_through_mlflow_is_delivered_as_mlflow_delivers() {
+    let app = support::spawn(config(new_key())).await;
+    let seen = Capture::default();
+    let router = axum::Router::new().route("/hook", axum::routing::post(capture)).with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let worker = dispatcher::spawn(app.quiver.clone(), fast("mlflow"));
+    use base64::Engine;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("admin:{}", support::ADMIN_PASSWORD))
+    );
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        let req = http
+            .post(format!("{}{path}", app.base))
+            .header("authorization", basic.clone())
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap_or(Value::Null))
+        }
+    };
+    let secret = "a-secret-the-receiver-knows";
+    let hook = json!({"name": "deploy", "url": url, "secret": secret,
+        "events": [{"entity": "model_version", "action": "created"}, {"entity": "model_version_alias", "action": "created"}]});
+    let (s, created) = post("/api/2.0/mlflow/webhooks", hook).await;
+    assert_eq!(s, 200, "{created}");
+    let (s, m) = post("/api/2.0/mlflow/registered-models/create", json!({"name": "prod.ml.fraud"})).await;
+    assert_eq!(s, 200, "{m}");
+    let version = json!({"name": "prod.ml.fraud", "source": "models:/m-abc", "run_id": "r1",
+        "tags": [{"key": "team", "value": "fraud"}]});
+    for _ in 0..2 {
+        let (s, v) = post("/api/2.0/mlflow/model-versions/create", version.clone()).await;
+        assert_eq!(s, 200, "{v}");
+    }
+    for version in ["1", "2"] {
+        let alias = json!({"name": "prod.ml.fraud", "alias": "Champion", "version": version});
+        let (s, e) = post("/api/2.0/mlflow/registered-models/alias", alias).await;
+        assert_eq!(s, 200, "{e}");
+    }
+    wait_for("four deliveries", || seen.0.lock().unwrap().len() >= 4).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    worker.abort();
+
+    let got = seen.0.lock().unwrap().clone();
+    let mut bodies = Vec::new();
+    for (headers, body) in &got {
+        let h = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let (id, ts) = (h("x-mlflow-delivery-id"), h("x-mlflow-timestamp"));
+        let ts: i64 = ts.parse().expect("X-MLflow-Timestamp is seconds");
+        assert!(!id.is_empty(), "X-MLflow-Delivery-Id is set");
+        assert!(signing::verify(secret, &id, ts, body, &h("x-mlflow-signature")), "MLflow's signature verifies");
+        assert_eq!(h("x-mlflow-signature"), h("webhook-signature"), "one signature under both names");
+        assert_eq!(h("content-type"), "application/json");
+        bodies.push(serde_json::from_slice::<Value>(body).unwrap());
+    }
+    let of = |entity: &str| -> Vec<Value> {
+        let mut v: Vec<Value> = bodies.iter().filter(|b| b["entity"] == entity).cloned().collect();
+        v.sort_by_key(|b| b["data"]["version"].as_str().unwrap_or_default().to_string());
+        v
+    };
+    let versions = of("model_version");
+    assert_eq!(versions.len(), 2, "{bodies:?}");
+    assert_eq!(versions[0]["action"], "created");
+    assert_eq!(
+        versions[0]["data"],
+        json!({"name": "prod.ml.fraud", "version": "1", "source": "models:/m-abc", "run_id": "r1",
+            "tags": {"team": "fraud"}, "description": null})
+    );
+    let stamp = versions[0]["timestamp"].as_str().unwrap();
+    assert!(stamp.ends_with("+00:00") && chrono::DateTime::parse_from_rfc3339(stamp).is_ok(), "{stamp}");
+    // An alias set, and then moved: both are `created` in MLflow's words.
+    let aliases = of("model_version_alias");
+    assert_eq!(aliases.len(), 2, "{bodies:?}");
+    for (alias, version) in aliases.iter().zip(["1", "2"]) {
+        assert_eq!(alias["action"], "created");
+        assert_eq!(alias["data"], json!({"name": "prod.ml.fraud", "alias": "Champion", "version": version}));
+    }
+    assert_eq!(bodies.len(), 4, "the registered model's creation is not an event this webhook hears");
+}

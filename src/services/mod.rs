@@ -14,6 +14,7 @@ mod comments;
 mod copy;
 mod grants;
 mod logged_models;
+mod mlflow_payload;
 mod models;
 mod outbox;
 mod paging;

@@ -49,7 +49,8 @@ impl Quiver {
                  full_name = $full, full_name_lc = string::lowercase($full),
                  description = $description, owner = $actor, last_version = 0, tags = $tags, created_at = time::now(),
                  created_by = $actor, updated_at = time::now(), updated_by = $actor RETURN VALUE id);
-             fn::activity($id, NONE, 'registered_model.created', $name, NONE, NONE, $who);
+             fn::activity_data($id, NONE, 'registered_model.created', $name, NONE, NONE,
+                 {{ subject: $name, description: $description, tags: $tags }}, $who);
              FOR $t IN $tags {{
                  CREATE model_tag SET model = $id, key = $t.key, value = $t.value;
                  fn::activity($id, NONE, 'registered_model_tag.set', $t.key, NONE, $t.value, $who);

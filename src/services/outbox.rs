@@ -13,12 +13,13 @@ use serde_json::{Value, json};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::Quiver;
+use super::mlflow_payload;
 use super::webhooks::{webhook_id, webhook_not_found};
 use crate::error::Result;
 use crate::sealer::Sealer;
 use crate::store::{self, internal, key_of};
 use crate::types::Actor;
-use crate::webhooks::{TEST_EVENT, TestResult, outbound, signing};
+use crate::webhooks::{TEST_EVENT, TestResult, Webhook, WebhookFormat, outbound, signing};
 
 /// How much of a receiver's answer the delivery log keeps.
 const RESPONSE_EXCERPT: usize = 1024;
@@ -37,6 +38,8 @@ pub struct DeliveryJob {
     pub body: String,
     /// The number of this attempt (1 for the first).
     pub attempt: i64,
+    /// Which headers go with it.
+    pub format: WebhookFormat,
 }
 
 /// What one attempt got.
@@ -83,6 +86,7 @@ struct HookRow {
     id: RecordId,
     events: Vec<String>,
     scope: Option<RecordId>,
+    format: String,
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -109,6 +113,7 @@ struct TargetRow {
     url: String,
     secret: String,
     active: bool,
+    format: String,
 }
 
 impl Quiver {
@@ -131,7 +136,7 @@ impl Quiver {
     pub async fn fan_out_events(&self, limit: i64) -> Result<usize> {
         let sql = "SELECT id, type, at, actor, securable_type, full_name, version, catalog, schema, model, data
                  FROM event WHERE fanned = false ORDER BY at LIMIT $limit;
-             SELECT id, events, scope FROM webhook WHERE active = true;";
+             SELECT id, events, scope, format FROM webhook WHERE active = true;";
         let mut res = self.read(self.q(sql).bind(("limit", limit))).await?;
         let events: Vec<EventRow> = res.take(0).map_err(internal)?;
         if events.is_empty() {
@@ -141,12 +146,19 @@ impl Quiver {
         let mut rows = Vec::new();
         for e in &events {
             let body = event_body(e);
+            let mut mlflow = None;
             for h in hooks.iter().filter(|h| wants(h, e)) {
+                let body = match WebhookFormat::parse(&h.format) {
+                    WebhookFormat::Standard => body.clone(),
+                    WebhookFormat::Mlflow => mlflow
+                        .get_or_insert_with(|| mlflow_payload::body(&e.kind, e.at, &e.full_name, e.version, &e.data))
+                        .clone(),
+                };
                 rows.push(NewDelivery {
                     webhook: h.id.clone(),
                     event: key_of(&e.id),
                     event_type: e.kind.clone(),
-                    body: body.clone(),
+                    body,
                 });
             }
         }
@@ -206,7 +218,8 @@ impl Quiver {
             return Ok(Vec::new());
         }
         let hook_ids: Vec<RecordId> = claimed.iter().map(|c| c.webhook.clone()).collect();
-        let mut res = self.read(self.q("SELECT id, url, secret, active FROM $ids;").bind(("ids", hook_ids))).await?;
+        let mut res =
+            self.read(self.q("SELECT id, url, secret, active, format FROM $ids;").bind(("ids", hook_ids))).await?;
         let targets: HashMap<RecordId, TargetRow> =
             res.take::<Vec<TargetRow>>(0).map_err(internal)?.into_iter().map(|t| (t.id.clone(), t)).collect();
         let mut jobs = Vec::new();
@@ -220,6 +233,7 @@ impl Quiver {
                 event_type: c.event_type.clone(),
                 body: c.body.clone(),
                 attempt: c.attempts + 1,
+                format: targets.get(&c.webhook).map_or(WebhookFormat::Standard, |t| WebhookFormat::parse(&t.format)),
             };
             match targets.get(&c.webhook) {
                 Some(t) if t.active => match self.sealer().open(&t.secret) {
@@ -239,7 +253,8 @@ impl Quiver {
         Ok(jobs)
     }
 
-    /// Sends one attempt, signed per Standard Webhooks.
+    /// Sends one attempt, signed per Standard Webhooks (and, for MLflow's format, with the same
+    /// values in MLflow's `X-MLflow-*` headers).
     pub async fn send_delivery(&self, job: &DeliveryJob) -> AttemptOutcome {
         if let Err(e) = outbound::check_url(&job.url, self.config().webhook_allow_private) {
             return AttemptOutcome { permanent: true, ..failed_before_sending(e.message) };
@@ -247,17 +262,21 @@ impl Quiver {
         let timestamp = Utc::now().timestamp();
         let signature = signing::signature(&job.secret, &job.event_id, timestamp, job.body.as_bytes());
         let started = Instant::now();
-        let sent = self
+        let mut request = self
             .inner
             .http
             .post(&job.url)
             .header("content-type", "application/json")
             .header("webhook-id", &job.event_id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(job.body.clone())
-            .send()
-            .await;
+            .header("webhook-signature", &signature);
+        if job.format == WebhookFormat::Mlflow {
+            request = request
+                .header("X-MLflow-Delivery-Id", &job.event_id)
+                .header("X-MLflow-Timestamp", timestamp.to_string())
+                .header("X-MLflow-Signature", &signature);
+        }
+        let sent = request.body(job.body.clone()).send().await;
         let mut outcome = match sent {
             Ok(mut resp) => {
                 let status = resp.status().as_u16();
@@ -343,15 +362,10 @@ impl Quiver {
         self.check_manage(actor, &webhook).await?;
         let owner = format!("test:{}", actor.request_id);
         let event_id = format!("test{}", uuid_like());
-        let body = json!({
-            "id": event_id,
-            "type": TEST_EVENT,
-            "timestamp": Utc::now(),
-            "actor": actor.principal.username,
-            "object": { "type": webhook.scope.kind, "full_name": webhook.scope.full_name, "version": null },
-            "data": { "message": "A test event from Quiver: the webhook works.", "webhook_id": webhook.id },
-        })
-        .to_string();
+        let body = match webhook.format {
+            WebhookFormat::Mlflow => mlflow_payload::example(&webhook.events),
+            WebhookFormat::Standard => standard_test_body(&webhook, &event_id, actor),
+        };
         let sql = "BEGIN TRANSACTION;
              LET $now = time::now();
              LET $row = (CREATE ONLY delivery SET webhook = $w, event = $event, event_type = $type, body = $body,
@@ -384,6 +398,7 @@ impl Quiver {
             event_type: TEST_EVENT.into(),
             body,
             attempt: 1,
+            format: webhook.format,
         };
         let outcome = self.send_delivery(&job).await;
         self.record_attempt(&owner, &job, &outcome, None).await?;
@@ -449,7 +464,12 @@ fn describe(e: &reqwest::Error) -> String {
 
 /// Whether a webhook wants an event: its type, and its scope holds the object.
 fn wants(h: &HookRow, e: &EventRow) -> bool {
-    let type_ok = h.events.iter().any(|t| t == "*" || *t == e.kind);
+    // MLflow has no "moved": setting an alias that exists is another `created` there.
+    let kind = match WebhookFormat::parse(&h.format) {
+        WebhookFormat::Mlflow => mlflow_payload::kind(&e.kind),
+        WebhookFormat::Standard => e.kind.as_str(),
+    };
+    let type_ok = h.events.iter().any(|t| t == "*" || t == kind);
     let scope_ok = match &h.scope {
         None => true,
         Some(s) => [&e.catalog, &e.schema, &e.model].into_iter().any(|p| p.as_ref() == Some(s)),
@@ -457,7 +477,21 @@ fn wants(h: &HookRow, e: &EventRow) -> bool {
     type_ok && scope_ok
 }
 
-/// The JSON every webhook receives for an event: `{id, type, timestamp, actor, object, data}`.
+/// What "send test event" sends a webhook in Quiver's format.
+fn standard_test_body(webhook: &Webhook, event_id: &str, actor: &Actor) -> String {
+    json!({
+        "id": event_id,
+        "type": TEST_EVENT,
+        "timestamp": Utc::now(),
+        "actor": actor.principal.username,
+        "object": { "type": webhook.scope.kind, "full_name": webhook.scope.full_name, "version": null },
+        "data": { "message": "A test event from Quiver: the webhook works.", "webhook_id": webhook.id },
+    })
+    .to_string()
+}
+
+/// The JSON a webhook in Quiver's format receives for an event: `{id, type, timestamp, actor,
+/// object, data}`.
 fn event_body(e: &EventRow) -> String {
     json!({
         "id": key_of(&e.id),

@@ -85,8 +85,11 @@ impl Quiver {
         self.authorize(actor, Operation::CreateVersion, Target::Model(path)).await?;
         // The hottest write: one statement finds the model and takes its next number, the
         // journal is inlined, and the names are resolved again only to say what is missing.
-        let journal =
-            journal::statements(&journal::Change::new("$mdl", "$mdl.id", "$v", "'model_version.created'", "$who"));
+        // The event carries what the version was registered with (MLflow's webhooks send it).
+        let journal = journal::statements(&journal::Change {
+            data: "{ source: $source, run_id: $run_id, description: $description, tags: $tags }",
+            ..journal::Change::new("$mdl", "$mdl.id", "$v", "'model_version.created'", "$who")
+        });
         let sql = format!(
             "BEGIN TRANSACTION;
              LET $now = time::now();

@@ -14,8 +14,8 @@ use crate::privileges::{Operation, SecurableType};
 use crate::store::{internal, key_of};
 use crate::types::{Actor, Page, PageRequest};
 use crate::webhooks::{
-    CreatedWebhook, Delivery, DeliveryAttempt, NewWebhook, Webhook, WebhookScope, WebhookUpdate, is_event_type,
-    outbound, signing,
+    CreatedWebhook, Delivery, DeliveryAttempt, NewWebhook, Webhook, WebhookFormat, WebhookScope, WebhookUpdate,
+    is_event_type, outbound, signing,
 };
 
 const MAX_NAME: usize = 100;
@@ -31,7 +31,7 @@ const SCOPE_NAME: &str = "IF scope = NONE THEN 'registry' ELSE IF record::tb(sco
 
 fn webhook_fields() -> String {
     format!(
-        "id, name, url, description, events, {SCOPE_NAME}, active, created_at, created_by, updated_at, \
+        "id, name, url, description, events, {SCOPE_NAME}, active, format, created_at, created_by, updated_at, \
          consecutive_failures, failing, last_success_at, last_failure_at"
     )
 }
@@ -46,6 +46,7 @@ pub(super) struct WebhookRow {
     scope_type: String,
     scope_name: Option<String>,
     active: bool,
+    format: String,
     created_at: DateTime<Utc>,
     created_by: String,
     updated_at: DateTime<Utc>,
@@ -65,6 +66,7 @@ impl From<WebhookRow> for Webhook {
             events: r.events,
             scope: WebhookScope { kind: r.scope_type, full_name: r.scope_name.unwrap_or_else(|| "(deleted)".into()) },
             active: r.active,
+            format: WebhookFormat::parse(&r.format),
             created_at: r.created_at,
             created_by: r.created_by,
             updated_at: r.updated_at,
@@ -182,7 +184,7 @@ impl Quiver {
              IF $depth > 0 AND !$obj {{ THROW $not_found }};
              LET $now = time::now();
              LET $id = (CREATE ONLY webhook SET name = $name, url = $url, description = $description, events = $events,
-                 scope = IF $depth = 0 THEN NONE ELSE $obj END, active = $active, secret = $secret,
+                 scope = IF $depth = 0 THEN NONE ELSE $obj END, active = $active, secret = $secret, format = $format,
                  created_at = $now, created_by = $who.by, updated_at = $now, updated_by = $who.by RETURN VALUE id);
              fn::audit('webhook.created', 'webhook', $name, 'allowed', $scope_label, $who);
              RETURN (SELECT {fields} FROM ONLY $id);
@@ -200,6 +202,7 @@ impl Quiver {
                         .bind(("events", events.clone()))
                         .bind(("active", new.active.unwrap_or(true)))
                         .bind(("secret", sealed.clone()))
+                        .bind(("format", new.format.as_str()))
                         .bind(("scope_label", scope.label()))
                         .bind(("who", who(actor)))
                         .bind(("not_found", thrown_not_found(&scope_not_found(&securable))))

@@ -107,7 +107,7 @@ fn NewWebhookForm(changed: RwSignal<u32>) -> impl IntoView {
                     events: events.get_untracked(),
                     scope,
                     active: Some(true),
-                    secret: None,
+                    ..Default::default()
                 });
             }>
                 <FormError error/>

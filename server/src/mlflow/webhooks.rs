@@ -2,7 +2,9 @@
 //! webhooks: the same records, delivery log and signing. MLflow names events
 //! `{entity: "MODEL_VERSION", action: "CREATED"}`; Quiver's `model_version.created`. Webhooks
 //! created here listen to the whole registry (administrators, as in MLflow) and keep the
-//! secret the caller chose; deliveries are Standard Webhooks (`webhook-*` headers).
+//! secret the caller chose. They are delivered as MLflow delivers: its body
+//! (`{entity, action, timestamp, data}`) and its `X-MLflow-*` headers, alongside the Standard
+//! Webhooks `webhook-*` headers carrying the same id, timestamp and signature.
 
 use app::AppState;
 use axum::Router;
@@ -10,7 +12,7 @@ use axum::extract::Path;
 use axum::routing::{get, post};
 use quiver::error::Error;
 use quiver::types::PageRequest;
-use quiver::webhooks::{EVENT_TYPES, NewWebhook, Webhook, WebhookUpdate};
+use quiver::webhooks::{EVENT_TYPES, NewWebhook, Webhook, WebhookFormat, WebhookUpdate};
 use serde_json::{Value, json};
 
 use super::{Args, MlResult, ok};
@@ -97,6 +99,7 @@ async fn create(a: Args) -> MlResult {
         scope: None,
         active: active_of(&a)?,
         secret: a.opt_str("secret")?,
+        format: WebhookFormat::Mlflow,
     };
     let created = a.call(a.ctx.state.quiver.create_webhook(&a.ctx.actor, &new).await)?;
     ok(json!({ "webhook": to_mlflow(&created.webhook) }))
