@@ -127,6 +127,14 @@ impl WebhookFormat {
         }
     }
 
+    /// What a receiver gets, in a few words.
+    pub fn label(self) -> &'static str {
+        match self {
+            WebhookFormat::Standard => "Quiver event, Standard Webhooks headers",
+            WebhookFormat::Mlflow => "MLflow's payload and X-MLflow-* headers (created through MLflow's API)",
+        }
+    }
+
     pub fn parse(s: &str) -> Self {
         if s == "mlflow" { WebhookFormat::Mlflow } else { WebhookFormat::Standard }
     }

@@ -49,4 +49,8 @@ async fn events_are_written_only_while_a_webhook_is_active() {
     assert_eq!(q.fan_out_events(100).await.unwrap(), 1);
     let deliveries = q.list_deliveries(&a, &created.webhook.id, &Default::default()).await.unwrap();
     assert_eq!(deliveries.items.len(), 3, "versions 2, 3 and 5 were delivered, 1 and 4 not");
+
+    q.delete_webhook(&a, &created.webhook.id).await.unwrap();
+    new_version(&q, &path).await;
+    assert_eq!(q.fan_out_events(100).await.unwrap(), 0, "no webhook left, no event");
 }

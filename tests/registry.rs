@@ -306,3 +306,28 @@ async fn surrealkv_store_persists_across_reopen() {
 fn by_name(name: &str) -> ModelFilter {
     ModelFilter { name: Some(name.into()), ..Default::default() }
 }
+
+#[tokio::test]
+async fn a_name_that_moves_to_another_model_numbers_that_models_versions() {
+    // Registering a version remembers its model's record id; renames and deletions must not
+    // send a later version to the model that used to have the name.
+    let q = registry().await;
+    seed(&q).await;
+    let a = actor("alice");
+    let fraud = path("prod.ml_team.fraud");
+    assert_eq!(q.create_version(&a, &fraud, version("s3://b/1")).await.unwrap().version, 1);
+    q.rename_model(&a, &fraud, "fraud_old").await.unwrap();
+    q.create_model(&a, "prod", "ml_team", "fraud", "").await.unwrap();
+    let v = q.create_version(&a, &fraud, version("s3://b/new")).await.unwrap();
+    assert_eq!((v.version, v.source.as_str()), (1, "s3://b/new"), "the new model's first version");
+    let old = path("prod.ml_team.fraud_old");
+    assert_eq!(q.create_version(&a, &old, version("s3://b/2")).await.unwrap().version, 2);
+
+    q.delete_model(&a, &fraud).await.unwrap();
+    let e = q.create_version(&a, &fraud, version("s3://b/x")).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+    q.create_model(&a, "prod", "ml_team", "fraud", "").await.unwrap();
+    assert_eq!(q.create_version(&a, &fraud, version("s3://b/again")).await.unwrap().version, 1);
+    let versions = q.list_versions(&a, &old, &PageRequest::default()).await.unwrap();
+    assert_eq!(versions.items.len(), 2, "the renamed model kept its own two versions");
+}

@@ -456,7 +456,6 @@ impl Quiver {
             "{lets} SELECT {REQUEST_FIELDS} FROM approval_request WHERE {} ORDER BY at_desc, id LIMIT $limit;",
             conds.join(" AND ")
         );
-        let statements_before = count_statements(&lets);
         let state = if filter.actionable { Some(RequestState::Pending) } else { filter.state };
         let query = bind_visibility(self.q(&sql), actor)
             .bind(("mdl", model))
@@ -465,12 +464,9 @@ impl Quiver {
             .bind(("state", state.map(|s| s.as_str())))
             .bind(("requester", filter.requester.as_deref().map(str::to_lowercase)));
         let mut res = self.read(bind_cursor(query, "approval_request", cursor)).await?;
-        let rows: Vec<RequestRow> = res.take(statements_before).map_err(internal)?;
+        // The SELECT is the last statement, however many the visibility rules put before it.
+        let last = res.num_statements().saturating_sub(1);
+        let rows: Vec<RequestRow> = res.take(last).map_err(internal)?;
         Ok(paging::page(rows, limit, |r| paging::newest_token(r.at_desc, &key_of(&r.id)), Into::into))
     }
-}
-
-/// How many statements a block of `LET`/`IF` SurrealQL holds (results shift by that many).
-fn count_statements(sql: &str) -> usize {
-    sql.split(';').filter(|s| !s.trim().is_empty()).count()
 }

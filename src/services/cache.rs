@@ -62,6 +62,11 @@ impl ReadCache {
         }
     }
 
+    /// Whether answers are kept (embedded stores only).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// The current generation of `class`, to read under.
     pub fn generation(&self, class: Class) -> u64 {
         self.counter(class).load(Ordering::Acquire)

@@ -1,4 +1,5 @@
 use super::access::Target;
+use super::cache::Class;
 use super::models::{FOUND, check_found, model_not_found};
 use super::rows::{RESOLVE, VERSION_FIELDS, VersionRow};
 use super::{Quiver, check_description, paging, returned, thrown_denied, thrown_not_found, who};
@@ -7,6 +8,7 @@ use crate::names::ModelPath;
 use crate::privileges::Operation;
 use crate::store::{internal, journal};
 use crate::types::{Actor, ModelVersion, Page, PageRequest, Signature, Tag, VersionStatus};
+use surrealdb::types::{RecordId, SurrealValue};
 
 /// What it takes to register a version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,6 +78,13 @@ impl NewVersion {
     }
 }
 
+/// What registering a version returns: the version, and its model's record id for the next one.
+#[derive(Debug, Clone, SurrealValue)]
+struct Registered {
+    row: VersionRow,
+    model: RecordId,
+}
+
 impl Quiver {
     /// Registers a new version with the next number of the model. Concurrent registrations on
     /// one model get distinct, gap-free numbers: the model's counter is incremented in the same
@@ -86,16 +95,30 @@ impl Quiver {
         // The hottest write: one statement finds the model and takes its next number, the
         // journal is inlined, and the names are resolved again only to say what is missing.
         // The event carries what the version was registered with (MLflow's webhooks send it).
+        // Whether one is written at all is known here on an embedded store (a read saved).
         let journal = journal::statements(&journal::Change {
             data: "{ source: $source, run_id: $run_id, description: $description, tags: $tags }",
+            webhooks: journal::Webhooks::known(self.webhooks_active().await?),
             ..journal::Change::new("$mdl", "$mdl.id", "$v", "'model_version.created'", "$who")
         });
+        // The model's record id, when known from an earlier version, spares the index lookup;
+        // the name is checked on the record, so a renamed or deleted model is looked up as if
+        // unknown.
+        let id_key = format!("model-id|{}", super::models::path_key(path));
+        let known_id: Option<RecordId> = self.inner.cache.get(&id_key);
+        let id_generation = self.inner.cache.generation(Class::Access);
+        const TAKE_NUMBER: &str = "SET last_version += 1, updated_at = $now, updated_by = $actor
+                 WHERE full_name_lc = $c + '.' + $s + '.' + $m
+                 RETURN id, last_version, full_name, full_name_lc, catalog, schema";
+        let find = if known_id.is_some() {
+            format!("(UPDATE $mid {TAKE_NUMBER})[0] ?? (UPDATE registered_model {TAKE_NUMBER})[0]")
+        } else {
+            format!("(UPDATE registered_model {TAKE_NUMBER})[0]")
+        };
         let sql = format!(
             "BEGIN TRANSACTION;
              LET $now = time::now();
-             LET $mdl = (UPDATE registered_model SET last_version += 1, updated_at = $now, updated_by = $actor
-                 WHERE full_name_lc = $c + '.' + $s + '.' + $m
-                 RETURN id, last_version, full_name, full_name_lc, catalog, schema)[0];
+             LET $mdl = {find};
              IF !$mdl {{
                  {RESOLVE}
                  IF !$cat {{ THROW $no_catalog }};
@@ -115,7 +138,7 @@ impl Quiver {
                  }};
              }};
              {journal}
-             RETURN $row;
+             RETURN {{ row: $row, model: $mdl.id }};
              COMMIT TRANSACTION;"
         );
         let (no_catalog, no_schema) = self.missing_parents(path);
@@ -138,6 +161,7 @@ impl Quiver {
                         .bind(("sig_out", new.signature_outputs.clone()))
                         .bind(("model_id", new.model_id.clone()))
                         .bind(("tags", tags.clone()))
+                        .bind(("mid", known_id.clone()))
                         .bind(("actor", actor.principal.username.clone()))
                         .bind(("who", who(actor)))
                         .bind(("no_catalog", no_catalog.clone()))
@@ -147,8 +171,10 @@ impl Quiver {
                 |i| Error::internal(format!("version number collision on {i}")),
             )
             .await?;
-        let row: Option<VersionRow> = returned(&mut res)?;
-        Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
+        let registered: Option<Registered> = returned(&mut res)?;
+        let registered = registered.ok_or_else(|| Error::internal("CREATE returned nothing"))?;
+        self.inner.cache.put(Class::Access, id_key, id_generation, registered.model);
+        Ok(registered.row.into())
     }
 
     pub async fn get_version(&self, actor: &Actor, path: &ModelPath, version: i64) -> Result<ModelVersion> {

@@ -192,8 +192,10 @@ impl Quiver {
             fields = webhook_fields()
         );
         let sealed = self.sealer().seal(&secret);
+        // `write`, not `write_content`: whether any webhook is active is cached with access
+        // (`webhooks_active`), and this may change it.
         let mut res = self
-            .write_content(
+            .write(
                 || {
                     self.securable_query(&sql, &securable)
                         .bind(("name", name.clone()))
@@ -333,8 +335,9 @@ impl Quiver {
             fields = webhook_fields()
         );
         let detail = changed_fields(change);
+        // May enable or disable it: see `create_webhook`.
         let mut res = self
-            .write_content(
+            .write(
                 || {
                     self.q(&sql)
                         .bind(("id", RecordId::new("webhook", current.id.clone())))
@@ -355,6 +358,25 @@ impl Quiver {
         Ok(row.ok_or_else(|| Error::internal("UPDATE returned nothing"))?.into())
     }
 
+    /// Whether any webhook is active, from the cache when answers are kept (embedded stores,
+    /// where every write passes through this process); `None` when the store must be asked.
+    /// Creating, changing and removing webhooks end the cached answer.
+    pub(crate) async fn webhooks_active(&self) -> Result<Option<bool>> {
+        if !self.inner.cache.enabled() {
+            return Ok(None);
+        }
+        let active = self
+            .cached(super::cache::Class::Access, "webhooks|active".into(), || async {
+                let mut res = self
+                    .read(self.q("RETURN array::len((SELECT VALUE id FROM webhook WHERE active = true LIMIT 1)) > 0;"))
+                    .await?;
+                let active: Option<bool> = res.take(0).map_err(internal)?;
+                Ok(active.unwrap_or(true))
+            })
+            .await?;
+        Ok(Some(active))
+    }
+
     /// Removes a webhook with its deliveries and their log.
     pub async fn delete_webhook(&self, actor: &Actor, id: &str) -> Result<()> {
         let current = self.get_webhook(actor, id).await?;
@@ -367,7 +389,8 @@ impl Quiver {
              DELETE $id;
              fn::audit('webhook.deleted', 'webhook', $name, 'allowed', NONE, $who);
              COMMIT TRANSACTION;";
-        self.write_content(
+        // May leave none active: see `create_webhook`.
+        self.write(
             || {
                 self.q(sql)
                     .bind(("id", RecordId::new("webhook", current.id.clone())))

@@ -29,18 +29,52 @@ pub struct Change<'a> {
     pub data: &'a str,
     /// `{by, source, request_id}`.
     pub who: &'a str,
+    /// Whether a webhook is active, when the caller knows.
+    pub webhooks: Webhooks,
+}
+
+/// Whether any webhook is active, and so whether a change is also an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Webhooks {
+    /// Unknown: the statements look (a read of the webhook table in every write, ~0.3 ms).
+    Look,
+    /// Known from the service's cache (embedded stores, where every write passes through it).
+    Active,
+    Inactive,
+}
+
+impl Webhooks {
+    /// From the cached answer, when there is one.
+    pub fn known(active: Option<bool>) -> Self {
+        match active {
+            None => Webhooks::Look,
+            Some(true) => Webhooks::Active,
+            Some(false) => Webhooks::Inactive,
+        }
+    }
 }
 
 impl<'a> Change<'a> {
     /// A change with no subject, before, after or data.
     pub fn new(model: &'a str, model_id: &'a str, version: &'a str, action: &'a str, who: &'a str) -> Self {
-        Change { model, model_id, version, action, subject: "NONE", before: "NONE", after: "NONE", data: "NONE", who }
+        Change {
+            model,
+            model_id,
+            version,
+            action,
+            subject: "NONE",
+            before: "NONE",
+            after: "NONE",
+            data: "NONE",
+            who,
+            webhooks: Webhooks::Look,
+        }
     }
 }
 
 /// The statements recording `c`. They use the variable `$journal_now`.
 pub fn statements(c: &Change) -> String {
-    let Change { model, model_id, version, action, subject, before, after, data, who } = *c;
+    let Change { model, model_id, version, action, subject, before, after, data, who, webhooks } = *c;
     let securable_type = format!("IF {version} = NONE THEN 'registered_model' ELSE 'model_version' END");
     let mut sql = format!(
         "LET $journal_now = time::now();
@@ -55,12 +89,21 @@ pub fn statements(c: &Change) -> String {
     // Events exist for webhooks only: while no webhook is active nothing could receive one, so
     // none is written (a webhook hears of what happens after it is registered or enabled).
     let heard = match literal(action) {
-        Some(name) if EVENT_TYPES.contains(&name) => String::new(),
+        Some(name) if EVENT_TYPES.contains(&name) => None,
         Some(_) => return sql,
-        None => format!("{action} IN {} AND ", event_types()),
+        None => Some(format!("{action} IN {}", event_types())),
     };
+    let listening = match webhooks {
+        Webhooks::Inactive => return sql,
+        Webhooks::Active => None,
+        Webhooks::Look => {
+            Some("array::len((SELECT VALUE id FROM webhook WHERE active = true LIMIT 1)) > 0".to_string())
+        }
+    };
+    let condition: Vec<String> = heard.into_iter().chain(listening).collect();
+    let condition = if condition.is_empty() { "true".to_string() } else { condition.join(" AND ") };
     sql.push_str(&format!(
-        "IF {heard}array::len((SELECT VALUE id FROM webhook WHERE active = true LIMIT 1)) > 0 {{
+        "IF {condition} {{
             CREATE event SET type = {action}, at = $journal_now, actor = {who}.by, source = {who}.source,
                 request_id = {who}.request_id, securable_type = {securable_type}, full_name = {model}.full_name,
                 version = {version}, catalog = {model}.catalog, schema = {model}.schema, model = {model_id},
@@ -84,6 +127,7 @@ pub fn functions() -> String {
         after: "$after",
         data: "$data",
         who: "$who",
+        webhooks: Webhooks::Look,
     });
     let plain = statements(&Change {
         model: "$model",
@@ -95,6 +139,7 @@ pub fn functions() -> String {
         after: "$after",
         data: "NONE",
         who: "$who",
+        webhooks: Webhooks::Look,
     });
     format!(
         "-- An activity entry with its own event data; `fn::activity` uses {{subject, before, after}}.
@@ -132,6 +177,19 @@ mod tests {
         assert!(unheard.contains("CREATE audit"));
         let dynamic = statements(&Change::new("$m", "$m", "$v", "$action", "$who"));
         assert!(dynamic.contains("$action IN ['registered_model.created'"));
+    }
+
+    #[test]
+    fn a_known_answer_about_webhooks_spares_the_look() {
+        let change =
+            |webhooks| Change { webhooks, ..Change::new("$m", "$m.id", "$v", "'model_version.created'", "$who") };
+        let look = statements(&change(Webhooks::Look));
+        assert!(look.contains("FROM webhook WHERE active = true") && look.contains("CREATE event"));
+        let active = statements(&change(Webhooks::Active));
+        assert!(!active.contains("FROM webhook") && active.contains("CREATE event"), "{active}");
+        let inactive = statements(&change(Webhooks::Inactive));
+        assert!(!inactive.contains("FROM webhook") && !inactive.contains("CREATE event"), "{inactive}");
+        assert!(inactive.contains("CREATE activity") && inactive.contains("CREATE audit"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use quiver::webhooks::{EVENT_TYPES, NewWebhook, WebhookScope, WebhookUpdate};
+use quiver::webhooks::{EVENT_TYPES, NewWebhook, WebhookFormat, WebhookScope, WebhookUpdate};
 
 use super::{loaded, param};
 use crate::api::webhooks::{
@@ -22,7 +22,7 @@ pub fn WebhooksPage() -> impl IntoView {
     view! {
         <Title text="Webhooks"/>
         <div class="page-head"><div><span class="kind">"Automation"</span><h1>"Webhooks"</h1></div></div>
-        <p class="muted">"Quiver posts signed events (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) to these URLs, retrying for hours until they answer 2xx."</p>
+        <p class="muted">"Quiver posts signed events (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) to these URLs, retrying for hours until they answer 2xx. Webhooks created through MLflow's API get MLflow's payload and X-MLflow-* headers."</p>
         <NewWebhookForm changed/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -44,7 +44,8 @@ pub fn WebhooksPage() -> impl IntoView {
                             <tbody>
                                 {page.items.into_iter().map(|w| view! {
                                     <tr>
-                                        <td><a href=format!("/webhooks/{}", w.id)>{w.name.clone()}</a></td>
+                                        <td><a href=format!("/webhooks/{}", w.id)>{w.name.clone()}</a>
+                                            {(w.format == WebhookFormat::Mlflow).then(|| view! { " "<span class="badge" title="Created through MLflow's API: delivered in MLflow's format">"MLflow"</span> })}</td>
                                         <td class="mono">{w.url.clone()}</td>
                                         <td>{w.scope.label()}</td>
                                         <td>{w.events.join(", ")}</td>
@@ -223,6 +224,7 @@ pub fn WebhookPage() -> impl IntoView {
                         <dl class="facts card">
                             <dt>"Scope"</dt><dd>{w.scope.label()}</dd>
                             <dt>"Events"</dt><dd>{w.events.join(", ")}</dd>
+                            <dt>"Payload"</dt><dd>{w.format.label()}</dd>
                             <dt>"Status"</dt><dd>{if w.active { "active" } else { "disabled" }}</dd>
                             <dt>"Description"</dt><dd>{w.description.clone()}</dd>
                             <dt>"Created"</dt><dd><Time at=w.created_at/>" by "{w.created_by.clone()}</dd>
