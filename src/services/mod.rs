@@ -20,6 +20,7 @@ mod outbox;
 mod paging;
 mod policies;
 mod principals;
+mod quiver_payload;
 mod rows;
 mod schemas;
 mod search;

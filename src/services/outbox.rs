@@ -9,17 +9,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::Quiver;
-use super::mlflow_payload;
 use super::webhooks::{webhook_id, webhook_not_found};
+use super::{mlflow_payload, quiver_payload};
 use crate::error::Result;
 use crate::sealer::Sealer;
 use crate::store::{self, internal, key_of};
 use crate::types::Actor;
-use crate::webhooks::{TEST_EVENT, TestResult, Webhook, WebhookFormat, outbound, signing};
+use crate::webhooks::{TEST_EVENT, TestResult, WebhookFormat, outbound, signing};
 
 /// How much of a receiver's answer the delivery log keeps.
 const RESPONSE_EXCERPT: usize = 1024;
@@ -66,19 +66,19 @@ impl AttemptOutcome {
 }
 
 #[derive(Debug, Clone, SurrealValue)]
-struct EventRow {
-    id: RecordId,
+pub(super) struct EventRow {
+    pub(super) id: RecordId,
     #[surreal(rename = "type")]
-    kind: String,
-    at: DateTime<Utc>,
-    actor: String,
-    securable_type: String,
-    full_name: String,
-    version: Option<i64>,
-    catalog: Option<RecordId>,
-    schema: Option<RecordId>,
-    model: Option<RecordId>,
-    data: Value,
+    pub(super) kind: String,
+    pub(super) at: DateTime<Utc>,
+    pub(super) actor: String,
+    pub(super) securable_type: String,
+    pub(super) full_name: String,
+    pub(super) version: Option<i64>,
+    pub(super) catalog: Option<RecordId>,
+    pub(super) schema: Option<RecordId>,
+    pub(super) model: Option<RecordId>,
+    pub(super) data: Value,
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -145,7 +145,7 @@ impl Quiver {
         let hooks: Vec<HookRow> = res.take(1).map_err(internal)?;
         let mut rows = Vec::new();
         for e in &events {
-            let body = event_body(e);
+            let body = quiver_payload::body(e);
             let mut mlflow = None;
             for h in hooks.iter().filter(|h| wants(h, e)) {
                 let body = match WebhookFormat::parse(&h.format) {
@@ -364,7 +364,7 @@ impl Quiver {
         let event_id = format!("test{}", uuid_like());
         let body = match webhook.format {
             WebhookFormat::Mlflow => mlflow_payload::example(&webhook.events),
-            WebhookFormat::Standard => standard_test_body(&webhook, &event_id, actor),
+            WebhookFormat::Standard => quiver_payload::test_body(&webhook, &event_id, actor),
         };
         let sql = "BEGIN TRANSACTION;
              LET $now = time::now();
@@ -477,62 +477,6 @@ fn wants(h: &HookRow, e: &EventRow) -> bool {
     type_ok && scope_ok
 }
 
-/// What "send test event" sends a webhook in Quiver's format.
-fn standard_test_body(webhook: &Webhook, event_id: &str, actor: &Actor) -> String {
-    json!({
-        "id": event_id,
-        "type": TEST_EVENT,
-        "timestamp": Utc::now(),
-        "actor": actor.principal.username,
-        "object": { "type": webhook.scope.kind, "full_name": webhook.scope.full_name, "version": null },
-        "data": { "message": "A test event from Quiver: the webhook works.", "webhook_id": webhook.id },
-    })
-    .to_string()
-}
-
-/// The JSON a webhook in Quiver's format receives for an event: `{id, type, timestamp, actor,
-/// object, data}`.
-fn event_body(e: &EventRow) -> String {
-    json!({
-        "id": key_of(&e.id),
-        "type": e.kind,
-        "timestamp": e.at,
-        "actor": e.actor,
-        "object": { "type": e.securable_type, "full_name": e.full_name, "version": e.version },
-        "data": event_data(&e.kind, &e.data),
-    })
-    .to_string()
-}
-
-/// Named fields for the activity-based events (stored as `{subject, before, after}`); events
-/// with their own data pass it through.
-fn event_data(kind: &str, raw: &Value) -> Value {
-    let s = |k: &str| raw.get(k).cloned().unwrap_or(Value::Null);
-    let n = |k: &str| {
-        raw.get(k).and_then(Value::as_str).and_then(|v| v.parse::<i64>().ok()).map_or(Value::Null, Value::from)
-    };
-    match kind {
-        "registered_model.created" | "registered_model.deleted" => json!({ "name": s("subject") }),
-        "registered_model.renamed" => json!({ "previous_name": s("before"), "name": s("after") }),
-        "model_version.created" => json!({ "copied_from": s("subject") }),
-        "model_version.deleted" => json!({}),
-        "model_version_alias.created" | "model_version_alias.moved" | "model_version_alias.deleted" => {
-            json!({ "alias": s("subject"), "previous_version": n("before"), "version": n("after") })
-        }
-        "registered_model_tag.set" | "model_version_tag.set" => {
-            json!({ "key": s("subject"), "value": s("after"), "previous_value": s("before") })
-        }
-        "registered_model_tag.deleted" | "model_version_tag.deleted" => {
-            json!({ "key": s("subject"), "previous_value": s("before") })
-        }
-        "registered_model.description_updated" | "model_version.description_updated" => {
-            json!({ "description": s("after"), "previous_description": s("before") })
-        }
-        "comment.created" => json!({ "comment_id": s("subject"), "body": s("after") }),
-        _ => raw.clone(),
-    }
-}
-
 /// Resolves webhook hosts and refuses addresses the outbound policy forbids, so a name that
 /// resolves to a metadata or (without the switch) private address is never connected to.
 #[derive(Debug, Clone)]
@@ -593,11 +537,5 @@ mod tests {
             assert!(!with(s).retryable(), "{s:?}");
         }
         assert!(!failed_before_sending("refused".into()).retryable());
-    }
-
-    #[test]
-    fn alias_events_carry_numbers() {
-        let d = event_data("model_version_alias.moved", &json!({"subject": "Champion", "before": "1", "after": "2"}));
-        assert_eq!(d, json!({"alias": "Champion", "previous_version": 1, "version": 2}));
     }
 }

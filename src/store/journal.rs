@@ -117,30 +117,15 @@ pub fn statements(c: &Change) -> String {
 pub fn functions() -> String {
     const PARAMS: &str = "$model: record<registered_model>, $version: option<int>, $action: string,
         $subject: option<string>, $before: option<string>, $after: option<string>";
-    let body = statements(&Change {
-        model: "$model",
-        model_id: "$model",
-        version: "$version",
-        action: "$action",
+    let change = |data| Change {
         subject: "$subject",
         before: "$before",
         after: "$after",
-        data: "$data",
-        who: "$who",
-        webhooks: Webhooks::Look,
-    });
-    let plain = statements(&Change {
-        model: "$model",
-        model_id: "$model",
-        version: "$version",
-        action: "$action",
-        subject: "$subject",
-        before: "$before",
-        after: "$after",
-        data: "NONE",
-        who: "$who",
-        webhooks: Webhooks::Look,
-    });
+        data,
+        ..Change::new("$model", "$model", "$version", "$action", "$who")
+    };
+    let body = statements(&change("$data"));
+    let plain = statements(&change("NONE"));
     format!(
         "-- An activity entry with its own event data; `fn::activity` uses {{subject, before, after}}.
 DEFINE FUNCTION OVERWRITE fn::activity_data({PARAMS}, $data: option<object>, $who: object) {{
