@@ -95,3 +95,20 @@ test('a user requests Champion → v2, an approver approves it in the inbox, the
   await context.close();
   hook.close();
 });
+
+test('an admin protects an alias on a whole schema from its page, and its models inherit it', async ({ page }) => {
+  await signIn(page);
+  const catalog = unique('prot');
+  const path = await seedModel(page, catalog, 'fraud', 1);
+  await page.goto(`/explore/${catalog}/ml_team`);
+  await hydrated(page);
+  const section = page.getByTestId('alias-policy-section');
+  await section.locator('summary').click();
+  await section.getByLabel('Protected aliases').fill('Production');
+  await section.getByRole('button', { name: 'Save protection' }).click();
+  await expect(page.getByTestId('toast').last()).toContainText('Protected aliases saved.');
+
+  await page.goto(`${path}?tab=approvals`);
+  await hydrated(page);
+  await expect(page.getByTestId('protected-aliases')).toContainText('@Production');
+});
