@@ -151,6 +151,25 @@ fn RequestForm(full_name: String, version: Option<i64>, changed: RwSignal<u32>) 
     }
 }
 
+/// The collapsible protected-aliases section of a catalog's or schema's page, for those who may
+/// protect aliases there.
+#[component]
+pub fn ProtectedAliasesSection(kind: SecurableType, full_name: String) -> impl IntoView {
+    let cannot_protect = denied(Operation::ProtectAliases);
+    let noun = if kind == SecurableType::Catalog { "catalog" } else { "schema" };
+    move || {
+        cannot_protect.get().is_none().then(|| {
+            view! {
+                <details class="card" data-testid="alias-policy-section">
+                    <summary>"Protected aliases"</summary>
+                    <p class="muted">{format!("Aliases listed here change only through approved requests, on every model in this {noun}.")}</p>
+                    <AliasPolicyEditor kind full_name=full_name.clone()/>
+                </details>
+            }
+        })
+    }
+}
+
 /// Which aliases of a catalog, schema or model change only through approved requests.
 #[component]
 pub fn AliasPolicyEditor(kind: SecurableType, full_name: String) -> impl IntoView {

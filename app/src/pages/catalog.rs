@@ -8,7 +8,7 @@ use super::{loaded, page_token, param};
 use crate::RegistryVersion;
 use crate::api::catalogs::{delete_catalog, get_catalog, update_catalog};
 use crate::api::schemas::{create_schema, list_schemas};
-use crate::components::approvals::AliasPolicyEditor;
+use crate::components::approvals::ProtectedAliasesSection;
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::markdown::DescriptionEditor;
 use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
@@ -30,7 +30,6 @@ pub fn CatalogPage() -> impl IntoView {
     provide_denials(SecurableType::Catalog, Signal::derive(move || name.get()));
     let (cannot_create, cannot_delete, cannot_edit) =
         (denied(Operation::CreateSchema), denied(Operation::DeleteCatalog), denied(Operation::UpdateCatalog));
-    let cannot_protect = denied(Operation::ProtectAliases);
     let create = Action::new(move |(schema, description): &(String, String)| {
         let (schema, description) = (schema.clone(), description.clone());
         let catalog = name.get_untracked();
@@ -80,16 +79,7 @@ pub fn CatalogPage() -> impl IntoView {
                             <summary>"Permissions"</summary>
                             <PermissionsPanel kind=SecurableType::Catalog full_name=c.name.clone() owner=c.owner.clone()/>
                         </details>
-                        {
-                            let full = c.name.clone();
-                            move || cannot_protect.get().is_none().then(|| view! {
-                                <details class="card" data-testid="alias-policy-section">
-                                    <summary>"Protected aliases"</summary>
-                                    <p class="muted">"Aliases listed here change only through approved requests, on every model in this catalog."</p>
-                                    <AliasPolicyEditor kind=SecurableType::Catalog full_name=full.clone()/>
-                                </details>
-                            })
-                        }
+                        <ProtectedAliasesSection kind=SecurableType::Catalog full_name=c.name.clone()/>
                         <h2>"Schemas"</h2>
                         {loaded(schemas, move |page| {
                             if page.items.is_empty() {

@@ -10,7 +10,7 @@ use super::{loaded, page_token, param};
 use crate::RegistryVersion;
 use crate::api::models::{create_model, list_models};
 use crate::api::schemas::{delete_schema, get_schema, update_schema};
-use crate::components::approvals::AliasPolicyEditor;
+use crate::components::approvals::ProtectedAliasesSection;
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href, url_encode};
 use crate::components::markdown::DescriptionEditor;
 use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
@@ -36,7 +36,6 @@ pub fn SchemaPage() -> impl IntoView {
     provide_denials(SecurableType::Schema, Signal::derive(move || format!("{}.{}", catalog.get(), name.get())));
     let (cannot_create, cannot_delete, cannot_edit) =
         (denied(Operation::CreateModel), denied(Operation::DeleteSchema), denied(Operation::UpdateSchema));
-    let cannot_protect = denied(Operation::ProtectAliases);
     let create = Action::new(move |(model, description): &(String, String)| {
         let (model, description) = (model.clone(), description.clone());
         let (c, s) = (catalog.get_untracked(), name.get_untracked());
@@ -97,16 +96,7 @@ pub fn SchemaPage() -> impl IntoView {
                         <summary>"Permissions"</summary>
                         <PermissionsPanel kind=SecurableType::Schema full_name=s.full_name() owner=s.owner.clone()/>
                     </details>
-                    {
-                        let full = s.full_name();
-                        move || cannot_protect.get().is_none().then(|| view! {
-                            <details class="card" data-testid="alias-policy-section">
-                                <summary>"Protected aliases"</summary>
-                                <p class="muted">"Aliases listed here change only through approved requests, on every model in this schema."</p>
-                                <AliasPolicyEditor kind=SecurableType::Schema full_name=full.clone()/>
-                            </details>
-                        })
-                    }
+                    <ProtectedAliasesSection kind=SecurableType::Schema full_name=s.full_name()/>
                 }})
             })}
         </Suspense>
