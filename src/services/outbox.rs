@@ -145,11 +145,11 @@ impl Quiver {
         let hooks: Vec<HookRow> = res.take(1).map_err(internal)?;
         let mut rows = Vec::new();
         for e in &events {
-            let body = quiver_payload::body(e);
-            let mut mlflow = None;
+            // Each body is built once per event, and only when a webhook in its format wants it.
+            let (mut standard, mut mlflow) = (None, None);
             for h in hooks.iter().filter(|h| wants(h, e)) {
                 let body = match WebhookFormat::parse(&h.format) {
-                    WebhookFormat::Standard => body.clone(),
+                    WebhookFormat::Standard => standard.get_or_insert_with(|| quiver_payload::body(e)).clone(),
                     WebhookFormat::Mlflow => mlflow
                         .get_or_insert_with(|| mlflow_payload::body(&e.kind, e.at, &e.full_name, e.version, &e.data))
                         .clone(),
@@ -224,28 +224,28 @@ impl Quiver {
             res.take::<Vec<TargetRow>>(0).map_err(internal)?.into_iter().map(|t| (t.id.clone(), t)).collect();
         let mut jobs = Vec::new();
         for c in claimed {
-            let job = |url: String, secret: String| DeliveryJob {
+            let job = |t: &TargetRow, secret: String| DeliveryJob {
                 delivery: key_of(&c.id),
                 webhook: key_of(&c.webhook),
-                url,
+                url: t.url.clone(),
                 secret,
                 event_id: c.event.clone(),
                 event_type: c.event_type.clone(),
                 body: c.body.clone(),
                 attempt: c.attempts + 1,
-                format: targets.get(&c.webhook).map_or(WebhookFormat::Standard, |t| WebhookFormat::parse(&t.format)),
+                format: WebhookFormat::parse(&t.format),
             };
             match targets.get(&c.webhook) {
                 Some(t) if t.active => match self.sealer().open(&t.secret) {
-                    Ok(secret) => jobs.push(job(t.url.clone(), secret)),
+                    Ok(secret) => jobs.push(job(t, secret)),
                     Err(e) => {
                         let outcome = failed_before_sending(format!("the webhook's secret cannot be read: {e}"));
-                        self.record_attempt(owner, &job(t.url.clone(), String::new()), &outcome, None).await?;
+                        self.record_attempt(owner, &job(t, String::new()), &outcome, None).await?;
                     }
                 },
                 Some(t) => {
                     let outcome = failed_before_sending("the webhook is disabled".into());
-                    self.record_attempt(owner, &job(t.url.clone(), String::new()), &outcome, None).await?;
+                    self.record_attempt(owner, &job(t, String::new()), &outcome, None).await?;
                 }
                 None => {} // The webhook was deleted with its deliveries.
             }
@@ -260,7 +260,12 @@ impl Quiver {
             return AttemptOutcome { permanent: true, ..failed_before_sending(e.message) };
         }
         let timestamp = Utc::now().timestamp();
-        let signature = signing::signature(&job.secret, &job.event_id, timestamp, job.body.as_bytes());
+        let signature = match job.format {
+            WebhookFormat::Standard => signing::signature(&job.secret, &job.event_id, timestamp, job.body.as_bytes()),
+            WebhookFormat::Mlflow => {
+                signing::signature_with_key(job.secret.as_bytes(), &job.event_id, timestamp, job.body.as_bytes())
+            }
+        };
         let started = Instant::now();
         let mut request = self
             .inner
