@@ -8,16 +8,45 @@ use quiver::filter::{Entity, parse};
 use quiver::names::ModelPath;
 use quiver::services::{NewVersion, TagTarget};
 use quiver::store::{StoreConfig, first_error};
-use quiver::types::PageRequest;
+use quiver::types::{AuditFilter, PageRequest};
 use quiver::{Quiver, ServiceConfig};
 
 fn all() -> PageRequest {
     PageRequest { max_results: Some(1000), page_token: None }
 }
 
-/// What a schema-3 store looked like: none of the copied fields, none of the newest-first
-/// indexes, the old (model, at) indexes.
+/// What a schema-7 store looked like: every change to a model written twice, to `activity` and
+/// (without the model) to `audit`.
+const AS_SCHEMA_7: &str = "
+    DEFINE TABLE activity SCHEMAFULL;
+    DEFINE FIELD model ON activity TYPE record<registered_model>;
+    DEFINE FIELD version ON activity TYPE option<int>;
+    DEFINE FIELD action ON activity TYPE string;
+    DEFINE FIELD subject ON activity TYPE option<string>;
+    DEFINE FIELD before ON activity TYPE option<string>;
+    DEFINE FIELD after ON activity TYPE option<string>;
+    DEFINE FIELD at ON activity TYPE datetime;
+    DEFINE FIELD at_desc ON activity TYPE int;
+    DEFINE FIELD by ON activity TYPE string;
+    DEFINE FIELD source ON activity TYPE string;
+    DEFINE FIELD request_id ON activity TYPE string;
+    DEFINE INDEX activity_newest ON activity FIELDS model, at_desc;
+    DEFINE INDEX activity_version_newest ON activity FIELDS model, version, at_desc;
+    FOR $e IN (SELECT * FROM audit WHERE model != NONE) {
+        CREATE activity SET model = $e.model, version = $e.version, action = $e.action, subject = $e.detail,
+            before = $e.before, after = $e.after, at = $e.at, at_desc = $e.at_desc, by = $e.principal,
+            source = $e.source, request_id = $e.request_id;
+    };
+    REMOVE INDEX audit_model_newest ON audit; REMOVE INDEX audit_version_newest ON audit;
+    UPDATE audit SET model = NONE, version = NONE, before = NONE, after = NONE;
+    REMOVE FIELD model ON audit; REMOVE FIELD version ON audit;
+    REMOVE FIELD before ON audit; REMOVE FIELD after ON audit;
+    UPSERT meta:schema SET schema_version = 7;";
+
+/// What a schema-3 store looked like (from a schema-7 one): no audit log, none of the copied
+/// fields, none of the newest-first indexes, the old (model, at) indexes.
 const AS_SCHEMA_3: &str = "
+    REMOVE TABLE audit;
     REMOVE INDEX version_newest ON model_version; REMOVE INDEX version_stage_newest ON model_version;
     REMOVE INDEX version_full_name ON model_version; REMOVE INDEX activity_newest ON activity;
     REMOVE INDEX activity_version_newest ON activity; REMOVE INDEX alias_event_newest ON alias_event;
@@ -30,8 +59,30 @@ const AS_SCHEMA_3: &str = "
     UPDATE alias_event SET at_desc = 0;
     UPSERT meta:schema SET schema_version = 3;";
 
+/// An activity entry without its id (which an upgrade may change).
+type Entry = (Option<i64>, String, Option<String>, Option<String>, Option<String>, String, String);
+
+async fn activity_of(q: &Quiver, p: &ModelPath) -> Vec<Entry> {
+    let page = q.list_activity(&actor("alice"), p, None, &all()).await.unwrap();
+    page.items
+        .into_iter()
+        .map(|e| (e.version, e.action, e.subject, e.before, e.after, e.at.to_rfc3339(), e.by))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_schema_7_store_is_upgraded_to_one_journal() {
+    upgraded_from(&[AS_SCHEMA_7]).await;
+}
+
 #[tokio::test]
 async fn a_schema_3_store_is_upgraded_without_losing_anything() {
+    upgraded_from(&[AS_SCHEMA_7, AS_SCHEMA_3]).await;
+}
+
+/// Writes a model's history, turns the store into an older one with `steps`, opens it again
+/// and checks that everything reads as before.
+async fn upgraded_from(steps: &[&str]) {
     common::init_logs();
     let dir = tempfile::tempdir().unwrap();
     let config =
@@ -51,15 +102,16 @@ async fn a_schema_3_store_is_upgraded_without_losing_anything() {
         q.set_alias(&a, &p, "Challenger", 3).await.unwrap();
         q.set_tag(&a, &p, TagTarget::Model, "team", "risk").await.unwrap();
         q.set_tag(&a, &p, TagTarget::Version(2), "validated", "yes").await.unwrap();
-        let activity: Vec<String> =
-            q.list_activity(&a, &p, None, &all()).await.unwrap().items.into_iter().map(|e| e.id).collect();
         let history: Vec<String> =
             q.alias_history(&a, &p, None, &all()).await.unwrap().items.into_iter().map(|e| e.id).collect();
-        (activity, history)
+        (activity_of(&q, &p).await, history)
     };
+    assert!(activity_before.len() >= 9, "{activity_before:?}");
     {
         let db = quiver::store::open(&config).await.unwrap();
-        first_error(db.query(AS_SCHEMA_3).await.unwrap()).unwrap();
+        for step in steps {
+            first_error(db.query(*step).await.unwrap()).unwrap();
+        }
     }
 
     let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
@@ -75,10 +127,16 @@ async fn a_schema_3_store_is_upgraded_without_losing_anything() {
     assert_eq!(shown, [(3, vec!["Challenger".to_string(), "Champion".to_string()], 0), (2, vec![], 1), (1, vec![], 0)]);
     assert_eq!(versions[0].model_name, "fraud");
 
-    // Every entry once, newest first, as before the upgrade.
-    let activity: Vec<String> =
-        q.list_activity(&a, &p, None, &all()).await.unwrap().items.into_iter().map(|e| e.id).collect();
-    assert_eq!(activity, activity_before);
+    // Every entry once, newest first, as before the upgrade; once in the audit log too, and the
+    // old table is gone.
+    assert_eq!(activity_of(&q, &p).await, activity_before);
+    let filter = AuditFilter { action: Some("model_version.created".into()), ..Default::default() };
+    let created = q.list_audit(&actor("admin"), &filter, &all()).await.unwrap().items;
+    let securables: Vec<&str> = created.iter().map(|e| e.securable.as_str()).collect();
+    assert_eq!(securables, ["prod.ml.fraud v3", "prod.ml.fraud v2", "prod.ml.fraud v1"]);
+    let mut res = q.store().query("RETURN (INFO FOR DB).tables.activity;").await.unwrap();
+    let table: Option<String> = res.take(0).unwrap();
+    assert_eq!(table, None, "the activity table is removed");
     let history: Vec<String> =
         q.alias_history(&a, &p, None, &all()).await.unwrap().items.into_iter().map(|e| e.id).collect();
     assert_eq!(history, history_before);
@@ -98,4 +156,7 @@ async fn a_schema_3_store_is_upgraded_without_losing_anything() {
     assert!(model.aliases.is_empty(), "{:?}", model.aliases);
     let versions = q.list_versions(&a, &p, &all()).await.unwrap().items;
     assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
+    let after = activity_of(&q, &p).await;
+    assert_eq!(after.len(), activity_before.len() + 3, "two aliases left with the version");
+    assert_eq!((after[0].0, after[0].1.as_str()), (Some(3), "model_version.deleted"));
 }

@@ -1,4 +1,5 @@
-//! The activity of a model and its versions (written by every change, in its transaction).
+//! The activity of a model and its versions: the audit entries every change to them writes, in
+//! its transaction, naming the model.
 
 use super::access::Target;
 use super::models::{FOUND_MODEL, check_model_found};
@@ -25,11 +26,11 @@ impl Quiver {
         let of_version = if version.is_some() { "AND version = $version" } else { "" };
         let sql = format!(
             "{RESOLVE} {FOUND_MODEL}
-             SELECT {ACTIVITY_FIELDS} FROM activity WHERE model = $mdl {of_version}
+             SELECT {ACTIVITY_FIELDS} FROM audit WHERE model = $mdl {of_version}
                  AND (at_desc > $at_desc OR (at_desc = $at_desc AND id > $key)) ORDER BY at_desc, id LIMIT $limit;"
         );
         let query = self.path_query(&sql, path).bind(("version", version)).bind(("limit", limit + 1));
-        let mut res = self.read(bind_cursor(query, "activity", cursor)).await?;
+        let mut res = self.read(bind_cursor(query, "audit", cursor)).await?;
         check_model_found(&mut res, 3, path)?;
         let rows: Vec<ActivityRow> = res.take(4).map_err(internal)?;
         Ok(paging::page(rows, limit, |r| paging::newest_token(r.at_desc, &key_of(&r.id)), Into::into))

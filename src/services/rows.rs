@@ -269,7 +269,9 @@ impl From<AliasEventRow> for AliasEvent {
     }
 }
 
-pub const ACTIVITY_FIELDS: &str = "id, version, action, subject, before, after, at, at_desc, by, source, request_id";
+/// An activity entry is the audit entry of a change to a model (its detail is the subject).
+pub const ACTIVITY_FIELDS: &str =
+    "id, version, action, detail AS subject, before, after, at, at_desc, principal AS by, source, request_id";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct ActivityRow {
@@ -329,7 +331,7 @@ impl From<CommentRow> for Comment {
     }
 }
 
-/// Deletes everything that belongs to model `$m` except its history (`alias_event`, `activity`),
+/// Deletes everything that belongs to model `$m` except its history (`alias_event`, the audit entries),
 /// which outlives it. Used inside the transactions that delete models.
 pub const PURGE_MODEL: &str = "DELETE version_tag WHERE model = $m; DELETE model_version WHERE model = $m; \
      DELETE model_tag WHERE model = $m; DELETE model_alias WHERE model = $m; DELETE comment WHERE model = $m;";
