@@ -3,7 +3,7 @@ import { ADMIN_PASSWORD, hydrated, signIn, unique } from './helpers';
 
 const basic = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
 
-test('what the MLflow API registers shows in the UI: alias, activity, artifact files', async ({ page, request }) => {
+test('what the MLflow API registers shows in the UI: alias, activity, artifact files, signature', async ({ page, request }) => {
   const catalog = unique('api');
   const name = `${catalog}.ml_team.churn`;
   const headers = { Authorization: basic };
@@ -16,7 +16,16 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
   const { experiment_id } = await post('experiments/create', { name: unique('exp') });
   const { model } = await post('logged-models', { experiment_id, name: 'model' });
   const root = model.info.artifact_uri.replace('mlflow-artifacts:/', '');
-  const content = 'flavors:\n  python_function: {}\n';
+  // The signature as MLflow logs it with the model: YAML, long strings folded over lines.
+  const content = [
+    'flavors:',
+    '  python_function: {}',
+    'signature:',
+    `  inputs: '[{"type": "double", "name": "tenure", "required": true}, {"type": "string",`,
+    `    "name": "plan", "required": false}]'`,
+    `  outputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1]}}]'`,
+    '',
+  ].join('\n');
   const put = await request.put(`/api/2.0/mlflow-artifacts/artifacts/${root}/MLmodel`, { headers, data: content });
   expect(put.status()).toBe(200);
   await post('model-versions/create', { name, source: `models:/${model.info.model_id}`, model_id: model.info.model_id });
@@ -28,6 +37,10 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
   await expect(page.getByTestId('version-title')).toHaveText('churn · Version 1');
   await expect(page.getByTestId('version-aliases')).toContainText('@Champion');
   const files = page.getByTestId('artifacts');
+  const inputs = page.getByTestId('signature-inputs');
+  await expect(inputs.getByRole('row').nth(1)).toHaveText(/tenure\s*double\s*yes/);
+  await expect(inputs.getByRole('row').nth(2)).toHaveText(/plan\s*string\s*no/);
+  await expect(page.getByTestId('signature-outputs')).toContainText('tensor float64 [-1]');
   await expect(files.getByRole('row').nth(1)).toContainText('MLmodel');
   await expect(files.getByRole('row').nth(1)).toContainText(`${content.length} B`);
   const href = await files.getByRole('link', { name: 'Download' }).getAttribute('href');

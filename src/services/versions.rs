@@ -92,6 +92,12 @@ impl Quiver {
     pub async fn create_version(&self, actor: &Actor, path: &ModelPath, new: NewVersion) -> Result<ModelVersion> {
         new.validate()?;
         self.authorize(actor, Operation::CreateVersion, Target::Model(path)).await?;
+        let mut new = new;
+        if new.signature_inputs.is_none() && new.signature_outputs.is_none() {
+            if let Some((inputs, outputs)) = self.logged_signature(actor, new.model_id.as_deref(), &new.source).await {
+                (new.signature_inputs, new.signature_outputs) = (inputs, outputs);
+            }
+        }
         // The hottest write: one statement finds the model and takes its next number, the
         // journal is inlined, and the names are resolved again only to say what is missing.
         // The event carries what the version was registered with (MLflow's webhooks send it).
