@@ -48,6 +48,13 @@ pub struct Run {
     pub outputs: Vec<ModelOutput>,
 }
 
+/// The run a model version was trained in, and its experiment's name (the version page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRun {
+    pub run: Run,
+    pub experiment_name: String,
+}
+
 /// What a run logs in one call (`runs/log-batch`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunBatch {

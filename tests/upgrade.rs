@@ -8,12 +8,16 @@ use quiver::filter::{Entity, parse};
 use quiver::names::ModelPath;
 use quiver::services::{NewVersion, TagTarget};
 use quiver::store::{StoreConfig, first_error};
+use quiver::tracking::{Metric, RunBatch};
 use quiver::types::{AuditFilter, PageRequest};
 use quiver::{Quiver, ServiceConfig};
 
 fn all() -> PageRequest {
     PageRequest { max_results: Some(1000), page_token: None }
 }
+
+/// What a schema-8 store looked like: no table of latest metrics (only their history).
+const AS_SCHEMA_8: &str = "REMOVE TABLE run_metric_latest; UPSERT meta:schema SET schema_version = 8;";
 
 /// What a schema-7 store looked like: every change to a model written twice, to `activity` and
 /// (without the model) to `audit`.
@@ -72,12 +76,12 @@ async fn activity_of(q: &Quiver, p: &ModelPath) -> Vec<Entry> {
 
 #[tokio::test]
 async fn a_schema_7_store_is_upgraded_to_one_journal() {
-    upgraded_from(&[AS_SCHEMA_7]).await;
+    upgraded_from(&[AS_SCHEMA_8, AS_SCHEMA_7]).await;
 }
 
 #[tokio::test]
 async fn a_schema_3_store_is_upgraded_without_losing_anything() {
-    upgraded_from(&[AS_SCHEMA_7, AS_SCHEMA_3]).await;
+    upgraded_from(&[AS_SCHEMA_8, AS_SCHEMA_7, AS_SCHEMA_3]).await;
 }
 
 /// Writes a model's history, turns the store into an older one with `steps`, opens it again
@@ -159,4 +163,51 @@ async fn upgraded_from(steps: &[&str]) {
     let after = activity_of(&q, &p).await;
     assert_eq!(after.len(), activity_before.len() + 3, "two aliases left with the version");
     assert_eq!((after[0].0, after[0].1.as_str()), (Some(3), "model_version.deleted"));
+}
+
+#[tokio::test]
+async fn a_schema_8_store_gets_its_latest_metrics_from_the_history() {
+    common::init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
+    let a = actor("alice");
+    let metric = |key: &str, value: f64, timestamp: i64, step: i64| Metric { key: key.into(), value, timestamp, step };
+    let batch = |metrics: Vec<Metric>| RunBatch { metrics, ..Default::default() };
+    let (runs, before) = {
+        let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
+        let exp = q.create_experiment(&a, "churn", None).await.unwrap();
+        let mut runs = Vec::new();
+        for i in 0..2 {
+            let run = q.create_run(&a, &exp, None, None, &[]).await.unwrap();
+            let points = vec![
+                metric("loss", 0.9, 1, 0),
+                metric("loss", 0.3 + f64::from(i), 3, 2),
+                metric("loss", 0.5, 2, 1),
+                metric("acc", 0.7, 5, 0),
+                metric("acc", 0.8, 4, 0),
+            ];
+            q.log_batch(&a, &run.run_id, &batch(points)).await.unwrap();
+            runs.push(run.run_id);
+        }
+        let mut before = Vec::new();
+        for id in &runs {
+            before.push(q.get_run(&a, id).await.unwrap().metrics);
+        }
+        (runs, before)
+    };
+    assert_eq!(before[1].iter().map(|m| (m.key.as_str(), m.value)).collect::<Vec<_>>(), [("acc", 0.7), ("loss", 1.3)]);
+    {
+        let db = quiver::store::open(&config).await.unwrap();
+        first_error(db.query(AS_SCHEMA_8).await.unwrap()).unwrap();
+    }
+
+    let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
+    for (id, metrics) in runs.iter().zip(&before) {
+        assert_eq!(&q.get_run(&a, id).await.unwrap().metrics, metrics);
+    }
+    // Kept up to date from there on.
+    q.log_batch(&a, &runs[0], &batch(vec![metric("loss", 0.1, 9, 3)])).await.unwrap();
+    let loss = q.get_run(&a, &runs[0]).await.unwrap().metrics.into_iter().find(|m| m.key == "loss").unwrap();
+    assert_eq!((loss.value, loss.step), (0.1, 3));
 }

@@ -3,7 +3,7 @@ import { ADMIN_PASSWORD, hydrated, signIn, unique } from './helpers';
 
 const basic = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
 
-test('what the MLflow API registers shows in the UI: alias, activity, artifact files, signature', async ({ page, request }) => {
+test('what the MLflow API registers shows in the UI: alias, activity, artifact files, signature, training run', async ({ page, request }) => {
   const catalog = unique('api');
   const name = `${catalog}.ml_team.churn`;
   const headers = { Authorization: basic };
@@ -13,8 +13,21 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
     return r.json();
   };
   await post('registered-models/create', { name, description: 'Churn **scores**' });
-  const { experiment_id } = await post('experiments/create', { name: unique('exp') });
-  const { model } = await post('logged-models', { experiment_id, name: 'model' });
+  const experiment = unique('exp');
+  const { experiment_id } = await post('experiments/create', { name: experiment });
+  const start_time = Date.now() - 60_000;
+  const { run } = await post('runs/create', { experiment_id, run_name: 'nightly-train', start_time });
+  const run_id = run.info.run_id;
+  await post('runs/log-batch', {
+    run_id,
+    params: [{ key: 'C', value: '0.5' }],
+    metrics: [
+      { key: 'auc', value: 0.7, timestamp: start_time, step: 0 },
+      { key: 'auc', value: 0.9123456, timestamp: start_time + 1000, step: 3 },
+    ],
+  });
+  await post('runs/update', { run_id, status: 'FINISHED', end_time: start_time + 42_000 });
+  const { model } = await post('logged-models', { experiment_id, name: 'model', source_run_id: run_id });
   const root = model.info.artifact_uri.replace('mlflow-artifacts:/', '');
   // The signature as MLflow logs it with the model: YAML, long strings folded over lines.
   const content = [
@@ -28,7 +41,7 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
   ].join('\n');
   const put = await request.put(`/api/2.0/mlflow-artifacts/artifacts/${root}/MLmodel`, { headers, data: content });
   expect(put.status()).toBe(200);
-  await post('model-versions/create', { name, source: `models:/${model.info.model_id}`, model_id: model.info.model_id });
+  await post('model-versions/create', { name, source: `models:/${model.info.model_id}`, model_id: model.info.model_id, run_id });
   await post('registered-models/alias', { name, alias: 'Champion', version: '1' });
 
   await signIn(page);
@@ -41,6 +54,13 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
   await expect(inputs.getByRole('row').nth(1)).toHaveText(/tenure\s*double\s*yes/);
   await expect(inputs.getByRole('row').nth(2)).toHaveText(/plan\s*string\s*no/);
   await expect(page.getByTestId('signature-outputs')).toContainText('tensor float64 [-1]');
+  const training = page.getByTestId('training-run');
+  await expect(training.getByTestId('run-name')).toHaveText('nightly-train');
+  await expect(training.getByTestId('run-experiment')).toContainText(experiment);
+  await expect(training).toContainText('FINISHED');
+  await expect(training).toContainText('42 s');
+  await expect(page.getByTestId('run-params').getByRole('row').nth(1)).toHaveText(/C\s*0\.5/);
+  await expect(page.getByTestId('run-metrics').getByRole('row').nth(1)).toHaveText(/auc\s*0\.912346\s*3/);
   await expect(files.getByRole('row').nth(1)).toContainText('MLmodel');
   await expect(files.getByRole('row').nth(1)).toContainText(`${content.length} B`);
   const href = await files.getByRole('link', { name: 'Download' }).getAttribute('href');

@@ -5,9 +5,10 @@ use surrealdb::types::SurrealValue;
 
 use super::rows::TagRow;
 use super::{Quiver, returned, thrown_not_found};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
+use crate::names::{ModelPath, VersionRef};
 use crate::store::internal;
-use crate::tracking::{Experiment, Metric, ModelOutput, RUN_STATUSES, Run, RunBatch};
+use crate::tracking::{Experiment, Metric, ModelOutput, RUN_STATUSES, Run, RunBatch, TrainingRun};
 use crate::types::{Actor, Tag};
 
 const MAX_KEY_LEN: usize = 250;
@@ -30,6 +31,15 @@ pub(super) fn check_kv(what: &str, key: &str, value: &str, max_value: usize) -> 
 
 fn experiment_not_found(id: &str) -> Error {
     Error::not_found(format!("No experiment with id '{id}'."))
+}
+
+/// `None` for what does not exist, other errors as they are.
+fn absent_if_missing<T>(found: Result<T>) -> Result<Option<T>> {
+    match found {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 pub(super) fn run_not_found(id: &str) -> Error {
@@ -100,6 +110,12 @@ struct MetricRow {
     value: f64,
     timestamp: i64,
     step: i64,
+}
+
+impl From<MetricRow> for Metric {
+    fn from(m: MetricRow) -> Self {
+        Metric { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step }
+    }
 }
 
 impl Quiver {
@@ -217,18 +233,13 @@ impl Quiver {
         let sql = format!(
             "LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
              SELECT {RUN_FIELDS} FROM $run;
-             SELECT key, value, timestamp, step FROM run_metric WHERE owner = $run ORDER BY key, step DESC, timestamp DESC;"
+             SELECT key, value, timestamp, step FROM run_metric_latest WHERE owner = $run ORDER BY key;"
         );
         let mut res = self.read(self.q(&sql).bind(("run_id", run_id.to_string()))).await?;
         let row: Option<RunRow> = res.take(1).map_err(internal)?;
         let row = row.ok_or_else(|| run_not_found(run_id))?;
         let metrics: Vec<MetricRow> = res.take(2).map_err(internal)?;
-        let mut latest: Vec<Metric> = Vec::new();
-        for m in metrics {
-            if latest.last().is_none_or(|l| l.key != m.key) {
-                latest.push(Metric { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step });
-            }
-        }
+        let latest = metrics.into_iter().map(Metric::from).collect();
         Ok(Run {
             run_id: row.run_id,
             experiment_id: row.experiment_num.to_string(),
@@ -244,6 +255,26 @@ impl Quiver {
             metrics: latest,
             outputs: row.outputs.into_iter().map(|o| ModelOutput { model_id: o.model_id, step: o.step }).collect(),
         })
+    }
+
+    /// The run a version was trained in: the run it names, else the run that logged its model.
+    /// `None` when it names neither or the run is not in Quiver (trained against another server).
+    pub async fn version_run(&self, actor: &Actor, path: &ModelPath, at: &VersionRef) -> Result<Option<TrainingRun>> {
+        let v = self.get_version_ref(actor, path, at).await?;
+        let run_id = match (v.run_id, v.model_id) {
+            (Some(run_id), _) => run_id,
+            (None, Some(model_id)) => match absent_if_missing(self.get_logged_model(actor, &model_id).await)? {
+                Some(logged) => match logged.source_run_id {
+                    Some(run_id) => run_id,
+                    None => return Ok(None),
+                },
+                None => return Ok(None),
+            },
+            (None, None) => return Ok(None),
+        };
+        let Some(run) = absent_if_missing(self.get_run(actor, &run_id).await)? else { return Ok(None) };
+        let experiment_name = self.get_experiment(actor, &run.experiment_id).await?.name;
+        Ok(Some(TrainingRun { run, experiment_name }))
     }
 
     /// Ends or renames a run.
@@ -314,6 +345,13 @@ impl Quiver {
             };
             FOR $m IN $metrics {
                 CREATE run_metric SET owner = $run, key = $m.key, value = $m.value, timestamp = $m.timestamp, step = $m.step;
+                LET $top = (SELECT id, value, timestamp, step FROM run_metric_latest WHERE owner = $run AND key = $m.key LIMIT 1)[0];
+                IF !$top {
+                    CREATE run_metric_latest SET owner = $run, key = $m.key, value = $m.value, timestamp = $m.timestamp, step = $m.step;
+                } ELSE IF $m.step > $top.step OR ($m.step = $top.step AND ($m.timestamp > $top.timestamp
+                        OR ($m.timestamp = $top.timestamp AND $m.value >= $top.value))) {
+                    UPDATE $top.id SET value = $m.value, timestamp = $m.timestamp, step = $m.step;
+                };
             };
             COMMIT TRANSACTION;";
         let kv = |v: &[Tag]| -> Vec<serde_json::Value> {
@@ -415,9 +453,6 @@ impl Quiver {
             return Err(run_not_found(run_id));
         }
         let rows: Vec<MetricRow> = res.take(1).map_err(internal)?;
-        Ok(rows
-            .into_iter()
-            .map(|m| Metric { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step })
-            .collect())
+        Ok(rows.into_iter().map(Metric::from).collect())
     }
 }

@@ -100,6 +100,7 @@ class LoggedVersion:
     model_id: str
     model_uri: str  # models:/<model_id>, as returned by log_model
     predictions: np.ndarray  # of the in-memory sklearn model on every iris row
+    accuracy: float  # logged as the run's train_accuracy
 
 
 @dataclass
@@ -131,6 +132,7 @@ def trained(client, catalog, created, iris, tracking_uri):
         model = LogisticRegression(max_iter=200, C=c).fit(X, y)
         with mlflow.start_run() as run:
             mlflow.log_param("C", c)
+            mlflow.log_metric("train_accuracy", model.score(X, y))
             info = mlflow.sklearn.log_model(
                 model, name="model", input_example=X[:3], registered_model_name=name
             )
@@ -142,6 +144,7 @@ def trained(client, catalog, created, iris, tracking_uri):
                 model_id=info.model_id,
                 model_uri=info.model_uri,
                 predictions=model.predict(X),
+                accuracy=model.score(X, y),
             )
         )
     return result

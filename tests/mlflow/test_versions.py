@@ -1,6 +1,8 @@
 """Model versions: what log_model registered, version tags and descriptions, stages, deletion."""
 
 import mlflow
+import pytest
+from mlflow.entities import Metric
 
 from helpers import assert_recent, expect_error
 
@@ -37,6 +39,7 @@ def test_logged_runs_and_models_are_readable(client, trained):
         assert run.info.experiment_id == trained.experiment_id
         assert run.info.status == "FINISHED"
         assert run.data.params == {"C": str(c)}
+        assert run.data.metrics == {"train_accuracy": pytest.approx(logged.accuracy)}
         lm = client.get_logged_model(logged.model_id)
         assert lm.name == "model"
         assert lm.source_run_id == logged.run_id
@@ -46,6 +49,20 @@ def test_logged_runs_and_models_are_readable(client, trained):
         # The pickled estimator: model.skops with sklearn's default serialization in MLflow 3.17,
         # model.pkl with older ones.
         assert files & {"model.skops", "model.pkl"}, files
+
+
+def test_metrics_keep_their_history_and_latest_value(client, trained):
+    """A run reports the latest value of each metric (greatest step, then timestamp) however
+    the points arrive; the history keeps them all."""
+    run = client.create_run(trained.experiment_id)
+    run_id = run.info.run_id
+    for step, value, ts in [(0, 0.9, 1000), (2, 0.4, 3000), (1, 0.6, 4000)]:
+        client.log_metric(run_id, "loss", value, timestamp=ts, step=step)
+    client.log_batch(run_id, metrics=[Metric("acc", 0.8, 5000, 0), Metric("acc", 0.7, 6000, 0)])
+    assert client.get_run(run_id).data.metrics == {"loss": 0.4, "acc": 0.7}
+    history = client.get_metric_history(run_id, "loss")
+    assert [(m.step, m.value) for m in history] == [(0, 0.9), (1, 0.6), (2, 0.4)]
+    client.set_terminated(run_id)
 
 
 def test_download_uri_points_at_the_artifacts(client, trained):

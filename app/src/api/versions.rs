@@ -119,3 +119,16 @@ pub async fn version_files(
     let at = quiver::names::VersionRef::parse(&version)?;
     Ok(quiver().version_files(&actor()?, &path, &at).await?)
 }
+
+/// The run the version was trained in (params, latest metrics), when Quiver tracked it.
+#[server]
+pub async fn version_run(
+    catalog: String,
+    schema: String,
+    model: String,
+    version: String,
+) -> AppResult<Option<quiver::tracking::TrainingRun>> {
+    let path = ModelPath::new(&catalog, &schema, &model)?;
+    let at = quiver::names::VersionRef::parse(&version)?;
+    Ok(quiver().version_run(&actor()?, &path, &at).await?)
+}

@@ -12,5 +12,6 @@ pub mod modal;
 pub mod permissions;
 pub mod tags;
 pub mod toast;
+pub mod training_run;
 pub mod tree;
 pub mod widgets;

@@ -12,7 +12,7 @@ use super::model::{Tabs, current_tab};
 use super::{loaded, param};
 use crate::RegistryVersion;
 use crate::api::tags::{delete_tag, set_tag};
-use crate::api::versions::{copy_version, delete_version, get_version, update_version, version_files};
+use crate::api::versions::{copy_version, delete_version, get_version, update_version, version_files, version_run};
 use crate::components::activity::ActivityList;
 use crate::components::aliases::{ModelRef, RemoveAliasButton, SetAliasForm};
 use crate::components::comments::CommentThread;
@@ -22,6 +22,7 @@ use crate::components::markdown::DescriptionEditor;
 use crate::components::modal::Modal;
 use crate::components::tags::TagEditor;
 use crate::components::toast::use_toasts;
+use crate::components::training_run::TrainingRunCard;
 use crate::components::widgets::{CopyButton, StampView, StatusBadge};
 
 const TABS: [(&str, &str); 2] = [("comments", "Comments"), ("activity", "Activity")];
@@ -70,6 +71,10 @@ pub fn VersionPage() -> impl IntoView {
         move || (registry.get(), catalog.get(), schema.get(), model.get(), reference.get()),
         |(_, c, s, m, r)| version_files(c, s, m, r),
     );
+    let run = Resource::new(
+        move || (registry.get(), catalog.get(), schema.get(), model.get(), reference.get()),
+        |(_, c, s, m, r)| version_run(c, s, m, r),
+    );
     let deleting = RwSignal::new(false);
     let copying = RwSignal::new(false);
     let delete = Action::new(move |_: &bool| {
@@ -98,7 +103,8 @@ pub fn VersionPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                loaded(version.await, move |d| {
+                let (version, run) = (version.await, run.await);
+                loaded(version, move |d| {
                     let v = d.item;
                     let full = v.model_full_name();
                     let uri = format!("models:/{full}/{}", v.version);
@@ -157,6 +163,7 @@ pub fn VersionPage() -> impl IntoView {
                                 }.into_any()).unwrap_or_else(|| view! { <span class="muted">"—"</span> }.into_any())}</dd>
                             </dl>
                         </div>
+                        <TrainingRunCard run/>
                         <h2>"Signature"</h2>
                         {match v.signature.clone() {
                             None => view! { <p class="muted">"This version has no signature."</p> }.into_any(),

@@ -1,0 +1,104 @@
+//! Runs as a version's page shows them: the latest value of each metric (kept as metrics are
+//! logged, whatever order their steps arrive in), the full history, and the run a version
+//! was trained in.
+
+mod common;
+
+use common::actor;
+use quiver::error::ErrorKind;
+use quiver::names::{ModelPath, VersionRef};
+use quiver::services::NewVersion;
+use quiver::tracking::{Metric, RunBatch};
+use quiver::types::Tag;
+
+fn metric(key: &str, value: f64, timestamp: i64, step: i64) -> Metric {
+    Metric { key: key.into(), value, timestamp, step }
+}
+
+fn latest(run: &quiver::tracking::Run) -> Vec<(String, f64, i64)> {
+    run.metrics.iter().map(|m| (m.key.clone(), m.value, m.step)).collect()
+}
+
+#[tokio::test]
+async fn a_run_shows_the_latest_value_of_each_metric() {
+    let q = common::registry().await;
+    let a = actor("alice");
+    let exp = q.create_experiment(&a, "churn", None).await.unwrap();
+    let run = q.create_run(&a, &exp, Some("train"), None, &[]).await.unwrap();
+    let batch = |metrics: Vec<Metric>| RunBatch { metrics, ..Default::default() };
+    // Steps out of order within a batch and across batches: the greatest step wins, then the
+    // latest timestamp, then the greater value (MLflow's rule).
+    q.log_batch(&a, &run.run_id, &batch(vec![metric("loss", 0.9, 100, 0), metric("loss", 0.4, 300, 2)])).await.unwrap();
+    q.log_batch(&a, &run.run_id, &batch(vec![metric("loss", 0.6, 400, 1), metric("acc", 0.7, 100, 0)])).await.unwrap();
+    q.log_batch(&a, &run.run_id, &batch(vec![metric("acc", 0.8, 50, 0), metric("acc", 0.75, 100, 0)])).await.unwrap();
+    let got = q.get_run(&a, &run.run_id).await.unwrap();
+    assert_eq!(latest(&got), [("acc".to_string(), 0.75, 0), ("loss".to_string(), 0.4, 2)]);
+
+    // The history keeps every point, oldest step first.
+    let history = q.metric_history(&a, &run.run_id, "loss", 100).await.unwrap();
+    let steps: Vec<(i64, f64)> = history.iter().map(|m| (m.step, m.value)).collect();
+    assert_eq!(steps, [(0, 0.9), (1, 0.6), (2, 0.4)]);
+
+    // Another run's metrics stay its own.
+    let other = q.create_run(&a, &exp, None, None, &[]).await.unwrap();
+    q.log_batch(&a, &other.run_id, &batch(vec![metric("loss", 5.0, 1, 9)])).await.unwrap();
+    assert_eq!(latest(&q.get_run(&a, &run.run_id).await.unwrap())[1], ("loss".to_string(), 0.4, 2));
+    assert_eq!(latest(&q.get_run(&a, &other.run_id).await.unwrap()), [("loss".to_string(), 5.0, 9)]);
+}
+
+#[tokio::test]
+async fn a_version_page_finds_the_run_it_was_trained_in() {
+    let q = common::registry().await;
+    let a = actor("alice");
+    q.create_catalog(&a, "prod", "").await.unwrap();
+    q.create_schema(&a, "prod", "ml", "").await.unwrap();
+    q.create_model(&a, "prod", "ml", "churn", "").await.unwrap();
+    let p = ModelPath::parse_full("prod.ml.churn").unwrap();
+    let exp = q.create_experiment(&a, "churn-training", None).await.unwrap();
+    let run = q.create_run(&a, &exp, Some("nightly"), None, &[]).await.unwrap();
+    let logged = RunBatch {
+        metrics: vec![metric("auc", 0.91, 10, 3)],
+        params: vec![Tag { key: "C".into(), value: "0.5".into() }],
+        tags: vec![],
+    };
+    q.log_batch(&a, &run.run_id, &logged).await.unwrap();
+    q.update_run(&a, &run.run_id, Some("FINISHED"), Some(run.start_time + 42_000), None).await.unwrap();
+
+    // 1: names its run. 2: MLflow 3 without run_id, from a model the run logged. 3: a run from
+    // another tracking server. 4: no run at all.
+    let lm = q.create_logged_model(&a, &exp, "model", Some(&run.run_id), None, &[], &[]).await.unwrap();
+    let versions = [
+        NewVersion { source: "s3://b/1".into(), run_id: Some(run.run_id.clone()), ..Default::default() },
+        NewVersion {
+            source: format!("models:/{}", lm.model_id),
+            model_id: Some(lm.model_id.clone()),
+            ..Default::default()
+        },
+        NewVersion {
+            source: "s3://b/3".into(),
+            run_id: Some("0123456789abcdef0123456789abcdef".into()),
+            ..Default::default()
+        },
+        NewVersion { source: "s3://b/4".into(), ..Default::default() },
+    ];
+    for v in versions {
+        q.create_version(&a, &p, v).await.unwrap();
+    }
+    for n in [1, 2] {
+        let t = q.version_run(&a, &p, &VersionRef::Number(n)).await.unwrap().expect("a run");
+        assert_eq!((t.run.run_name.as_str(), t.experiment_name.as_str()), ("nightly", "churn-training"));
+        assert_eq!((t.run.status.as_str(), t.run.end_time), ("FINISHED", Some(run.start_time + 42_000)));
+        assert_eq!(t.run.params, logged.params);
+        assert_eq!(latest(&t.run), [("auc".to_string(), 0.91, 3)]);
+    }
+    for n in [3, 4] {
+        assert_eq!(q.version_run(&a, &p, &VersionRef::Number(n)).await.unwrap(), None, "version {n}");
+    }
+    let missing = q.version_run(&a, &p, &VersionRef::Number(9)).await.unwrap_err();
+    assert!(missing.is(ErrorKind::NotFound), "{missing:?}");
+
+    // Only who may read the version sees its run.
+    let outsider = common::user_with(&q, "mallory", "prod", &[]).await;
+    let denied = q.version_run(&outsider, &p, &VersionRef::Number(1)).await.unwrap_err();
+    assert!(denied.is(ErrorKind::PermissionDenied), "{denied:?}");
+}
