@@ -55,6 +55,13 @@ pub struct TrainingRun {
     pub experiment_name: String,
 }
 
+/// A run's page: the run and the model versions registered from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunDetails {
+    pub training: TrainingRun,
+    pub versions: Vec<crate::types::ModelVersion>,
+}
+
 /// What a run logs in one call (`runs/log-batch`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunBatch {

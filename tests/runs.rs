@@ -102,3 +102,40 @@ async fn a_version_page_finds_the_run_it_was_trained_in() {
     let denied = q.version_run(&outsider, &p, &VersionRef::Number(1)).await.unwrap_err();
     assert!(denied.is(ErrorKind::PermissionDenied), "{denied:?}");
 }
+
+#[tokio::test]
+async fn a_run_page_lists_the_versions_registered_from_it_that_the_caller_may_see() {
+    let q = common::registry().await;
+    let a = actor("alice");
+    for catalog in ["prod", "staging"] {
+        q.create_catalog(&a, catalog, "").await.unwrap();
+        q.create_schema(&a, catalog, "ml", "").await.unwrap();
+        q.create_model(&a, catalog, "ml", "churn", "").await.unwrap();
+    }
+    let (prod, staging) =
+        (ModelPath::parse_full("prod.ml.churn").unwrap(), ModelPath::parse_full("staging.ml.churn").unwrap());
+    let exp = q.create_experiment(&a, "churn-training", None).await.unwrap();
+    let run = q.create_run(&a, &exp, Some("nightly"), None, &[]).await.unwrap();
+    let other = q.create_run(&a, &exp, None, None, &[]).await.unwrap();
+    let from = |run_id: &str| NewVersion {
+        source: format!("runs:/{run_id}/model"),
+        run_id: Some(run_id.to_string()),
+        ..Default::default()
+    };
+    q.create_version(&a, &staging, from(&run.run_id)).await.unwrap();
+    q.create_version(&a, &prod, from(&other.run_id)).await.unwrap();
+    q.create_version(&a, &prod, from(&run.run_id)).await.unwrap();
+
+    let d = q.run_details(&a, &run.run_id).await.unwrap();
+    assert_eq!((d.training.run.run_name.as_str(), d.training.experiment_name.as_str()), ("nightly", "churn-training"));
+    let listed: Vec<(String, i64)> = d.versions.iter().map(|v| (v.model_full_name(), v.version)).collect();
+    assert_eq!(listed, [("prod.ml.churn".to_string(), 2), ("staging.ml.churn".to_string(), 1)], "newest first");
+
+    // A user who may read only prod sees only prod's version.
+    let reader = common::user_with(&q, "bob", "prod", &["USE_CATALOG", "USE_SCHEMA", "EXECUTE"]).await;
+    let seen = q.run_details(&reader, &run.run_id).await.unwrap().versions;
+    assert_eq!(seen.iter().map(|v| v.model_full_name()).collect::<Vec<_>>(), ["prod.ml.churn"]);
+
+    let missing = q.run_details(&a, "0123456789abcdef0123456789abcdef").await.unwrap_err();
+    assert!(missing.is(ErrorKind::NotFound), "{missing:?}");
+}

@@ -3,7 +3,7 @@ import { ADMIN_PASSWORD, hydrated, signIn, unique } from './helpers';
 
 const basic = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
 
-test('what the MLflow API registers shows in the UI: alias, activity, artifact files, signature, training run', async ({ page, request }) => {
+test('what the MLflow API registers shows in the UI: alias, activity, artifact files, signature, training run and its page', async ({ page, request }) => {
   const catalog = unique('api');
   const name = `${catalog}.ml_team.churn`;
   const headers = { Authorization: basic };
@@ -66,6 +66,18 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
   const href = await files.getByRole('link', { name: 'Download' }).getAttribute('href');
   const download = await page.request.get(href!);
   expect(await download.text()).toBe(content);
+
+  // The run's own page, and the link MLflow's client prints ("View run at …/#/experiments/…").
+  await training.getByTestId('run-name').click();
+  await expect(page).toHaveURL(new RegExp(`/runs/${run_id}$`));
+  await expect(page.getByTestId('run-title')).toHaveText('nightly-train');
+  const registered = page.getByTestId('run-versions').getByRole('row').nth(1);
+  await expect(registered).toContainText(name);
+  await expect(registered).toContainText('@Champion');
+  await page.goto('/explore');
+  await page.goto(`/#/experiments/${experiment_id}/runs/${run_id}`);
+  await expect(page).toHaveURL(new RegExp(`/runs/${run_id}$`));
+  await expect(page.getByTestId('run-title')).toHaveText('nightly-train');
 
   await page.goto(`/explore/${catalog}/ml_team/churn?tab=activity`);
   await hydrated(page);

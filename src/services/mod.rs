@@ -13,6 +13,7 @@ mod catalogs;
 mod comments;
 mod copy;
 mod grants;
+mod lineage;
 mod logged_models;
 mod mlflow_payload;
 mod models;

@@ -5,10 +5,9 @@ use surrealdb::types::SurrealValue;
 
 use super::rows::TagRow;
 use super::{Quiver, returned, thrown_not_found};
-use crate::error::{Error, ErrorKind, Result};
-use crate::names::{ModelPath, VersionRef};
+use crate::error::{Error, Result};
 use crate::store::internal;
-use crate::tracking::{Experiment, Metric, ModelOutput, RUN_STATUSES, Run, RunBatch, TrainingRun};
+use crate::tracking::{Experiment, Metric, ModelOutput, RUN_STATUSES, Run, RunBatch};
 use crate::types::{Actor, Tag};
 
 const MAX_KEY_LEN: usize = 250;
@@ -31,15 +30,6 @@ pub(super) fn check_kv(what: &str, key: &str, value: &str, max_value: usize) -> 
 
 fn experiment_not_found(id: &str) -> Error {
     Error::not_found(format!("No experiment with id '{id}'."))
-}
-
-/// `None` for what does not exist, other errors as they are.
-fn absent_if_missing<T>(found: Result<T>) -> Result<Option<T>> {
-    match found {
-        Ok(t) => Ok(Some(t)),
-        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 pub(super) fn run_not_found(id: &str) -> Error {
@@ -255,26 +245,6 @@ impl Quiver {
             metrics: latest,
             outputs: row.outputs.into_iter().map(|o| ModelOutput { model_id: o.model_id, step: o.step }).collect(),
         })
-    }
-
-    /// The run a version was trained in: the run it names, else the run that logged its model.
-    /// `None` when it names neither or the run is not in Quiver (trained against another server).
-    pub async fn version_run(&self, actor: &Actor, path: &ModelPath, at: &VersionRef) -> Result<Option<TrainingRun>> {
-        let v = self.get_version_ref(actor, path, at).await?;
-        let run_id = match (v.run_id, v.model_id) {
-            (Some(run_id), _) => run_id,
-            (None, Some(model_id)) => match absent_if_missing(self.get_logged_model(actor, &model_id).await)? {
-                Some(logged) => match logged.source_run_id {
-                    Some(run_id) => run_id,
-                    None => return Ok(None),
-                },
-                None => return Ok(None),
-            },
-            (None, None) => return Ok(None),
-        };
-        let Some(run) = absent_if_missing(self.get_run(actor, &run_id).await)? else { return Ok(None) };
-        let experiment_name = self.get_experiment(actor, &run.experiment_id).await?.name;
-        Ok(Some(TrainingRun { run, experiment_name }))
     }
 
     /// Ends or renames a run.

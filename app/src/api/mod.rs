@@ -9,6 +9,7 @@ pub mod catalogs;
 pub mod comments;
 pub mod governance;
 pub mod models;
+pub mod runs;
 pub mod schemas;
 pub mod tags;
 pub mod tokens;

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Form, Outlet};
 use leptos_router::hooks::use_query_map;
 
+use super::mlflow_links::MlflowLinks;
 use super::toast::ToastHost;
 use super::tree::Tree;
 use crate::api::auth::{Logout, current_user};
@@ -16,6 +17,7 @@ pub fn Layout() -> impl IntoView {
     let mounted = RwSignal::new(false);
     Effect::new(move || mounted.set(true));
     view! {
+        <MlflowLinks/>
         <header class="topbar">
             <a class="brand" href="/">"Quiver"<span>"·"</span></a>
             <nav aria-label="Main">

@@ -8,6 +8,7 @@ pub mod crumbs;
 pub mod form;
 pub mod layout;
 pub mod markdown;
+pub mod mlflow_links;
 pub mod modal;
 pub mod permissions;
 pub mod tags;

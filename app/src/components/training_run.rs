@@ -16,49 +16,71 @@ const MAX_ROWS: usize = 100;
 /// `Suspend` as the version, so both render (and hydrate) together.
 #[component]
 pub fn TrainingRunCard(run: AppResult<Option<TrainingRun>>) -> impl IntoView {
-    crate::pages::loaded_part(run, |found| found.map(|t| view! { <RunFacts t/> }))
+    crate::pages::loaded_part(run, |found| {
+        found.map(|t| {
+            view! {
+                <h2>"Training run"</h2>
+                <div class="card" data-testid="training-run">
+                    <RunFacts t link=true/>
+                </div>
+            }
+        })
+    })
 }
 
+/// The run page's address.
+pub fn run_href(run_id: &str) -> String {
+    format!("/runs/{}", crate::components::crumbs::url_encode(run_id))
+}
+
+/// A run's facts, params and latest metrics; `link` makes its name lead to the run's page.
 #[component]
-fn RunFacts(t: TrainingRun) -> impl IntoView {
+pub fn RunFacts(t: TrainingRun, #[prop(optional)] link: bool) -> impl IntoView {
     let r = t.run;
     let started = DateTime::from_timestamp_millis(r.start_time);
     let took = r.end_time.map(|end| duration(end - r.start_time));
+    let tag = |key: &str| r.tags.iter().find(|t| t.key == key).map(|t| t.value.clone());
+    let (source, commit) = (tag("mlflow.source.name"), tag("mlflow.source.git.commit"));
+    let name = if link {
+        view! { <a href=run_href(&r.run_id) data-testid="run-name">{r.run_name.clone()}</a> }.into_any()
+    } else {
+        view! { <span data-testid="run-name">{r.run_name.clone()}</span> }.into_any()
+    };
     view! {
-        <h2>"Training run"</h2>
-        <div class="card" data-testid="training-run">
-            <dl class="facts">
-                <dt>"Run"</dt>
-                <dd><strong data-testid="run-name">{r.run_name.clone()}</strong> " " <span class=run_badge(&r.status)>{r.status.clone()}</span></dd>
-                <dt>"Experiment"</dt>
-                <dd data-testid="run-experiment">{t.experiment_name} <span class="muted">{format!(" (id {})", r.experiment_id)}</span></dd>
-                <dt>"Started"</dt>
-                <dd>{started.map(|at| view! { <Time at/> })} " by " <strong>{r.user_id.clone()}</strong></dd>
-                <dt>"Duration"</dt>
-                <dd>{took.unwrap_or_else(|| "still running".into())}</dd>
-            </dl>
-            <div class="grid2">
-                <div>
-                    <h3>"Parameters"</h3>
-                    <ParamTable params=r.params/>
-                </div>
-                <div>
-                    <h3>"Metrics"</h3>
-                    <MetricTable metrics=r.metrics/>
-                </div>
+        <dl class="facts">
+            <dt>"Run"</dt>
+            <dd><strong>{name}</strong> " " <span class=run_badge(&r.status)>{r.status.clone()}</span></dd>
+            <dt>"Experiment"</dt>
+            <dd data-testid="run-experiment">{t.experiment_name} <span class="muted">{format!(" (id {})", r.experiment_id)}</span></dd>
+            <dt>"Started"</dt>
+            <dd>{started.map(|at| view! { <Time at/> })} " by " <strong>{r.user_id.clone()}</strong></dd>
+            <dt>"Duration"</dt>
+            <dd>{took.unwrap_or_else(|| "still running".into())}</dd>
+            {source.map(|s| view! { <dt>"Source"</dt><dd><code>{s}</code></dd> })}
+            {commit.map(|c| view! { <dt>"Git commit"</dt><dd><code>{c}</code></dd> })}
+        </dl>
+        <div class="grid2">
+            <div>
+                <h3>"Parameters"</h3>
+                <ParamTable params=r.params testid="run-params" empty="No parameters logged."/>
+            </div>
+            <div>
+                <h3>"Metrics"</h3>
+                <MetricTable metrics=r.metrics/>
             </div>
         </div>
     }
 }
 
+/// Key-value rows: a run's params, or its tags.
 #[component]
-fn ParamTable(params: Vec<Tag>) -> impl IntoView {
+pub fn ParamTable(params: Vec<Tag>, testid: &'static str, empty: &'static str) -> impl IntoView {
     if params.is_empty() {
-        return view! { <p class="muted">"No parameters logged."</p> }.into_any();
+        return view! { <p class="muted">{empty}</p> }.into_any();
     }
     let more = params.len().saturating_sub(MAX_ROWS);
     view! {
-        <table class="list" data-testid="run-params">
+        <table class="list" data-testid=testid>
             <thead><tr><th>"Name"</th><th>"Value"</th></tr></thead>
             <tbody>
                 {params.into_iter().take(MAX_ROWS).map(|p| view! {

@@ -8,6 +8,7 @@ pub mod dialogs;
 pub mod login;
 pub mod model;
 pub mod not_found;
+pub mod run;
 pub mod schema;
 pub mod search;
 pub mod tokens;
