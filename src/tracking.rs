@@ -62,6 +62,17 @@ pub struct RunDetails {
     pub versions: Vec<crate::types::ModelVersion>,
 }
 
+/// A run in an experiment's list of runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub run_name: String,
+    pub user_id: String,
+    pub status: String,
+    pub start_time: i64,
+    pub end_time: Option<i64>,
+}
+
 /// What a run logs in one call (`runs/log-batch`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunBatch {

@@ -9,7 +9,7 @@ use quiver::error::ErrorKind;
 use quiver::names::{ModelPath, VersionRef};
 use quiver::services::NewVersion;
 use quiver::tracking::{Metric, RunBatch};
-use quiver::types::Tag;
+use quiver::types::{PageRequest, Tag};
 
 fn metric(key: &str, value: f64, timestamp: i64, step: i64) -> Metric {
     Metric { key: key.into(), value, timestamp, step }
@@ -138,4 +138,37 @@ async fn a_run_page_lists_the_versions_registered_from_it_that_the_caller_may_se
 
     let missing = q.run_details(&a, "0123456789abcdef0123456789abcdef").await.unwrap_err();
     assert!(missing.is(ErrorKind::NotFound), "{missing:?}");
+}
+
+#[tokio::test]
+async fn an_experiment_lists_its_runs_newest_first_in_pages() {
+    let q = common::registry().await;
+    let a = actor("alice");
+    let exp = q.create_experiment(&a, "churn", None).await.unwrap();
+    let elsewhere = q.create_experiment(&a, "fraud", None).await.unwrap();
+    let mut ids = Vec::new();
+    for (name, start) in [("first", 1_000), ("third", 3_000), ("second", 2_000), ("also-third", 3_000)] {
+        ids.push(q.create_run(&a, &exp, Some(name), Some(start), &[]).await.unwrap().run_id);
+    }
+    q.create_run(&a, &elsewhere, Some("other"), Some(5_000), &[]).await.unwrap();
+
+    let mut names = Vec::new();
+    let mut token = None;
+    for _ in 0..5 {
+        let page = q.list_runs(&a, &exp, &PageRequest { max_results: Some(3), page_token: token }).await.unwrap();
+        names.extend(page.items.iter().map(|r| (r.run_name.clone(), r.start_time)));
+        token = page.next_page_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(names.len(), 4, "{names:?}");
+    let starts: Vec<i64> = names.iter().map(|(_, s)| *s).collect();
+    assert_eq!(starts, [3_000, 3_000, 2_000, 1_000]);
+    assert_eq!(names[2].0, "second");
+
+    let missing = q.list_runs(&a, "999", &PageRequest::default()).await.unwrap_err();
+    assert!(missing.is(ErrorKind::NotFound), "{missing:?}");
+    let bad = q.list_runs(&a, "abc", &PageRequest::default()).await.unwrap_err();
+    assert!(bad.is(ErrorKind::InvalidArgument), "{bad:?}");
 }

@@ -16,8 +16,11 @@ fn all() -> PageRequest {
     PageRequest { max_results: Some(1000), page_token: None }
 }
 
-/// What a schema-8 store looked like: no table of latest metrics (only their history).
-const AS_SCHEMA_8: &str = "REMOVE TABLE run_metric_latest; UPSERT meta:schema SET schema_version = 8;";
+/// What a schema-8 store looked like: /// No table of latest metrics (only their history), no newest-first index of runs, no index of
+/// versions by run.
+const AS_SCHEMA_8: &str = "REMOVE TABLE run_metric_latest; REMOVE INDEX run_experiment_newest ON run;
+    REMOVE FIELD start_desc ON run; UPDATE run SET start_desc = NONE; REMOVE INDEX version_run ON model_version;
+    UPSERT meta:schema SET schema_version = 8;";
 
 /// What a schema-7 store looked like: every change to a model written twice, to `activity` and
 /// (without the model) to `audit`.
@@ -177,9 +180,10 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history() {
     let (runs, before) = {
         let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
         let exp = q.create_experiment(&a, "churn", None).await.unwrap();
+        assert_eq!(exp, "1");
         let mut runs = Vec::new();
         for i in 0..2 {
-            let run = q.create_run(&a, &exp, None, None, &[]).await.unwrap();
+            let run = q.create_run(&a, &exp, None, Some(1_000 * (i64::from(i) + 1)), &[]).await.unwrap();
             let points = vec![
                 metric("loss", 0.9, 1, 0),
                 metric("loss", 0.3 + f64::from(i), 3, 2),
@@ -206,6 +210,9 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history() {
     for (id, metrics) in runs.iter().zip(&before) {
         assert_eq!(&q.get_run(&a, id).await.unwrap().metrics, metrics);
     }
+    // Runs list newest first through the index the upgrade built.
+    let listed = q.list_runs(&a, "1", &PageRequest { max_results: Some(10), page_token: None }).await.unwrap();
+    assert_eq!(listed.items.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>(), [runs[1].clone(), runs[0].clone()]);
     // Kept up to date from there on.
     q.log_batch(&a, &runs[0], &batch(vec![metric("loss", 0.1, 9, 3)])).await.unwrap();
     let loss = q.get_run(&a, &runs[0]).await.unwrap().metrics.into_iter().find(|m| m.key == "loss").unwrap();

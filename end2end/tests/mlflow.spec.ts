@@ -3,7 +3,7 @@ import { ADMIN_PASSWORD, hydrated, signIn, unique } from './helpers';
 
 const basic = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
 
-test('what the MLflow API registers shows in the UI: alias, activity, artifact files, signature, training run and its page', async ({ page, request }) => {
+test('what the MLflow API registers shows in the UI: alias, activity, artifact files, signature, run and experiment pages', async ({ page, request }) => {
   const catalog = unique('api');
   const name = `${catalog}.ml_team.churn`;
   const headers = { Authorization: basic };
@@ -74,10 +74,18 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
   const registered = page.getByTestId('run-versions').getByRole('row').nth(1);
   await expect(registered).toContainText(name);
   await expect(registered).toContainText('@Champion');
+  await hydrated(page);
+  await page.getByTestId('run-experiment').getByRole('link').click();
+  await expect(page).toHaveURL(new RegExp(`/experiments/${experiment_id}$`));
+  await expect(page.getByTestId('experiment-title')).toHaveText(experiment);
+  await expect(page.getByTestId('experiment-runs').getByRole('row').nth(1)).toHaveText(/nightly-train\s*FINISHED.*42 s\s*admin/);
   await page.goto('/explore');
   await page.goto(`/#/experiments/${experiment_id}/runs/${run_id}`);
   await expect(page).toHaveURL(new RegExp(`/runs/${run_id}$`));
   await expect(page.getByTestId('run-title')).toHaveText('nightly-train');
+  await page.goto('/explore');
+  await page.goto(`/#/experiments/${experiment_id}`);
+  await expect(page).toHaveURL(new RegExp(`/experiments/${experiment_id}$`));
 
   await page.goto(`/explore/${catalog}/ml_team/churn?tab=activity`);
   await hydrated(page);

@@ -1,14 +1,14 @@
 //! MLflow tracking: experiments, runs (params, metrics, tags, model outputs). What training code
 //! needs so `mlflow.<flavor>.log_model(..., registered_model_name=...)` works against Quiver.
 
-use surrealdb::types::SurrealValue;
+use surrealdb::types::{RecordId, SurrealValue};
 
 use super::rows::TagRow;
-use super::{Quiver, returned, thrown_not_found};
+use super::{Quiver, bind_cursor, paging, returned, thrown_not_found};
 use crate::error::{Error, Result};
-use crate::store::internal;
-use crate::tracking::{Experiment, Metric, ModelOutput, RUN_STATUSES, Run, RunBatch};
-use crate::types::{Actor, Tag};
+use crate::store::{internal, key_of};
+use crate::tracking::{Experiment, Metric, ModelOutput, RUN_STATUSES, Run, RunBatch, RunSummary};
+use crate::types::{Actor, Page, PageRequest, Tag};
 
 const MAX_KEY_LEN: usize = 250;
 const MAX_PARAM_LEN: usize = 6000;
@@ -102,6 +102,31 @@ struct MetricRow {
     step: i64,
 }
 
+#[derive(Debug, Clone, SurrealValue)]
+struct RunSummaryRow {
+    id: RecordId,
+    run_id: String,
+    name: String,
+    user_id: String,
+    status: String,
+    start_time: i64,
+    end_time: Option<i64>,
+    start_desc: i64,
+}
+
+impl From<RunSummaryRow> for RunSummary {
+    fn from(r: RunSummaryRow) -> Self {
+        RunSummary {
+            run_id: r.run_id,
+            run_name: r.name,
+            user_id: r.user_id,
+            status: r.status,
+            start_time: r.start_time,
+            end_time: r.end_time,
+        }
+    }
+}
+
 impl From<MetricRow> for Metric {
     fn from(m: MetricRow) -> Self {
         Metric { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step }
@@ -166,6 +191,26 @@ impl Quiver {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// An experiment's runs, newest first.
+    pub async fn list_runs(&self, _actor: &Actor, experiment_id: &str, page: &PageRequest) -> Result<Page<RunSummary>> {
+        let num = experiment_num(experiment_id)?;
+        let limit = paging::limit(page)?;
+        let cursor = paging::newest_cursor(page)?;
+        let sql = "LET $exp = (SELECT VALUE id FROM experiment WHERE num = $num LIMIT 1)[0];
+            SELECT id, run_id, name, user_id, status, start_time, end_time, start_desc FROM run
+                WHERE experiment = $exp AND (start_desc > $at_desc OR (start_desc = $at_desc AND id > $key))
+                ORDER BY start_desc, id LIMIT $limit;
+            $exp != NONE;";
+        let query = self.q(sql).bind(("num", num)).bind(("limit", limit + 1));
+        let mut res = self.read(bind_cursor(query, "run", cursor)).await?;
+        let found: Option<bool> = res.take(2).map_err(internal)?;
+        if found != Some(true) {
+            return Err(experiment_not_found(experiment_id));
+        }
+        let rows: Vec<RunSummaryRow> = res.take(1).map_err(internal)?;
+        Ok(paging::page(rows, limit, |r| paging::newest_token(r.start_desc, &key_of(&r.id)), Into::into))
+    }
+
     /// Starts a run. Its name comes from `run_name`, else the `mlflow.runName` tag, else one is made up.
     pub async fn create_run(
         &self,
@@ -195,7 +240,7 @@ impl Quiver {
             LET $exp = (SELECT id, artifact_location FROM experiment WHERE num = $num LIMIT 1)[0];
             IF !$exp { THROW $no_experiment };
             LET $run = (CREATE ONLY run SET run_id = $run_id, experiment = $exp.id, name = $name, user_id = $user,
-                status = 'RUNNING', start_time = $start, lifecycle_stage = 'active',
+                status = 'RUNNING', start_time = $start, start_desc = 0 - $start, lifecycle_stage = 'active',
                 artifact_uri = $exp.artifact_location + '/' + $run_id + '/artifacts' RETURN VALUE id);
             FOR $t IN $tags { CREATE run_tag SET owner = $run, key = $t.key, value = $t.value; };
             RETURN $run;

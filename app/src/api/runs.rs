@@ -10,3 +10,15 @@ use crate::error::AppResult;
 pub async fn get_run_details(run_id: String) -> AppResult<RunDetails> {
     Ok(quiver().run_details(&actor()?, run_id.trim()).await?)
 }
+
+/// An experiment and one page of its runs, newest first.
+#[server]
+pub async fn experiment_runs(
+    experiment_id: String,
+    page_token: Option<String>,
+) -> AppResult<(quiver::tracking::Experiment, quiver::types::Page<quiver::tracking::RunSummary>)> {
+    let (q, a) = (quiver(), actor()?);
+    let experiment = q.get_experiment(&a, &experiment_id).await?;
+    let page = quiver::types::PageRequest { max_results: Some(50), page_token };
+    Ok((experiment, q.list_runs(&a, &experiment_id, &page).await?))
+}

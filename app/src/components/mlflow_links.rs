@@ -1,7 +1,7 @@
-//! The MLflow client prints links into MLflow's own UI: "View run at
-//! http://host/#/experiments/1/runs/<id>", and its registry pages are
-//! `#/models/<name>/versions/<n>`. What follows `#` never reaches the server, so once the page
-//! has hydrated the browser sends such links on to Quiver's pages.
+//! The MLflow client prints links into MLflow's own UI ("View run at
+//! http://host/#/experiments/1/runs/<id>", "View experiment at …/#/experiments/1"), and its
+//! registry pages are `#/models/<name>/versions/<n>`. What follows `#` never reaches the server,
+//! so once the page has hydrated the browser sends such links on to Quiver's pages.
 
 use leptos::prelude::*;
 
@@ -18,6 +18,9 @@ pub fn mlflow_link_target(fragment: &str) -> Option<String> {
     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     match parts.as_slice() {
         ["experiments", _, "runs", run_id, ..] if !run_id.is_empty() => Some(format!("/runs/{}", url_encode(run_id))),
+        ["experiments", n, ..] if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(format!("/experiments/{n}"))
+        }
         ["models", name, rest @ ..] => {
             let [catalog, schema, model] = name.split('.').collect::<Vec<_>>()[..] else { return None };
             let href = explore_href(&[catalog, schema, model]);
@@ -39,12 +42,17 @@ pub fn MlflowLinks() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let navigate = leptos_router::hooks::use_navigate();
-        Effect::new(move || {
+        let follow = move || {
             let fragment = window().location().hash().unwrap_or_default();
             if let Some(to) = mlflow_link_target(&fragment) {
                 navigate(&to, leptos_router::NavigateOptions { replace: true, ..Default::default() });
             }
-        });
+        };
+        // On load, and when such a link is pasted into a tab already showing Quiver.
+        let on_change = follow.clone();
+        let listener = window_event_listener(leptos::ev::hashchange, move |_| on_change());
+        on_cleanup(move || listener.remove());
+        Effect::new(move || follow());
     }
 }
 
@@ -62,6 +70,8 @@ mod tests {
             Some("/explore/prod/ml_team/iris/versions/2")
         );
         assert_eq!(mlflow_link_target("#/models/prod.ml_team.iris").as_deref(), Some("/explore/prod/ml_team/iris"));
+        assert_eq!(mlflow_link_target("#/experiments/12").as_deref(), Some("/experiments/12"));
+        assert_eq!(mlflow_link_target("#/experiments/12/traces").as_deref(), Some("/experiments/12"));
         assert_eq!(
             mlflow_link_target("#/models/prod.ml%20team.iris").as_deref(),
             Some(explore_href(&["prod", "ml team", "iris"]).as_str())

@@ -51,7 +51,10 @@ pub fn RunFacts(t: TrainingRun, #[prop(optional)] link: bool) -> impl IntoView {
             <dt>"Run"</dt>
             <dd><strong>{name}</strong> " " <span class=run_badge(&r.status)>{r.status.clone()}</span></dd>
             <dt>"Experiment"</dt>
-            <dd data-testid="run-experiment">{t.experiment_name} <span class="muted">{format!(" (id {})", r.experiment_id)}</span></dd>
+            <dd data-testid="run-experiment">
+                <a href=format!("/experiments/{}", r.experiment_id)>{t.experiment_name}</a>
+                <span class="muted">{format!(" (id {})", r.experiment_id)}</span>
+            </dd>
             <dt>"Started"</dt>
             <dd>{started.map(|at| view! { <Time at/> })} " by " <strong>{r.user_id.clone()}</strong></dd>
             <dt>"Duration"</dt>
@@ -117,7 +120,7 @@ fn MetricTable(metrics: Vec<Metric>) -> impl IntoView {
     .into_any()
 }
 
-fn run_badge(status: &str) -> &'static str {
+pub fn run_badge(status: &str) -> &'static str {
     match status {
         "FINISHED" => "badge ready",
         "RUNNING" | "SCHEDULED" => "badge pending",

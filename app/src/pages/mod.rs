@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod catalog;
 pub mod catalogs;
 pub mod dialogs;
+pub mod experiment;
 pub mod login;
 pub mod model;
 pub mod not_found;
