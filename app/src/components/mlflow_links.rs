@@ -77,7 +77,7 @@ mod tests {
             Some(explore_href(&["prod", "ml team", "iris"]).as_str())
         );
         for other in
-            ["", "#", "#/experiments/1", "#/models/iris", "#/models/a.b.c/versions/x", "#top", "#/models/%FF.a.b"]
+            ["", "#", "#/experiments/x1", "#/models/iris", "#/models/a.b.c/versions/x", "#top", "#/models/%FF.a.b"]
         {
             assert_eq!(mlflow_link_target(other), None, "{other}");
         }
