@@ -182,7 +182,8 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history() {
         let exp = q.create_experiment(&a, "churn", None).await.unwrap();
         assert_eq!(exp, "1");
         let mut runs = Vec::new();
-        for i in 0..2 {
+        // Five runs, so that a list in record-id order passes for newest first only by a 1-in-120 chance.
+        for i in 0..5 {
             let run = q.create_run(&a, &exp, None, Some(1_000 * (i64::from(i) + 1)), &[]).await.unwrap();
             let points = vec![
                 metric("loss", 0.9, 1, 0),
@@ -212,7 +213,8 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history() {
     }
     // Runs list newest first through the index the upgrade built.
     let listed = q.list_runs(&a, "1", &PageRequest { max_results: Some(10), page_token: None }).await.unwrap();
-    assert_eq!(listed.items.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>(), [runs[1].clone(), runs[0].clone()]);
+    let newest_first: Vec<String> = runs.iter().rev().cloned().collect();
+    assert_eq!(listed.items.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>(), newest_first);
     // Kept up to date from there on.
     q.log_batch(&a, &runs[0], &batch(vec![metric("loss", 0.1, 9, 3)])).await.unwrap();
     let loss = q.get_run(&a, &runs[0]).await.unwrap().metrics.into_iter().find(|m| m.key == "loss").unwrap();
