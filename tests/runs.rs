@@ -172,3 +172,25 @@ async fn an_experiment_lists_its_runs_newest_first_in_pages() {
     let bad = q.list_runs(&a, "abc", &PageRequest::default()).await.unwrap_err();
     assert!(bad.is(ErrorKind::InvalidArgument), "{bad:?}");
 }
+
+#[tokio::test]
+async fn experiments_list_newest_first_in_pages() {
+    let q = common::registry().await;
+    let a = actor("alice");
+    for name in ["a", "b", "c", "d"] {
+        q.create_experiment(&a, name, None).await.unwrap();
+    }
+    let mut names = Vec::new();
+    let mut token = None;
+    for _ in 0..5 {
+        let page = q.experiments_page(&a, &PageRequest { max_results: Some(2), page_token: token }).await.unwrap();
+        names.extend(page.items.into_iter().map(|e| e.name));
+        token = page.next_page_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(names, ["d", "c", "b", "a", "Default"]);
+    let bad = PageRequest { max_results: Some(2), page_token: Some("garbage".into()) };
+    assert!(q.experiments_page(&a, &bad).await.unwrap_err().is(ErrorKind::InvalidArgument));
+}

@@ -95,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=pages::admin::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/runs/:run_id") view=pages::run::RunPage ssr=SsrMode::Async/>
+                    <Route path=path!("/experiments") view=pages::experiment::ExperimentsPage ssr=SsrMode::Async/>
                     <Route path=path!("/experiments/:id") view=pages::experiment::ExperimentPage ssr=SsrMode::Async/>
                     <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage ssr=SsrMode::Async/>
                     <Route path=path!("/approvals/:id") view=pages::approvals::RequestPage ssr=SsrMode::Async/>

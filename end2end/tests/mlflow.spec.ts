@@ -79,6 +79,10 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
   await expect(page).toHaveURL(new RegExp(`/experiments/${experiment_id}$`));
   await expect(page.getByTestId('experiment-title')).toHaveText(experiment);
   await expect(page.getByTestId('experiment-runs').getByRole('row').nth(1)).toHaveText(/nightly-train\s*FINISHED.*42 s\s*admin/);
+  await page.goto('/experiments');
+  await hydrated(page);
+  await page.getByTestId('experiments').getByRole('link', { name: experiment }).click();
+  await expect(page).toHaveURL(new RegExp(`/experiments/${experiment_id}$`));
   await page.goto('/explore');
   await page.goto(`/#/experiments/${experiment_id}/runs/${run_id}`);
   await expect(page).toHaveURL(new RegExp(`/runs/${run_id}$`));

@@ -22,3 +22,12 @@ pub async fn experiment_runs(
     let page = quiver::types::PageRequest { max_results: Some(50), page_token };
     Ok((experiment, q.list_runs(&a, &experiment_id, &page).await?))
 }
+
+/// One page of experiments, newest first.
+#[server]
+pub async fn list_experiments(
+    page_token: Option<String>,
+) -> AppResult<quiver::types::Page<quiver::tracking::Experiment>> {
+    let page = quiver::types::PageRequest { max_results: Some(50), page_token };
+    Ok(quiver().experiments_page(&actor()?, &page).await?)
+}

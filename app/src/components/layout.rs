@@ -22,6 +22,7 @@ pub fn Layout() -> impl IntoView {
             <a class="brand" href="/">"Quiver"<span>"·"</span></a>
             <nav aria-label="Main">
                 <A href="/explore">"Catalogs"</A>
+                <A href="/experiments">"Experiments"</A>
                 <A href="/approvals">"Approvals"</A>
                 <A href="/webhooks">"Webhooks"</A>
             </nav>
@@ -31,7 +32,7 @@ pub fn Layout() -> impl IntoView {
                 {move || Suspend::new(async move {
                     user.await.ok().flatten().map(|u| view! {
                         <div class="user">
-                            <span>"Signed in as " <strong data-testid="current-user">{u.username.clone()}</strong></span>
+                            <span><span class="signed-in-as">"Signed in as "</span><strong data-testid="current-user">{u.username.clone()}</strong></span>
                             {u.admin.then(|| view! { <span class="badge admin">"admin"</span> <A href="/admin">"Admin"</A> })}
                             <A href="/settings/tokens">"Access tokens"</A>
                             <ActionForm action=logout>

@@ -1,12 +1,12 @@
-//! An MLflow experiment and its runs, newest first. MLflow's "View experiment at
-//! …/#/experiments/<n>" links lead here.
+//! MLflow experiments, and one experiment's runs, newest first. MLflow's "View experiment at
+//! …/#/experiments/<n>" links lead to the latter.
 
 use chrono::DateTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{loaded, page_token, param};
-use crate::api::runs::experiment_runs;
+use crate::api::runs::{experiment_runs, list_experiments};
 use crate::components::training_run::{duration, run_badge, run_href};
 use crate::components::widgets::{EmptyState, Pager, Time};
 
@@ -65,6 +65,46 @@ pub fn ExperimentPage() -> impl IntoView {
                             }.into_any()
                         }}
                     }
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// Every experiment, newest first.
+#[component]
+pub fn ExperimentsPage() -> impl IntoView {
+    let token = page_token();
+    let experiments = Resource::new(move || token.get(), list_experiments);
+    view! {
+        <Title text="Experiments"/>
+        <div class="page-head">
+            <div class="title">
+                <div>
+                    <span class="kind">"Tracking"</span>
+                    <h1>"Experiments"</h1>
+                </div>
+            </div>
+        </div>
+        <p class="muted">"Training code logs runs into experiments through the MLflow client; a run's page lists the model versions registered from it."</p>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let current = token.get_untracked();
+                loaded(experiments.await, move |page| view! {
+                    <table class="list" data-testid="experiments">
+                        <thead><tr><th>"Name"</th><th class="num">"ID"</th><th>"Created"</th><th>"Artifacts"</th></tr></thead>
+                        <tbody>
+                            {page.items.into_iter().map(|e| view! {
+                                <tr>
+                                    <td><a href=format!("/experiments/{}", e.experiment_id)>{e.name.clone()}</a></td>
+                                    <td class="num">{e.experiment_id.clone()}</td>
+                                    <td>{DateTime::from_timestamp_millis(e.creation_time).map(|at| view! { <Time at/> })}</td>
+                                    <td><code>{e.artifact_location.clone()}</code></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <Pager current=current.clone() next=page.next_page_token base="/experiments".to_string()/>
                 })
             })}
         </Suspense>
