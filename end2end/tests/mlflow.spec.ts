@@ -1,17 +1,25 @@
-import { expect, test } from '@playwright/test';
+import { APIRequestContext, expect, test } from '@playwright/test';
 import { ADMIN_PASSWORD, hydrated, signIn, unique } from './helpers';
 
 const basic = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
+
+/** A page's URL by its path, with no fragment: an MLflow link (`/#/experiments/1/runs/<id>`)
+ *  ends in the same text before it has been followed. */
+function atPath(path: string) {
+  return (url: URL) => url.pathname === path && url.hash === '';
+}
+
+async function mlflowPost(request: APIRequestContext, path: string, data: object) {
+  const r = await request.post(`/api/2.0/mlflow/${path}`, { headers: { Authorization: basic }, data });
+  expect(r.status(), await r.text()).toBe(200);
+  return r.json();
+}
 
 test('what the MLflow API registers shows in the UI: alias, activity, artifact files, signature, run and experiment pages', async ({ page, request }) => {
   const catalog = unique('api');
   const name = `${catalog}.ml_team.churn`;
   const headers = { Authorization: basic };
-  const post = async (path: string, data: object) => {
-    const r = await request.post(`/api/2.0/mlflow/${path}`, { headers, data });
-    expect(r.status(), await r.text()).toBe(200);
-    return r.json();
-  };
+  const post = (path: string, data: object) => mlflowPost(request, path, data);
   await post('registered-models/create', { name, description: 'Churn **scores**' });
   const experiment = unique('exp');
   const { experiment_id } = await post('experiments/create', { name: experiment });
@@ -69,27 +77,27 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
 
   // The run's own page, and the link MLflow's client prints ("View run at …/#/experiments/…").
   await training.getByTestId('run-name').click();
-  await expect(page).toHaveURL(new RegExp(`/runs/${run_id}$`));
+  await expect(page).toHaveURL(atPath(`/runs/${run_id}`));
   await expect(page.getByTestId('run-title')).toHaveText('nightly-train');
   const registered = page.getByTestId('run-versions').getByRole('row').nth(1);
   await expect(registered).toContainText(name);
   await expect(registered).toContainText('@Champion');
   await hydrated(page);
   await page.getByTestId('run-experiment').getByRole('link').click();
-  await expect(page).toHaveURL(new RegExp(`/experiments/${experiment_id}$`));
+  await expect(page).toHaveURL(atPath(`/experiments/${experiment_id}`));
   await expect(page.getByTestId('experiment-title')).toHaveText(experiment);
   await expect(page.getByTestId('experiment-runs').getByRole('row').nth(1)).toHaveText(/nightly-train\s*FINISHED.*42 s\s*admin/);
   await page.goto('/experiments');
   await hydrated(page);
   await page.getByTestId('experiments').getByRole('link', { name: experiment }).click();
-  await expect(page).toHaveURL(new RegExp(`/experiments/${experiment_id}$`));
+  await expect(page).toHaveURL(atPath(`/experiments/${experiment_id}`));
   await page.goto('/explore');
   await page.goto(`/#/experiments/${experiment_id}/runs/${run_id}`);
-  await expect(page).toHaveURL(new RegExp(`/runs/${run_id}$`));
+  await expect(page).toHaveURL(atPath(`/runs/${run_id}`));
   await expect(page.getByTestId('run-title')).toHaveText('nightly-train');
   await page.goto('/explore');
   await page.goto(`/#/experiments/${experiment_id}`);
-  await expect(page).toHaveURL(new RegExp(`/experiments/${experiment_id}$`));
+  await expect(page).toHaveURL(atPath(`/experiments/${experiment_id}`));
 
   await page.goto(`/explore/${catalog}/ml_team/churn?tab=activity`);
   await hydrated(page);
@@ -97,4 +105,17 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
   await expect(first).toContainText('set alias Champion to v1');
   await expect(first).toContainText('rest');
   await expect(page.getByTestId('description').locator('.markdown strong')).toHaveText('scores');
+});
+
+test('an MLflow run link followed while signed out leads to the run after signing in', async ({ page, request }) => {
+  const { experiment_id } = await mlflowPost(request, 'experiments/create', { name: unique('exp') });
+  const { run } = await mlflowPost(request, 'runs/create', { experiment_id, run_name: 'weekly-train' });
+  await page.goto(`/#/experiments/${experiment_id}/runs/${run.info.run_id}`);
+  await expect(page).toHaveURL(/\/login/);
+  await hydrated(page);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(atPath(`/runs/${run.info.run_id}`));
+  await expect(page.getByTestId('run-title')).toHaveText('weekly-train');
 });

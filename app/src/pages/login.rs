@@ -10,7 +10,15 @@ use crate::api::auth::Login;
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
+    // An MLflow link followed while signed out ("View run at …/#/experiments/1/runs/<id>") came
+    // through the redirect with its fragment: after signing in, go where it points.
+    let from_link = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move || {
+        let fragment = window().location().hash().unwrap_or_default();
+        from_link.set(crate::components::mlflow_links::mlflow_link_target(&fragment));
+    });
+    let next = move || from_link.get().unwrap_or_else(|| query.read().get("next").unwrap_or_default());
     let pending = login.pending();
     let error = move || login.value().get().and_then(|r| r.err()).map(|e| e.message().to_string());
     view! {
