@@ -155,7 +155,9 @@ async fn an_experiment_lists_its_runs_newest_first_in_pages() {
     let mut names = Vec::new();
     let mut token = None;
     for _ in 0..5 {
-        let page = q.list_runs(&a, &exp, &PageRequest { max_results: Some(3), page_token: token }).await.unwrap();
+        let (experiment, page) =
+            q.experiment_runs(&a, &exp, &PageRequest { max_results: Some(3), page_token: token }).await.unwrap();
+        assert_eq!(experiment.name, "churn");
         names.extend(page.items.iter().map(|r| (r.run_name.clone(), r.start_time)));
         token = page.next_page_token;
         if token.is_none() {
@@ -167,9 +169,9 @@ async fn an_experiment_lists_its_runs_newest_first_in_pages() {
     assert_eq!(starts, [3_000, 3_000, 2_000, 1_000]);
     assert_eq!(names[2].0, "second");
 
-    let missing = q.list_runs(&a, "999", &PageRequest::default()).await.unwrap_err();
+    let missing = q.experiment_runs(&a, "999", &PageRequest::default()).await.unwrap_err();
     assert!(missing.is(ErrorKind::NotFound), "{missing:?}");
-    let bad = q.list_runs(&a, "abc", &PageRequest::default()).await.unwrap_err();
+    let bad = q.experiment_runs(&a, "abc", &PageRequest::default()).await.unwrap_err();
     assert!(bad.is(ErrorKind::InvalidArgument), "{bad:?}");
 }
 

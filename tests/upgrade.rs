@@ -212,7 +212,8 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history() {
         assert_eq!(&q.get_run(&a, id).await.unwrap().metrics, metrics);
     }
     // Runs list newest first through the index the upgrade built.
-    let listed = q.list_runs(&a, "1", &PageRequest { max_results: Some(10), page_token: None }).await.unwrap();
+    let (_, listed) =
+        q.experiment_runs(&a, "1", &PageRequest { max_results: Some(10), page_token: None }).await.unwrap();
     let newest_first: Vec<String> = runs.iter().rev().cloned().collect();
     assert_eq!(listed.items.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>(), newest_first);
     // Kept up to date from there on.

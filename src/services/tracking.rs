@@ -205,24 +205,30 @@ impl Quiver {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// An experiment's runs, newest first.
-    pub async fn list_runs(&self, _actor: &Actor, experiment_id: &str, page: &PageRequest) -> Result<Page<RunSummary>> {
+    /// An experiment and one page of its runs, newest first, in one round trip.
+    pub async fn experiment_runs(
+        &self,
+        _actor: &Actor,
+        experiment_id: &str,
+        page: &PageRequest,
+    ) -> Result<(Experiment, Page<RunSummary>)> {
         let num = experiment_num(experiment_id)?;
         let limit = paging::limit(page)?;
         let cursor = paging::newest_cursor(page)?;
-        let sql = "LET $exp = (SELECT VALUE id FROM experiment WHERE num = $num LIMIT 1)[0];
-            SELECT id, run_id, name, user_id, status, start_time, end_time, start_desc FROM run
-                WHERE experiment = $exp AND (start_desc > $at_desc OR (start_desc = $at_desc AND id > $key))
-                ORDER BY start_desc, id LIMIT $limit;
-            $exp != NONE;";
-        let query = self.q(sql).bind(("num", num)).bind(("limit", limit + 1));
+        let sql = format!(
+            "LET $exp = (SELECT VALUE id FROM experiment WHERE num = $num LIMIT 1)[0];
+             SELECT {EXPERIMENT_FIELDS} FROM $exp;
+             SELECT id, run_id, name, user_id, status, start_time, end_time, start_desc FROM run
+                 WHERE experiment = $exp AND (start_desc > $at_desc OR (start_desc = $at_desc AND id > $key))
+                 ORDER BY start_desc, id LIMIT $limit;"
+        );
+        let query = self.q(&sql).bind(("num", num)).bind(("limit", limit + 1));
         let mut res = self.read(bind_cursor(query, "run", cursor)).await?;
-        let found: Option<bool> = res.take(2).map_err(internal)?;
-        if found != Some(true) {
-            return Err(experiment_not_found(experiment_id));
-        }
-        let rows: Vec<RunSummaryRow> = res.take(1).map_err(internal)?;
-        Ok(paging::page(rows, limit, |r| paging::newest_token(r.start_desc, &key_of(&r.id)), Into::into))
+        let experiment: Option<ExperimentRow> = res.take(1).map_err(internal)?;
+        let experiment = experiment.ok_or_else(|| experiment_not_found(experiment_id))?;
+        let rows: Vec<RunSummaryRow> = res.take(2).map_err(internal)?;
+        let runs = paging::page(rows, limit, |r| paging::newest_token(r.start_desc, &key_of(&r.id)), Into::into);
+        Ok((experiment.into(), runs))
     }
 
     /// Starts a run. Its name comes from `run_name`, else the `mlflow.runName` tag, else one is made up.

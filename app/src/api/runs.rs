@@ -17,10 +17,8 @@ pub async fn experiment_runs(
     experiment_id: String,
     page_token: Option<String>,
 ) -> AppResult<(quiver::tracking::Experiment, quiver::types::Page<quiver::tracking::RunSummary>)> {
-    let (q, a) = (quiver(), actor()?);
-    let experiment = q.get_experiment(&a, &experiment_id).await?;
     let page = quiver::types::PageRequest { max_results: Some(50), page_token };
-    Ok((experiment, q.list_runs(&a, &experiment_id, &page).await?))
+    Ok(quiver().experiment_runs(&actor()?, &experiment_id, &page).await?)
 }
 
 /// One page of experiments, newest first.
