@@ -62,15 +62,25 @@ pub struct RunDetails {
     pub versions: Vec<crate::types::ModelVersion>,
 }
 
-/// A run in an experiment's list of runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunSummary {
-    pub run_id: String,
-    pub run_name: String,
-    pub user_id: String,
-    pub status: String,
-    pub start_time: i64,
-    pub end_time: Option<i64>,
+/// Which runs a search returns, by lifecycle stage (MLflow's `run_view_type`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunView {
+    #[default]
+    ActiveOnly,
+    DeletedOnly,
+    All,
+}
+
+impl RunView {
+    /// MLflow's names (`ACTIVE_ONLY`, `DELETED_ONLY`, `ALL`) or their proto numbers (1, 2, 3).
+    pub fn parse(s: &str) -> Option<RunView> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "ACTIVE_ONLY" | "1" => Some(RunView::ActiveOnly),
+            "DELETED_ONLY" | "2" => Some(RunView::DeletedOnly),
+            "ALL" | "3" => Some(RunView::All),
+            _ => None,
+        }
+    }
 }
 
 /// What a run logs in one call (`runs/log-batch`).

@@ -7,7 +7,7 @@ mod common;
 use common::actor;
 use quiver::error::ErrorKind;
 use quiver::names::{ModelPath, VersionRef};
-use quiver::services::NewVersion;
+use quiver::services::{NewVersion, RunSearch};
 use quiver::tracking::{Metric, RunBatch};
 use quiver::types::{PageRequest, Tag};
 
@@ -155,8 +155,8 @@ async fn an_experiment_lists_its_runs_newest_first_in_pages() {
     let mut names = Vec::new();
     let mut token = None;
     for _ in 0..5 {
-        let (experiment, page) =
-            q.experiment_runs(&a, &exp, &PageRequest { max_results: Some(3), page_token: token }).await.unwrap();
+        let search = RunSearch { limit: 3, page_token: token.as_deref(), ..Default::default() };
+        let (experiment, page) = q.experiment_runs(&a, &exp, &search).await.unwrap();
         assert_eq!(experiment.name, "churn");
         names.extend(page.items.iter().map(|r| (r.run_name.clone(), r.start_time)));
         token = page.next_page_token;
@@ -169,9 +169,10 @@ async fn an_experiment_lists_its_runs_newest_first_in_pages() {
     assert_eq!(starts, [3_000, 3_000, 2_000, 1_000]);
     assert_eq!(names[2].0, "second");
 
-    let missing = q.experiment_runs(&a, "999", &PageRequest::default()).await.unwrap_err();
+    let first = RunSearch { limit: 50, ..Default::default() };
+    let missing = q.experiment_runs(&a, "999", &first).await.unwrap_err();
     assert!(missing.is(ErrorKind::NotFound), "{missing:?}");
-    let bad = q.experiment_runs(&a, "abc", &PageRequest::default()).await.unwrap_err();
+    let bad = q.experiment_runs(&a, "abc", &first).await.unwrap_err();
     assert!(bad.is(ErrorKind::InvalidArgument), "{bad:?}");
 }
 

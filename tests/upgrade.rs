@@ -6,7 +6,7 @@ mod common;
 use common::actor;
 use quiver::filter::{Entity, parse};
 use quiver::names::ModelPath;
-use quiver::services::{NewVersion, TagTarget};
+use quiver::services::{NewVersion, RunSearch, TagTarget};
 use quiver::store::{StoreConfig, first_error};
 use quiver::tracking::{Metric, RunBatch};
 use quiver::types::{AuditFilter, PageRequest};
@@ -18,6 +18,16 @@ fn all() -> PageRequest {
 
 /// What a schema-8 store looked like: /// No table of latest metrics (only their history), no newest-first index of runs, no index of
 /// versions by run.
+/// What a schema-9 store looked like: runs without copies of their params, tags and metrics.
+const AS_SCHEMA_9: &str = "
+    REMOVE FIELD params[*].key ON run; REMOVE FIELD params[*].value ON run; REMOVE FIELD params ON run;
+    REMOVE FIELD tags[*].key ON run; REMOVE FIELD tags[*].value ON run; REMOVE FIELD tags ON run;
+    REMOVE FIELD metrics[*].key ON run; REMOVE FIELD metrics[*].value ON run; REMOVE FIELD metrics[*].timestamp ON run;
+    REMOVE FIELD metrics[*].step ON run; REMOVE FIELD metrics ON run; REMOVE FIELD deleted_time ON run;
+    REMOVE FUNCTION fn::sync_run;
+    UPDATE run UNSET params, tags, metrics, deleted_time;
+    UPSERT meta:schema SET schema_version = 9;";
+
 const AS_SCHEMA_8: &str = "REMOVE TABLE run_metric_latest; REMOVE INDEX run_experiment_newest ON run;
     REMOVE FIELD start_desc ON run; UPDATE run SET start_desc = NONE; REMOVE INDEX version_run ON model_version;
     UPSERT meta:schema SET schema_version = 8;";
@@ -79,12 +89,12 @@ async fn activity_of(q: &Quiver, p: &ModelPath) -> Vec<Entry> {
 
 #[tokio::test]
 async fn a_schema_7_store_is_upgraded_to_one_journal() {
-    upgraded_from(&[AS_SCHEMA_8, AS_SCHEMA_7]).await;
+    upgraded_from(&[AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7]).await;
 }
 
 #[tokio::test]
 async fn a_schema_3_store_is_upgraded_without_losing_anything() {
-    upgraded_from(&[AS_SCHEMA_8, AS_SCHEMA_7, AS_SCHEMA_3]).await;
+    upgraded_from(&[AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7, AS_SCHEMA_3]).await;
 }
 
 /// Writes a model's history, turns the store into an older one with `steps`, opens it again
@@ -169,7 +179,7 @@ async fn upgraded_from(steps: &[&str]) {
 }
 
 #[tokio::test]
-async fn a_schema_8_store_gets_its_latest_metrics_from_the_history() {
+async fn a_schema_8_store_gets_its_latest_metrics_from_the_history_and_onto_its_runs() {
     common::init_logs();
     let dir = tempfile::tempdir().unwrap();
     let config =
@@ -204,6 +214,7 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history() {
     assert_eq!(before[1].iter().map(|m| (m.key.as_str(), m.value)).collect::<Vec<_>>(), [("acc", 0.7), ("loss", 1.3)]);
     {
         let db = quiver::store::open(&config).await.unwrap();
+        first_error(db.query(AS_SCHEMA_9).await.unwrap()).unwrap();
         first_error(db.query(AS_SCHEMA_8).await.unwrap()).unwrap();
     }
 
@@ -212,12 +223,21 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history() {
         assert_eq!(&q.get_run(&a, id).await.unwrap().metrics, metrics);
     }
     // Runs list newest first through the index the upgrade built.
-    let (_, listed) =
-        q.experiment_runs(&a, "1", &PageRequest { max_results: Some(10), page_token: None }).await.unwrap();
+    let (_, listed) = q.experiment_runs(&a, "1", &RunSearch { limit: 10, ..Default::default() }).await.unwrap();
     let newest_first: Vec<String> = runs.iter().rev().cloned().collect();
     assert_eq!(listed.items.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>(), newest_first);
+    // Each run got copies of its latest metrics (schema 10): searches filter and order by them.
+    let filter = parse("metrics.loss > 2.0", Entity::Runs).unwrap();
+    let order = [quiver::filter::run_order("metrics.loss DESC").unwrap()];
+    let search = RunSearch { filter: filter.as_ref(), order: &order, limit: 10, ..Default::default() };
+    let found = q.search_runs(&a, &["1".to_string()], &search).await.unwrap();
+    assert_eq!(found.items.iter().map(|r| &r.run_id).collect::<Vec<_>>(), [&runs[4], &runs[3], &runs[2]]);
     // Kept up to date from there on.
     q.log_batch(&a, &runs[0], &batch(vec![metric("loss", 0.1, 9, 3)])).await.unwrap();
     let loss = q.get_run(&a, &runs[0]).await.unwrap().metrics.into_iter().find(|m| m.key == "loss").unwrap();
     assert_eq!((loss.value, loss.step), (0.1, 3));
+    let filter = parse("metrics.loss < 0.2", Entity::Runs).unwrap();
+    let search = RunSearch { filter: filter.as_ref(), limit: 10, ..Default::default() };
+    let found = q.search_runs(&a, &["1".to_string()], &search).await.unwrap();
+    assert_eq!(found.items.iter().map(|r| &r.run_id).collect::<Vec<_>>(), [&runs[0]]);
 }

@@ -9,8 +9,14 @@
 //! field   := name | version_number | run_id | source_path   (bare or `backticked`)
 //!          | (tag|tags) "." key         key: word("." word)* | `backticked` | 'quoted'
 //! op      := = | != | LIKE | ILIKE | IN | NOT IN | < | <= | > | >=   (keywords in any case)
-//! value   := 'string' | "string" | integer | "(" string ("," string)* [","] ")"
+//! value   := 'string' | "string" | number | "(" string ("," string)* [","] ")"
 //! ```
+//!
+//! Runs ([`Entity::Runs`], MLflow's `search_runs`) have their own fields instead:
+//! `metrics.<key>` (compared with numbers), `params.<key>`, `tags.<key>`, and
+//! `attributes.<name>` (or the bare name): `run_id`, `run_name`, `status`, `user_id`,
+//! `artifact_uri`, `start_time`, `end_time` (times in epoch milliseconds). The prefixes take
+//! MLflow's spellings (`metric`, `param`, `parameter(s)`, `tag`, `attribute`, `attr`, `run`).
 //!
 //! Strings accept `\'`, `\"`, `\\` and a doubled quote as escapes; any other backslash is kept.
 //! An empty (or blank) filter is no filter.
@@ -18,6 +24,7 @@
 use std::fmt;
 
 mod parse;
+mod runs;
 mod surql;
 #[cfg(test)]
 mod surql_tests;
@@ -27,6 +34,7 @@ mod surreal_tests;
 mod tests;
 
 pub use parse::parse;
+pub use runs::{RunOrder, RunSortKey, run_order, run_order_surql};
 pub use surql::{like_to_regex, to_surql};
 
 /// Longest filter accepted, in characters.
@@ -43,6 +51,60 @@ pub enum Entity {
     Models,
     /// `model_version` rows; fields `name`, `version_number`, `run_id`, `source_path` and tags.
     Versions,
+    /// `run` rows; metrics, params, tags and attributes.
+    Runs,
+}
+
+/// A run's own fields, `attributes.<name>` in a run filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunAttr {
+    RunId,
+    RunName,
+    Status,
+    UserId,
+    ArtifactUri,
+    StartTime,
+    EndTime,
+}
+
+impl RunAttr {
+    pub const ALL: [RunAttr; 7] = [
+        RunAttr::RunId,
+        RunAttr::RunName,
+        RunAttr::Status,
+        RunAttr::UserId,
+        RunAttr::ArtifactUri,
+        RunAttr::StartTime,
+        RunAttr::EndTime,
+    ];
+
+    /// The name MLflow gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunAttr::RunId => "run_id",
+            RunAttr::RunName => "run_name",
+            RunAttr::Status => "status",
+            RunAttr::UserId => "user_id",
+            RunAttr::ArtifactUri => "artifact_uri",
+            RunAttr::StartTime => "start_time",
+            RunAttr::EndTime => "end_time",
+        }
+    }
+
+    /// The attribute named `name` (MLflow's spellings, any case; `created` is the start time).
+    pub fn parse(name: &str) -> Option<RunAttr> {
+        let lower = name.to_ascii_lowercase();
+        match lower.as_str() {
+            "run_uuid" => Some(RunAttr::RunId),
+            "created" => Some(RunAttr::StartTime),
+            _ => RunAttr::ALL.into_iter().find(|a| a.name() == lower),
+        }
+    }
+
+    /// Compared with numbers (epoch milliseconds) rather than strings.
+    pub fn is_time(self) -> bool {
+        matches!(self, RunAttr::StartTime | RunAttr::EndTime)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +115,11 @@ pub enum Field {
     VersionNumber,
     RunId,
     SourcePath,
+    /// A run's latest value of a metric.
+    Metric(String),
+    /// A run's param.
+    Param(String),
+    Attr(RunAttr),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,16 +136,18 @@ pub enum Op {
     Ge,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A value in a filter. Numbers are finite (the parser refuses others).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(String),
     Int(i64),
+    Num(f64),
     List(Vec<String>),
 }
 
 /// A parsed filter. `And`/`Or` hold at least two items when they come from [`parse`]; a
 /// parenthesised group stays a node of its own, so printing and parsing again gives the same tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
@@ -93,6 +162,18 @@ impl Field {
             Field::VersionNumber => "version_number".into(),
             Field::RunId => "run_id".into(),
             Field::SourcePath => "source_path".into(),
+            Field::Metric(key) => format!("metrics.{}", key_source(key)),
+            Field::Param(key) => format!("params.{}", key_source(key)),
+            Field::Attr(a) => format!("attributes.{}", a.name()),
+        }
+    }
+
+    /// Compared with numbers: `<`, `<=`, `>` and `>=` apply, LIKE and IN do not.
+    fn is_numeric(&self) -> bool {
+        match self {
+            Field::VersionNumber | Field::Metric(_) => true,
+            Field::Attr(a) => a.is_time(),
+            _ => false,
         }
     }
 }
@@ -123,6 +204,7 @@ impl Entity {
         match self {
             Entity::Models => "name, tags.<key>",
             Entity::Versions => "name, version_number, run_id, source_path, tags.<key>",
+            Entity::Runs => "metrics.<key>, params.<key>, tags.<key>, attributes.<name>",
         }
     }
 
@@ -130,6 +212,7 @@ impl Entity {
         match self {
             Entity::Models => "registered models",
             Entity::Versions => "model versions",
+            Entity::Runs => "runs",
         }
     }
 }
@@ -157,6 +240,7 @@ impl fmt::Display for Value {
         match self {
             Value::Str(s) => f.write_str(&quote(s)),
             Value::Int(n) => write!(f, "{n}"),
+            Value::Num(n) => write!(f, "{n:?}"),
             Value::List(items) => write!(f, "({})", items.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ")),
         }
     }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{Entity, Expr, Field, MAX_CLAUSES, MAX_DEPTH, MAX_FILTER_LEN, Op, Value};
+use super::{Entity, Expr, Field, MAX_CLAUSES, MAX_DEPTH, MAX_FILTER_LEN, Op, RunAttr, Value};
 use crate::error::Error;
 
 // ---------------------------------------------------------------------------------------------
@@ -114,6 +114,12 @@ fn lex(chars: &[char]) -> Result<Vec<Token>, Error> {
                 out.push(single(Tok::Backtick(chars[i + 1..i + 1 + len].iter().collect())));
                 i += len + 1;
             }
+            // After a comparison, a number may have a fraction and an exponent (`0.95`, `1e-3`).
+            _ if matches!(out.last(), Some(Token { tok: Tok::Cmp(_), .. })) && number_len(&chars[i..]) > 0 => {
+                let len = number_len(&chars[i..]);
+                out.push(single(Tok::Word(chars[i..i + len].iter().collect())));
+                i += len - 1;
+            }
             c if is_word_char(c) || (c == '-' && next.is_some_and(|n| n.is_ascii_digit())) => {
                 let len = 1 + chars[i + 1..].iter().take_while(|&&ch| is_word_char(ch)).count();
                 out.push(single(Tok::Word(chars[i..i + len].iter().collect())));
@@ -124,6 +130,31 @@ fn lex(chars: &[char]) -> Result<Vec<Token>, Error> {
         i += 1;
     }
     Ok(out)
+}
+
+/// The length of the decimal number at the start of `chars` (`-1.5e-3`), 0 if there is none or
+/// it runs on into letters (`1abc` is a word).
+fn number_len(chars: &[char]) -> usize {
+    let digits = |from: usize| chars[from.min(chars.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut i = usize::from(matches!(chars.first(), Some('-' | '+')));
+    let whole = digits(i);
+    i += whole;
+    let mut frac = 0;
+    if chars.get(i) == Some(&'.') {
+        frac = digits(i + 1);
+        i += 1 + frac;
+    }
+    if whole + frac == 0 {
+        return 0;
+    }
+    if matches!(chars.get(i), Some('e' | 'E')) {
+        let sign = usize::from(matches!(chars.get(i + 1), Some('-' | '+')));
+        let exp = digits(i + 1 + sign);
+        if exp > 0 {
+            i += 1 + sign + exp;
+        }
+    }
+    if chars.get(i).is_some_and(|&c| is_word_char(c) || c == '.') { 0 } else { i }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,16 +280,21 @@ impl Parser {
         }
         let op_pos = self.pos();
         let op = self.op(&field)?;
-        let numeric = field == Field::VersionNumber;
+        let numeric = field.is_numeric();
         if numeric && matches!(op, Op::Like | Op::ILike | Op::In | Op::NotIn) {
-            return Err(err(op_pos, format_args!("version_number can be compared only with =, !=, <, <=, > or >=")));
+            return Err(err(op_pos, format_args!("{} can be compared only with =, !=, <, <=, > or >=", field.label())));
         }
         if !numeric && op.is_numeric_only() {
-            return Err(err(op_pos, format_args!("'{}' applies only to version_number", op.as_str())));
+            let numbers = match self.entity {
+                Entity::Runs => "metrics, start_time and end_time",
+                _ => "version_number",
+            };
+            return Err(err(op_pos, format_args!("'{}' applies only to {numbers}", op.as_str())));
         }
         let value = match op {
             Op::In | Op::NotIn => Value::List(self.list(op)?),
-            _ if numeric => Value::Int(self.int(op)?),
+            _ if matches!(field, Field::Metric(_)) => Value::Num(self.num(&field, op)?),
+            _ if numeric => Value::Int(self.int(&field, op)?),
             _ => match self.next() {
                 Some(Token { tok: Tok::Str(s), .. }) => Value::Str(s),
                 Some(t) => {
@@ -274,6 +310,9 @@ impl Parser {
     }
 
     fn field(&mut self) -> Result<Field, Error> {
+        if self.entity == Entity::Runs {
+            return self.run_field();
+        }
         let pos = self.pos();
         let head = match self.next() {
             Some(Token { tok: Tok::Word(w) | Tok::Backtick(w), .. }) => w,
@@ -317,7 +356,50 @@ impl Parser {
         Ok(field)
     }
 
+    /// A field of a run: `metrics.<key>`, `params.<key>`, `tags.<key>`, `attributes.<name>`, or
+    /// an attribute's bare name.
+    fn run_field(&mut self) -> Result<Field, Error> {
+        let pos = self.pos();
+        let fields = Entity::Runs.fields();
+        let head = match self.next() {
+            Some(Token { tok: Tok::Word(w) | Tok::Backtick(w), .. }) => w,
+            Some(t) => return Err(err(t.pos, format_args!("expected a field ({fields}), found {}", describe(&t.tok)))),
+            None => return Err(err(self.end, format_args!("expected a field ({fields}) here"))),
+        };
+        if self.peek_tok() != Some(&Tok::Dot) {
+            return RunAttr::parse(&head)
+                .map(Field::Attr)
+                .ok_or_else(|| err(pos, format_args!("unknown field '{head}'; the fields are {fields}")));
+        }
+        self.i += 1;
+        let prefix = head.to_ascii_lowercase();
+        match prefix.as_str() {
+            "metric" | "metrics" => self.key_after("metric", &head).map(Field::Metric),
+            "param" | "params" | "parameter" | "parameters" => self.key_after("param", &head).map(Field::Param),
+            "tag" | "tags" => self.key_after("tag", &head).map(Field::Tag),
+            "attribute" | "attributes" | "attr" | "run" => {
+                let at = self.pos();
+                let name = self.key_after("attribute", &head)?;
+                RunAttr::parse(&name).map(Field::Attr).ok_or_else(|| {
+                    let names: Vec<&str> = RunAttr::ALL.iter().map(|a| a.name()).collect();
+                    err(at, format_args!("unknown attribute '{name}'; the attributes are {}", names.join(", ")))
+                })
+            }
+            _ => Err(err(
+                pos,
+                format_args!(
+                    "unknown field prefix '{head}'; use metrics.<key>, params.<key>, tags.<key> or attributes.<name>"
+                ),
+            )),
+        }
+    }
+
     fn tag_key(&mut self) -> Result<String, Error> {
+        self.key_after("tag", "tags")
+    }
+
+    /// The key after `<prefix>.`: words joined by dots, or one quoted or backticked string.
+    fn key_after(&mut self, noun: &str, prefix: &str) -> Result<String, Error> {
         let pos = self.pos();
         let key = match self.next() {
             Some(Token { tok: Tok::Str(k) | Tok::Backtick(k), .. }) => k,
@@ -332,19 +414,22 @@ impl Parser {
                         }
                         other => {
                             let at = other.map_or(self.end, |t| t.pos);
-                            return Err(err(at, "expected the rest of the tag key after '.'"));
+                            return Err(err(at, format_args!("expected the rest of the {noun} key after '.'")));
                         }
                     }
                 }
                 key
             }
             Some(t) => {
-                return Err(err(t.pos, format_args!("expected a tag key after 'tags.', found {}", describe(&t.tok))));
+                return Err(err(
+                    t.pos,
+                    format_args!("expected a {noun} key after '{prefix}.', found {}", describe(&t.tok)),
+                ));
             }
-            None => return Err(err(self.end, "expected a tag key after 'tags.'")),
+            None => return Err(err(self.end, format_args!("expected a {noun} key after '{prefix}.'"))),
         };
         if key.is_empty() {
-            return Err(err(pos, "the tag key must not be empty"));
+            return Err(err(pos, format_args!("the {noun} key must not be empty")));
         }
         Ok(key)
     }
@@ -379,7 +464,7 @@ impl Parser {
         Ok(op)
     }
 
-    fn int(&mut self, op: Op) -> Result<i64, Error> {
+    fn int(&mut self, field: &Field, op: Op) -> Result<i64, Error> {
         let Some(t) = self.next() else {
             return Err(err(self.end, format_args!("expected a value after '{}'", op.as_str())));
         };
@@ -394,7 +479,24 @@ impl Parser {
             Ok(n) if !decimal => Ok(n),
             _ => Err(err(
                 t.pos,
-                format_args!("version_number must be compared with an integer, found {}", describe(&t.tok)),
+                format_args!("{} must be compared with an integer, found {}", field.label(), describe(&t.tok)),
+            )),
+        }
+    }
+
+    /// A finite number, unquoted (MLflow compares metrics only with numbers).
+    fn num(&mut self, field: &Field, op: Op) -> Result<f64, Error> {
+        let Some(t) = self.next() else {
+            return Err(err(self.end, format_args!("expected a number after '{}'", op.as_str())));
+        };
+        match &t.tok {
+            Tok::Word(text) => match text.parse::<f64>() {
+                Ok(n) if n.is_finite() => Ok(n),
+                _ => Err(err(t.pos, format_args!("{} must be compared with a number, found '{text}'", field.label()))),
+            },
+            other => Err(err(
+                t.pos,
+                format_args!("{} must be compared with an unquoted number, found {}", field.label(), describe(other)),
             )),
         }
     }

@@ -43,6 +43,7 @@ fn json_of(value: &Value, lowercase: bool) -> serde_json::Value {
     match value {
         Value::Str(s) => serde_json::Value::String(fold(s)),
         Value::Int(n) => serde_json::Value::from(*n),
+        Value::Num(n) => serde_json::Value::from(*n),
         Value::List(items) => items.iter().map(|s| serde_json::Value::String(fold(s))).collect(),
     }
 }
@@ -90,7 +91,30 @@ fn compare(
         }
     };
     let versions = entity == Entity::Versions;
+    // A run's copy of its metrics, params or tags: the condition holds when one entry with the
+    // key matches (a run without the key matches nothing, as in MLflow, even for != and NOT IN).
+    let entry = |column: &str, key: &str, params: &mut Vec<_>| {
+        let key = bind(params, key.into());
+        let cond = if is_like {
+            pattern(params).map(|p| format!("string::matches(`value`, {p})"))
+        } else {
+            Some(format!("`value` {} {}", op.as_str(), bind(params, json_of(value, false))))
+        };
+        if cond.is_none() {
+            params.pop();
+        }
+        cond.map(|cond| format!("{column}[WHERE key = {key} AND {cond}] != []"))
+    };
     let out = match field {
+        Field::Tag(key) if entity == Entity::Runs => entry("tags", key, params),
+        Field::Metric(key) if entity == Entity::Runs => entry("metrics", key, params),
+        Field::Param(key) if entity == Entity::Runs => entry("params", key, params),
+        Field::Attr(a) if entity == Entity::Runs => {
+            let column = super::runs::attr_column(*a);
+            let cond = simple(column, false, params);
+            // A running run has no end time: nothing about it matches.
+            if *a == super::RunAttr::EndTime { cond.map(|c| format!("({column} != NONE AND {c})")) } else { cond }
+        }
         Field::Tag(key) => {
             let negated = matches!(op, Op::Ne | Op::NotIn);
             let key = bind(params, key.clone().into());

@@ -1,6 +1,6 @@
 use super::*;
 
-use Entity::{Models, Versions};
+use Entity::{Models, Runs, Versions};
 
 pub(super) fn cmp(field: Field, op: Op, value: Value) -> Expr {
     Expr::Cmp { field, op, value }
@@ -193,7 +193,7 @@ fn errors_name_the_position() {
         (
             "version_number = 1.5",
             Versions,
-            "Invalid filter at position 18: version_number must be compared with an integer, found '1'.",
+            "Invalid filter at position 18: version_number must be compared with an integer, found '1.5'.",
         ),
         (
             "version_number = 'one'",
@@ -377,6 +377,11 @@ const TOKENS: &[&str] = &[
     "'a\\'b'",
     "('a', 'b')",
     "1.5",
+    "metrics.acc",
+    "params.`a b`",
+    "attributes.status",
+    "-2.5e-3",
+    "1e999",
 ];
 
 fn random_input(rng: &mut XorShift) -> String {
@@ -419,8 +424,49 @@ fn random_text(rng: &mut XorShift, max: usize) -> String {
         .collect()
 }
 
+fn random_key(rng: &mut XorShift) -> String {
+    loop {
+        let key = random_text(rng, 8);
+        if !key.is_empty() {
+            break key;
+        }
+    }
+}
+
+fn random_run_cmp(rng: &mut XorShift) -> Expr {
+    let field = match rng.below(4) {
+        0 => Field::Metric(random_key(rng)),
+        1 => Field::Param(random_key(rng)),
+        2 => Field::Tag(random_key(rng)),
+        _ => Field::Attr(rng.pick(&RunAttr::ALL)),
+    };
+    let numeric = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge];
+    match &field {
+        Field::Metric(_) => {
+            let n = match rng.below(4) {
+                0 => f64::from_bits(rng.next()),
+                1 => rng.pick(&[0.0, -0.5, 1e-7, 1e300, f64::MAX, f64::MIN_POSITIVE]),
+                2 => rng.below(1000) as f64 / 7.0,
+                _ => -(rng.below(100) as f64),
+            };
+            let n = if n.is_finite() { n } else { 1.0 };
+            cmp(field, rng.pick(&numeric), Value::Num(n))
+        }
+        Field::Attr(a) if a.is_time() => cmp(field, rng.pick(&numeric), Value::Int(rng.next() as i64)),
+        _ => {
+            let op = rng.pick(&[Op::Eq, Op::Ne, Op::Like, Op::ILike, Op::In, Op::NotIn]);
+            let value = match op {
+                Op::In | Op::NotIn => Value::List((0..1 + rng.below(3)).map(|_| random_text(rng, 6)).collect()),
+                _ => Value::Str(random_text(rng, 10)),
+            };
+            cmp(field, op, value)
+        }
+    }
+}
+
 fn random_cmp(rng: &mut XorShift, entity: Entity) -> Expr {
     let fields = match entity {
+        Runs => return random_run_cmp(rng),
         Models => 2,
         Versions => 5,
     };
@@ -486,7 +532,7 @@ fn never_panics_on_random_input() {
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let mut parsed = 0;
     for n in 0..20_000 {
-        let entity = if n % 2 == 0 { Models } else { Versions };
+        let entity = [Models, Versions, Runs][n % 3];
         let input = match n % 4 {
             0 | 1 => random_input(&mut rng),
             _ => {
@@ -504,7 +550,7 @@ fn never_panics_on_random_input() {
 fn random_expressions_round_trip_through_their_printed_form() {
     let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
     for n in 0..5_000 {
-        let entity = if n % 2 == 0 { Models } else { Versions };
+        let entity = [Models, Versions, Runs][n % 3];
         let e = random_expr(&mut rng, entity, 4);
         let printed = e.to_string();
         assert_eq!(parse(&printed, entity).unwrap(), Some(e.clone()), "{printed}");
@@ -512,4 +558,45 @@ fn random_expressions_round_trip_through_their_printed_form() {
         let sql = to_surql(&e, entity, &mut params);
         assert!(!sql.contains('\'') && !sql.contains('"'), "{sql}");
     }
+}
+
+#[test]
+fn run_filters_read_mlflow_search_runs_syntax() {
+    let metric = |k: &str| Field::Metric(k.into());
+    assert_eq!(ok("metrics.acc > 0.9", Runs), cmp(metric("acc"), Op::Gt, Value::Num(0.9)));
+    assert_eq!(ok("metric.`val loss` <= -1.5e-3", Runs), cmp(metric("val loss"), Op::Le, Value::Num(-1.5e-3)));
+    assert_eq!(ok("metrics.a.b=2", Runs), cmp(metric("a.b"), Op::Eq, Value::Num(2.0)));
+    assert_eq!(ok("params.max_depth = '3'", Runs), cmp(Field::Param("max_depth".into()), Op::Eq, s("3")));
+    assert_eq!(ok("parameter.lr IN ('a')", Runs), cmp(Field::Param("lr".into()), Op::In, list(&["a"])));
+    assert_eq!(ok("tags.mlflow.user = 'x'", Runs), cmp(tag("mlflow.user"), Op::Eq, s("x")));
+    assert_eq!(ok("attributes.status != 'FAILED'", Runs), cmp(Field::Attr(RunAttr::Status), Op::Ne, s("FAILED")));
+    assert_eq!(ok("run_name LIKE 'x%'", Runs), cmp(Field::Attr(RunAttr::RunName), Op::Like, s("x%")));
+    assert_eq!(ok("attr.created >= 1700", Runs), cmp(Field::Attr(RunAttr::StartTime), Op::Ge, Value::Int(1700)));
+    assert_eq!(ok("run.run_uuid = 'ab'", Runs), cmp(Field::Attr(RunAttr::RunId), Op::Eq, s("ab")));
+    // A number may only follow a comparison: elsewhere digits are words, as in tag keys.
+    assert_eq!(ok("tags.v1.2 = 'x'", Runs), cmp(tag("v1.2"), Op::Eq, s("x")));
+}
+
+#[test]
+fn run_filter_errors_say_what_is_wrong() {
+    for (input, expected) in [
+        (
+            "metrics.acc > '0.9'",
+            "position 15: metrics.acc must be compared with an unquoted number, found the string '0.9'",
+        ),
+        ("metrics.acc > 1e999", "position 15: metrics.acc must be compared with a number, found '1e999'"),
+        ("metrics.acc LIKE 'x'", "position 13: metrics.acc can be compared only with =, !=, <, <=, > or >="),
+        ("params.x > '1'", "position 10: '>' applies only to metrics, start_time and end_time"),
+        ("start_time > 1.5", "position 14: attributes.start_time must be compared with an integer, found '1.5'"),
+        ("datasets.x = 'y'", "position 1: unknown field prefix 'datasets'"),
+        ("attributes.size = 'y'", "position 12: unknown attribute 'size'; the attributes are run_id, run_name"),
+        ("loss < 1", "position 1: unknown field 'loss'; the fields are metrics.<key>, params.<key>"),
+        ("metrics. > 1", "position 10: expected a metric key after 'metrics.', found '>'"),
+        ("metrics.acc > ", "position 15: expected a number after '>'"),
+    ] {
+        let got = message(input, Runs);
+        assert!(got.contains(expected), "{input:?}: {got}");
+    }
+    // Registry filters keep their own fields.
+    assert!(message("metrics.acc > 1", Models).contains("unknown field prefix 'metrics'"));
 }

@@ -23,6 +23,7 @@ mod policies;
 mod principals;
 mod quiver_payload;
 mod rows;
+mod run_search;
 mod schemas;
 mod search;
 mod stages;
@@ -40,6 +41,7 @@ pub use accounts::LoginSession;
 pub use artifacts::resolve_artifact_path;
 pub use grants::Securable;
 pub use outbox::{AttemptOutcome, DeliveryJob};
+pub use run_search::{MAX_RUNS_PER_SEARCH, RunSearch};
 pub use tags::TagTarget;
 pub use versions::NewVersion;
 

@@ -1,10 +1,9 @@
 //! MLflow's legacy stages (None, Staging, Production, Archived) and the registry-wide searches
 //! MLflow clients make (filter grammar, order_by, page tokens).
 
-use base64::Engine;
-
 use super::access::{Target, VISIBILITY_STATEMENTS, bind_visibility, visibility};
 use super::models::model_not_found;
+use super::paging::{offset, offset_page};
 use super::rows::{MODEL_FIELDS, ModelRow, RESOLVE, VERSION_FIELDS, VersionRow};
 use super::versions::version_not_found;
 use super::{Quiver, returned, thrown_not_found, who};
@@ -66,27 +65,6 @@ fn order_by(list: &[String], entity: Entity) -> Result<String> {
     let mut seen = std::collections::HashSet::new();
     clauses.retain(|c| seen.insert(c.split(' ').next().unwrap_or("").to_string()));
     Ok(clauses.join(", "))
-}
-
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-fn offset(token: Option<&str>) -> Result<i64> {
-    match token.filter(|t| !t.is_empty()) {
-        None => Ok(0),
-        Some(t) => B64
-            .decode(t)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<i64>().ok()))
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| {
-                Error::invalid("page_token", "The page token is not valid; start again from the first page.")
-            }),
-    }
-}
-
-fn offset_token(n: i64) -> String {
-    B64.encode(format!("o:{n}"))
 }
 
 impl Quiver {
@@ -229,6 +207,7 @@ impl Quiver {
         let (fields, table) = match entity {
             Entity::Models => (MODEL_FIELDS, "registered_model"),
             Entity::Versions => (VERSION_FIELDS, "model_version"),
+            Entity::Runs => return Err(Error::invalid("filter", "Runs are searched with search_runs.")),
         };
         let mut params = Vec::new();
         let cond = filter.map(|f| filter::to_surql(f, entity, &mut params)).unwrap_or_else(|| "true".into());
@@ -238,7 +217,7 @@ impl Quiver {
         let (lets, visible, skipped) = match (admin, entity) {
             (true, _) => (String::new(), "true", 0),
             (false, Entity::Models) => (vis.lets, vis.models, VISIBILITY_STATEMENTS),
-            (false, Entity::Versions) => (vis.lets, vis.versions, VISIBILITY_STATEMENTS),
+            (false, _) => (vis.lets, vis.versions, VISIBILITY_STATEMENTS),
         };
         let sql = format!(
             "{lets} SELECT {fields} FROM {table} WHERE {cond} AND {visible} ORDER BY {} LIMIT $limit START $start;",
@@ -266,13 +245,6 @@ fn search_key(
     format!("search|{what}|{who}|{filter:?}|{order:?}|{limit}|{}", token.unwrap_or(""))
 }
 
-fn offset_page<R, T: From<R>>(mut rows: Vec<R>, limit: i64, start: i64) -> Page<T> {
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_page_token = more.then(|| offset_token(start + limit));
-    Page { items: rows.into_iter().map(T::from).collect(), next_page_token }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,7 +265,5 @@ mod tests {
         );
         assert!(order_by(&["nope".into()], Entity::Models).is_err());
         assert!(order_by(&["name sideways".into()], Entity::Models).is_err());
-        assert_eq!(offset(Some(&offset_token(40))).unwrap(), 40);
-        assert!(offset(Some("zzz")).is_err());
     }
 }

@@ -1,13 +1,13 @@
 //! MLflow tracking: experiments, runs (params, metrics, tags, model outputs). What training code
 //! needs so `mlflow.<flavor>.log_model(..., registered_model_name=...)` works against Quiver.
 
-use surrealdb::types::{RecordId, SurrealValue};
+use surrealdb::types::SurrealValue;
 
 use super::rows::TagRow;
-use super::{Quiver, bind_cursor, paging, returned, thrown_not_found};
+use super::{Quiver, paging, returned, thrown_not_found};
 use crate::error::{Error, Result};
-use crate::store::{internal, key_of};
-use crate::tracking::{Experiment, Metric, ModelOutput, RUN_STATUSES, Run, RunBatch, RunSummary};
+use crate::store::internal;
+use crate::tracking::{Experiment, Metric, ModelOutput, RUN_STATUSES, Run, RunBatch};
 use crate::types::{Actor, Page, PageRequest, Tag};
 
 const MAX_KEY_LEN: usize = 250;
@@ -28,7 +28,7 @@ pub(super) fn check_kv(what: &str, key: &str, value: &str, max_value: usize) -> 
     Ok(())
 }
 
-fn experiment_not_found(id: &str) -> Error {
+pub(super) fn experiment_not_found(id: &str) -> Error {
     Error::not_found(format!("No experiment with id '{id}'."))
 }
 
@@ -66,14 +66,14 @@ impl From<ExperimentRow> for Experiment {
     }
 }
 
-const RUN_FIELDS: &str = "run_id, experiment.num AS experiment_num, name, user_id, status, start_time, end_time, \
-    artifact_uri, lifecycle_stage, \
-    (SELECT key, value FROM run_param WHERE owner = $parent.id) AS params, \
-    (SELECT key, value FROM run_tag WHERE owner = $parent.id) AS tags, \
+/// A run as MLflow returns it, read from its own record (params, tags and latest metrics are
+/// copied onto it by `fn::sync_run`).
+pub(super) const RUN_FIELDS: &str = "run_id, experiment.num AS experiment_num, name, user_id, status, start_time, \
+    end_time, artifact_uri, lifecycle_stage, params, tags, metrics, \
     (SELECT model_id, step FROM run_output WHERE owner = $parent.id) AS outputs";
 
 #[derive(Debug, Clone, SurrealValue)]
-struct RunRow {
+pub(super) struct RunRow {
     run_id: String,
     experiment_num: i64,
     name: String,
@@ -85,7 +85,28 @@ struct RunRow {
     lifecycle_stage: String,
     params: Vec<TagRow>,
     tags: Vec<TagRow>,
+    metrics: Vec<MetricRow>,
     outputs: Vec<OutputRow>,
+}
+
+impl From<RunRow> for Run {
+    fn from(row: RunRow) -> Self {
+        Run {
+            run_id: row.run_id,
+            experiment_id: row.experiment_num.to_string(),
+            run_name: row.name,
+            user_id: row.user_id,
+            status: row.status,
+            start_time: row.start_time,
+            end_time: row.end_time,
+            artifact_uri: row.artifact_uri,
+            lifecycle_stage: row.lifecycle_stage,
+            params: super::rows::sorted_tags(row.params),
+            tags: super::rows::sorted_tags(row.tags),
+            metrics: row.metrics.into_iter().map(Metric::from).collect(),
+            outputs: row.outputs.into_iter().map(|o| ModelOutput { model_id: o.model_id, step: o.step }).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -95,36 +116,11 @@ struct OutputRow {
 }
 
 #[derive(Debug, Clone, SurrealValue)]
-struct MetricRow {
+pub(super) struct MetricRow {
     key: String,
     value: f64,
     timestamp: i64,
     step: i64,
-}
-
-#[derive(Debug, Clone, SurrealValue)]
-struct RunSummaryRow {
-    id: RecordId,
-    run_id: String,
-    name: String,
-    user_id: String,
-    status: String,
-    start_time: i64,
-    end_time: Option<i64>,
-    start_desc: i64,
-}
-
-impl From<RunSummaryRow> for RunSummary {
-    fn from(r: RunSummaryRow) -> Self {
-        RunSummary {
-            run_id: r.run_id,
-            run_name: r.name,
-            user_id: r.user_id,
-            status: r.status,
-            start_time: r.start_time,
-            end_time: r.end_time,
-        }
-    }
 }
 
 impl From<MetricRow> for Metric {
@@ -205,32 +201,6 @@ impl Quiver {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// An experiment and one page of its runs, newest first, in one round trip.
-    pub async fn experiment_runs(
-        &self,
-        _actor: &Actor,
-        experiment_id: &str,
-        page: &PageRequest,
-    ) -> Result<(Experiment, Page<RunSummary>)> {
-        let num = experiment_num(experiment_id)?;
-        let limit = paging::limit(page)?;
-        let cursor = paging::newest_cursor(page)?;
-        let sql = format!(
-            "LET $exp = (SELECT VALUE id FROM experiment WHERE num = $num LIMIT 1)[0];
-             SELECT {EXPERIMENT_FIELDS} FROM $exp;
-             SELECT id, run_id, name, user_id, status, start_time, end_time, start_desc FROM run
-                 WHERE experiment = $exp AND (start_desc > $at_desc OR (start_desc = $at_desc AND id > $key))
-                 ORDER BY start_desc, id LIMIT $limit;"
-        );
-        let query = self.q(&sql).bind(("num", num)).bind(("limit", limit + 1));
-        let mut res = self.read(bind_cursor(query, "run", cursor)).await?;
-        let experiment: Option<ExperimentRow> = res.take(1).map_err(internal)?;
-        let experiment = experiment.ok_or_else(|| experiment_not_found(experiment_id))?;
-        let rows: Vec<RunSummaryRow> = res.take(2).map_err(internal)?;
-        let runs = paging::page(rows, limit, |r| paging::newest_token(r.start_desc, &key_of(&r.id)), Into::into);
-        Ok((experiment.into(), runs))
-    }
-
     /// Starts a run. Its name comes from `run_name`, else the `mlflow.runName` tag, else one is made up.
     pub async fn create_run(
         &self,
@@ -263,6 +233,7 @@ impl Quiver {
                 status = 'RUNNING', start_time = $start, start_desc = 0 - $start, lifecycle_stage = 'active',
                 artifact_uri = $exp.artifact_location + '/' + $run_id + '/artifacts' RETURN VALUE id);
             FOR $t IN $tags { CREATE run_tag SET owner = $run, key = $t.key, value = $t.value; };
+            fn::sync_run($run);
             RETURN $run;
             COMMIT TRANSACTION;";
         let start = start_time.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
@@ -285,31 +256,10 @@ impl Quiver {
     }
 
     pub async fn get_run(&self, _actor: &Actor, run_id: &str) -> Result<Run> {
-        let sql = format!(
-            "LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
-             SELECT {RUN_FIELDS} FROM $run;
-             SELECT key, value, timestamp, step FROM run_metric_latest WHERE owner = $run ORDER BY key;"
-        );
+        let sql = format!("SELECT {RUN_FIELDS} FROM run WHERE run_id = $run_id LIMIT 1;");
         let mut res = self.read(self.q(&sql).bind(("run_id", run_id.to_string()))).await?;
-        let row: Option<RunRow> = res.take(1).map_err(internal)?;
-        let row = row.ok_or_else(|| run_not_found(run_id))?;
-        let metrics: Vec<MetricRow> = res.take(2).map_err(internal)?;
-        let latest = metrics.into_iter().map(Metric::from).collect();
-        Ok(Run {
-            run_id: row.run_id,
-            experiment_id: row.experiment_num.to_string(),
-            run_name: row.name,
-            user_id: row.user_id,
-            status: row.status,
-            start_time: row.start_time,
-            end_time: row.end_time,
-            artifact_uri: row.artifact_uri,
-            lifecycle_stage: row.lifecycle_stage,
-            params: super::rows::sorted_tags(row.params),
-            tags: super::rows::sorted_tags(row.tags),
-            metrics: latest,
-            outputs: row.outputs.into_iter().map(|o| ModelOutput { model_id: o.model_id, step: o.step }).collect(),
-        })
+        let row: Option<RunRow> = res.take(0).map_err(internal)?;
+        Ok(row.ok_or_else(|| run_not_found(run_id))?.into())
     }
 
     /// Ends or renames a run.
@@ -333,6 +283,7 @@ impl Quiver {
                 UPDATE $run SET name = $name;
                 DELETE run_tag WHERE owner = $run AND key = 'mlflow.runName';
                 CREATE run_tag SET owner = $run, key = 'mlflow.runName', value = $name;
+                fn::sync_run($run);
             };
             COMMIT TRANSACTION;";
         let name = run_name.filter(|n| !n.trim().is_empty()).map(str::to_string);
@@ -349,6 +300,30 @@ impl Quiver {
         )
         .await?;
         self.get_run(actor, run_id).await
+    }
+
+    /// Deletes a run (MLflow's soft delete: searches skip it unless asked for deleted runs) or,
+    /// with `deleted` false, restores it.
+    pub async fn set_run_deleted(&self, _actor: &Actor, run_id: &str, deleted: bool) -> Result<()> {
+        let sql = "BEGIN TRANSACTION;
+            LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
+            IF !$run { THROW $no_run };
+            UPDATE $run SET lifecycle_stage = IF $deleted THEN 'deleted' ELSE 'active' END,
+                deleted_time = IF $deleted THEN $now ELSE NONE END;
+            COMMIT TRANSACTION;";
+        let now = chrono::Utc::now().timestamp_millis();
+        self.write_content(
+            || {
+                self.q(sql)
+                    .bind(("run_id", run_id.to_string()))
+                    .bind(("deleted", deleted))
+                    .bind(("now", now))
+                    .bind(("no_run", thrown_not_found(&run_not_found(run_id))))
+            },
+            super::no_unique,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Params, metrics and tags of a run in one transaction. A param, once logged, keeps its
@@ -388,6 +363,7 @@ impl Quiver {
                     UPDATE $top.id SET value = $m.value, timestamp = $m.timestamp, step = $m.step;
                 };
             };
+            fn::sync_run($run);
             COMMIT TRANSACTION;";
         let kv = |v: &[Tag]| -> Vec<serde_json::Value> {
             v.iter().map(|t| serde_json::json!({"key": t.key, "value": t.value})).collect()
@@ -433,6 +409,7 @@ impl Quiver {
             LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
             IF !$run { THROW $no_run };
             DELETE run_tag WHERE owner = $run AND key = $key;
+            fn::sync_run($run);
             COMMIT TRANSACTION;";
         self.write_content(
             || {

@@ -11,14 +11,36 @@ pub async fn get_run_details(run_id: String) -> AppResult<RunDetails> {
     Ok(quiver().run_details(&actor()?, run_id.trim()).await?)
 }
 
-/// An experiment and one page of its runs, newest first.
+/// An experiment, and one page of its runs matching `filter` (MLflow's search_runs syntax) in
+/// `order` (one `order_by` entry; newest first when empty). A filter or order that does not
+/// parse comes back as the inner error, with the experiment, so the page can show it by its field.
 #[server]
 pub async fn experiment_runs(
     experiment_id: String,
+    filter: String,
+    order: String,
     page_token: Option<String>,
-) -> AppResult<(quiver::tracking::Experiment, quiver::types::Page<quiver::tracking::RunSummary>)> {
-    let page = quiver::types::PageRequest { max_results: Some(50), page_token };
-    Ok(quiver().experiment_runs(&actor()?, &experiment_id, &page).await?)
+) -> AppResult<(quiver::tracking::Experiment, AppResult<quiver::types::Page<quiver::tracking::Run>>)> {
+    use quiver::filter::{Entity, parse, run_order};
+    let (q, actor) = (quiver(), actor()?);
+    let parsed = parse(&filter, Entity::Runs).and_then(|f| {
+        let order = if order.trim().is_empty() { vec![] } else { vec![run_order(&order)?] };
+        Ok((f, order))
+    });
+    let (filter, order) = match parsed {
+        Ok(parsed) => parsed,
+        // Not `into()`: that would also answer the call with 400, and the call succeeds.
+        Err(e) => return Ok((q.get_experiment(&actor, &experiment_id).await?, Err(crate::error::AppError(e)))),
+    };
+    let search = quiver::services::RunSearch {
+        filter: filter.as_ref(),
+        order: &order,
+        limit: 50,
+        page_token: page_token.as_deref(),
+        ..Default::default()
+    };
+    let (experiment, runs) = q.experiment_runs(&actor, &experiment_id, &search).await?;
+    Ok((experiment, Ok(runs)))
 }
 
 /// One page of experiments, newest first.

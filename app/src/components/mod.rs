@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod mlflow_links;
 pub mod modal;
 pub mod permissions;
+pub mod runs_table;
 pub mod tags;
 pub mod toast;
 pub mod training_run;

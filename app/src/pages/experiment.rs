@@ -1,28 +1,65 @@
-//! MLflow experiments, and one experiment's runs, newest first. MLflow's "View experiment at
+//! MLflow experiments, and one experiment's runs: filtered and ordered as MLflow's search_runs
+//! does, newest first by default. MLflow's "View experiment at
 //! …/#/experiments/<n>" links lead to the latter.
 
 use chrono::DateTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use super::{loaded, page_token, param};
 use crate::api::runs::{experiment_runs, list_experiments};
-use crate::components::training_run::{duration, run_badge, run_href};
+use crate::components::runs_table::{RunFilter, RunsTable, RunsView};
 use crate::components::widgets::{EmptyState, Pager, Time};
 
 #[component]
 pub fn ExperimentPage() -> impl IntoView {
     let id = param("id");
     let token = page_token();
-    let runs = Resource::new(move || (id.get(), token.get()), |(id, t)| experiment_runs(id, t));
+    let query = use_query_map();
+    let filter = Memo::new(move |_| query.read().get("filter").unwrap_or_default());
+    let order = Memo::new(move |_| query.read().get("order").unwrap_or_default());
+    let runs = Resource::new(
+        move || (id.get(), filter.get(), order.get(), token.get()),
+        |(id, f, o, t)| experiment_runs(id, f, o, t),
+    );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let current = token.get_untracked();
-                loaded(runs.await, move |(experiment, page)| {
+                let (filter, order) = (filter.get_untracked(), order.get_untracked());
+                loaded(runs.await, move |(experiment, runs)| {
                     let base = format!("/experiments/{}", experiment.experiment_id);
                     let created = DateTime::from_timestamp_millis(experiment.creation_time);
                     let example = format!("mlflow.set_experiment(\"{}\")", experiment.name);
+                    let view = RunsView { base, filter, order };
+                    let searching = !view.filter.trim().is_empty();
+                    let (error, list) = match runs {
+                        Ok(page) => (None, Some(page)),
+                        Err(e) => (Some(e.message().to_string()), None),
+                    };
+                    let shown = view.clone();
+                    let list = list.map(move |page| {
+                        let view = shown;
+                        if page.items.is_empty() && current.is_none() && !searching {
+                            view! {
+                                <EmptyState title="No runs yet">
+                                    <p>"Training code logs runs here after " <code>{example}</code> " and " <code>"mlflow.start_run()"</code> "."</p>
+                                </EmptyState>
+                            }.into_any()
+                        } else if page.items.is_empty() && current.is_none() {
+                            view! {
+                                <EmptyState title="No run matches this filter">
+                                    <p>"Runs without a metric or param named in the filter never match it. " <a href=view.base.clone()>"Show all runs"</a></p>
+                                </EmptyState>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <RunsTable runs=page.items view=view.clone()/>
+                                <Pager current=current.clone() next=page.next_page_token base=view.href()/>
+                            }.into_any()
+                        }
+                    });
                     view! {
                         <Title text=format!("Experiment {}", experiment.name)/>
                         <div class="page-head">
@@ -39,31 +76,8 @@ pub fn ExperimentPage() -> impl IntoView {
                             </div>
                         </div>
                         <h2>"Runs"</h2>
-                        {if page.items.is_empty() && current.is_none() {
-                            view! {
-                                <EmptyState title="No runs yet">
-                                    <p>"Training code logs runs here after " <code>{example}</code> " and " <code>"mlflow.start_run()"</code> "."</p>
-                                </EmptyState>
-                            }.into_any()
-                        } else {
-                            view! {
-                                <table class="list" data-testid="experiment-runs">
-                                    <thead><tr><th>"Run"</th><th>"Status"</th><th>"Started"</th><th>"Duration"</th><th>"By"</th></tr></thead>
-                                    <tbody>
-                                        {page.items.into_iter().map(|r| view! {
-                                            <tr>
-                                                <td><a href=run_href(&r.run_id)>{r.run_name.clone()}</a></td>
-                                                <td><span class=run_badge(&r.status)>{r.status.clone()}</span></td>
-                                                <td>{DateTime::from_timestamp_millis(r.start_time).map(|at| view! { <Time at/> })}</td>
-                                                <td>{r.end_time.map(|end| duration(end - r.start_time)).unwrap_or_else(|| "still running".into())}</td>
-                                                <td>{r.user_id.clone()}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                                <Pager current=current.clone() next=page.next_page_token base/>
-                            }.into_any()
-                        }}
+                        <RunFilter view=view.clone() error/>
+                        {list}
                     }
                 })
             })}

@@ -6,7 +6,9 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::{get, patch, post};
 use quiver::error::Error;
-use quiver::tracking::{Experiment, LoggedModel, Metric, ModelOutput, Run, RunBatch};
+use quiver::filter::{Entity, run_order};
+use quiver::services::{MAX_RUNS_PER_SEARCH, RunSearch};
+use quiver::tracking::{Experiment, LoggedModel, Metric, ModelOutput, Run, RunBatch, RunView};
 use serde_json::{Value, json};
 
 use super::json::tags as tags_json;
@@ -23,6 +25,9 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{base}/runs/create"), post(create_run))
         .route(&format!("{base}/runs/get"), get(get_run))
         .route(&format!("{base}/runs/update"), post(update_run))
+        .route(&format!("{base}/runs/search"), post(search_runs).get(search_runs))
+        .route(&format!("{base}/runs/delete"), post(delete_run))
+        .route(&format!("{base}/runs/restore"), post(restore_run))
         .route(&format!("{base}/runs/log-parameter"), post(log_param))
         .route(&format!("{base}/runs/log-metric"), post(log_metric))
         .route(&format!("{base}/runs/log-batch"), post(log_batch))
@@ -161,6 +166,44 @@ async fn update_run(a: Args) -> MlResult {
     let q = &a.ctx.state.quiver;
     let run = a.call(q.update_run(&a.ctx.actor, &id, status.as_deref(), end, name.as_deref()).await)?;
     ok(json!({ "run_info": run_info(&run) }))
+}
+
+/// `mlflow.search_runs` / `MlflowClient.search_runs`: MLflow's filter and order_by over metrics,
+/// params, tags and attributes (plus OR and parentheses), paged by token.
+async fn search_runs(a: Args) -> MlResult {
+    let experiments = a.list("experiment_ids")?;
+    let raw = a.opt_str("filter")?.unwrap_or_default();
+    let filter = quiver::filter::parse(&raw, Entity::Runs).map_err(|e| a.err(e))?;
+    let order =
+        a.list("order_by")?.iter().map(|o| run_order(o)).collect::<Result<Vec<_>, _>>().map_err(|e| a.err(e))?;
+    let view = match a.opt_str("run_view_type")?.filter(|v| !v.is_empty()) {
+        None => RunView::ActiveOnly,
+        Some(v) => RunView::parse(&v).ok_or_else(|| {
+            a.err(Error::invalid("run_view_type", format!("'{v}' is not ACTIVE_ONLY, DELETED_ONLY or ALL.")))
+        })?,
+    };
+    let limit = a.max_results(1000, MAX_RUNS_PER_SEARCH)?;
+    let token = a.opt_str("page_token")?;
+    let search = RunSearch { filter: filter.as_ref(), order: &order, view, limit, page_token: token.as_deref() };
+    let page = a.call(a.ctx.state.quiver.search_runs(&a.ctx.actor, &experiments, &search).await)?;
+    let mut body = json!({});
+    put_list(&mut body, "runs", page.items.iter().map(run_json).collect());
+    if let Some(t) = page.next_page_token {
+        body["next_page_token"] = json!(t);
+    }
+    ok(body)
+}
+
+async fn delete_run(a: Args) -> MlResult {
+    let id = run_id(&a)?;
+    a.call(a.ctx.state.quiver.set_run_deleted(&a.ctx.actor, &id, true).await)?;
+    ok(json!({}))
+}
+
+async fn restore_run(a: Args) -> MlResult {
+    let id = run_id(&a)?;
+    a.call(a.ctx.state.quiver.set_run_deleted(&a.ctx.actor, &id, false).await)?;
+    ok(json!({}))
 }
 
 async fn batch(a: &Args, batch: RunBatch) -> MlResult {

@@ -1,0 +1,97 @@
+//! Searching runs: MLflow's `runs/search` (`mlflow.search_runs`) and an experiment's page of
+//! runs. One query over the runs of the given experiments, filtered and ordered on each run's own
+//! record (its copies of params, tags and latest metrics), every value a bound parameter.
+
+use super::tracking::{EXPERIMENT_FIELDS, ExperimentRow, RUN_FIELDS, RunRow, experiment_not_found, experiment_num};
+use super::{Quiver, paging};
+use crate::error::{Error, Result};
+use crate::filter::{self, Entity, Expr, RunOrder};
+use crate::store::internal;
+use crate::tracking::{Experiment, Run, RunView};
+use crate::types::{Actor, Page};
+
+/// Most runs one search returns (MLflow's limit).
+pub const MAX_RUNS_PER_SEARCH: i64 = 50_000;
+
+/// What a run search asks for. `filter` must have been parsed for [`Entity::Runs`].
+#[derive(Debug, Clone, Default)]
+pub struct RunSearch<'a> {
+    pub filter: Option<&'a Expr>,
+    pub order: &'a [RunOrder],
+    pub view: RunView,
+    pub limit: i64,
+    pub page_token: Option<&'a str>,
+}
+
+type Params = Vec<(String, serde_json::Value)>;
+
+/// The SELECT of one page (and one row more) of the runs of the experiments in `$exps`.
+fn runs_select(search: &RunSearch<'_>, params: &mut Params) -> Result<String> {
+    if !(1..=MAX_RUNS_PER_SEARCH).contains(&search.limit) {
+        return Err(Error::invalid(
+            "max_results",
+            format!("max_results must be between 1 and {MAX_RUNS_PER_SEARCH}, not {}.", search.limit),
+        ));
+    }
+    let cond = search.filter.map_or_else(|| "true".to_string(), |f| filter::to_surql(f, Entity::Runs, params));
+    let (sort_fields, order) = filter::run_order_surql(search.order, params);
+    let stage = match search.view {
+        RunView::ActiveOnly => "lifecycle_stage = 'active'",
+        RunView::DeletedOnly => "lifecycle_stage = 'deleted'",
+        RunView::All => "true",
+    };
+    Ok(format!(
+        "SELECT {RUN_FIELDS}{sort_fields} FROM run WHERE experiment IN $exps AND {stage} AND ({cond}) \
+         ORDER BY {order} LIMIT $limit START $start;"
+    ))
+}
+
+impl Quiver {
+    /// Runs of the experiments `experiment_ids` matching `search`, in its order. Unknown
+    /// experiments contribute no runs (as in MLflow).
+    pub async fn search_runs(
+        &self,
+        _actor: &Actor,
+        experiment_ids: &[String],
+        search: &RunSearch<'_>,
+    ) -> Result<Page<Run>> {
+        let nums = experiment_ids.iter().map(|id| experiment_num(id)).collect::<Result<Vec<i64>>>()?;
+        let start = paging::offset(search.page_token)?;
+        let mut params = Vec::new();
+        let select = runs_select(search, &mut params)?;
+        let sql = format!("LET $exps = (SELECT VALUE id FROM experiment WHERE num IN $nums);\n{select}");
+        let mut query = self.q(&sql).bind(("nums", nums)).bind(("limit", search.limit + 1)).bind(("start", start));
+        for p in params {
+            query = query.bind(p);
+        }
+        let rows: Vec<RunRow> = self.read(query).await?.take(1).map_err(internal)?;
+        Ok(paging::offset_page(rows, search.limit, start))
+    }
+
+    /// An experiment and one page of its runs matching `search`, in one round trip.
+    pub async fn experiment_runs(
+        &self,
+        _actor: &Actor,
+        experiment_id: &str,
+        search: &RunSearch<'_>,
+    ) -> Result<(Experiment, Page<Run>)> {
+        let num = experiment_num(experiment_id)?;
+        let start = paging::offset(search.page_token)?;
+        let mut params = Vec::new();
+        let select = runs_select(search, &mut params)?;
+        let sql = format!(
+            "LET $exps = (SELECT VALUE id FROM experiment WHERE num = $num LIMIT 1);
+             SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE num = $num LIMIT 1;
+             {select}"
+        );
+        let mut query = self.q(&sql).bind(("num", num)).bind(("limit", search.limit + 1)).bind(("start", start));
+        for p in params {
+            query = query.bind(p);
+        }
+        let mut res = self.read(query).await?;
+        let experiment: Option<ExperimentRow> = res.take(1).map_err(internal)?;
+        let experiment = experiment.ok_or_else(|| experiment_not_found(experiment_id))?;
+        let rows: Vec<RunRow> = res.take(2).map_err(internal)?;
+        Ok((experiment.into(), paging::offset_page(rows, search.limit, start)))
+    }
+}
