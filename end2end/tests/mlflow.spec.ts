@@ -119,3 +119,50 @@ test('an MLflow run link followed while signed out leads to the run after signin
   await expect(page).toHaveURL(atPath(`/runs/${run.info.run_id}`));
   await expect(page.getByTestId('run-title')).toHaveText('weekly-train');
 });
+
+test("an experiment's runs are filtered and ordered by their metrics and params, as MLflow's search_runs does", async ({ page, request }) => {
+  const { experiment_id } = await mlflowPost(request, 'experiments/create', { name: unique('sweep') });
+  const start = Date.now() - 600_000;
+  for (const [i, [depth, acc]] of ([['3', 0.81], ['5', 0.93], ['3', 0.88], ['8', null]] as const).entries()) {
+    const { run } = await mlflowPost(request, 'runs/create', { experiment_id, run_name: `trial-${i}`, start_time: start + i * 1000 });
+    const metrics = acc === null ? [] : [{ key: 'val acc', value: acc, timestamp: start, step: 0 }];
+    await mlflowPost(request, 'runs/log-batch', { run_id: run.info.run_id, params: [{ key: 'depth', value: depth }], metrics });
+  }
+  const names = (page: import('@playwright/test').Page) =>
+    page.getByTestId('experiment-runs').locator('tbody tr td:first-child');
+
+  await signIn(page);
+  await page.goto(`/experiments/${experiment_id}`);
+  await hydrated(page);
+  await expect(names(page)).toHaveText(['trial-3', 'trial-2', 'trial-1', 'trial-0']);
+  const acc = page.getByTestId('experiment-runs').getByRole('columnheader', { name: /val acc/ });
+  await expect(page.getByTestId('experiment-runs').getByRole('row').nth(2)).toHaveText(/trial-2.*0\.88\s*3/);
+
+  // A metric's header orders by it, best first; the run without it comes last either way.
+  await acc.getByRole('link').click();
+  await expect(page).toHaveURL(/order=metrics\.%60val%20acc%60%20DESC/);
+  await expect(names(page)).toHaveText(['trial-1', 'trial-2', 'trial-0', 'trial-3']);
+  await expect(acc).toHaveAttribute('aria-sort', 'descending');
+  await acc.getByRole('link').click();
+  await expect(names(page)).toHaveText(['trial-0', 'trial-2', 'trial-1', 'trial-3']);
+  await expect(acc).toHaveAttribute('aria-sort', 'ascending');
+
+  // The filter box takes MLflow's syntax, from the keyboard, and keeps the order.
+  const box = page.getByLabel('Filter runs');
+  await box.fill("params.depth = '3' OR metrics.`val acc` > 0.9");
+  await box.press('Enter');
+  await expect(page).toHaveURL(/filter=params\.depth/);
+  await expect(names(page)).toHaveText(['trial-0', 'trial-2', 'trial-1']);
+  await expect(acc).toHaveAttribute('aria-sort', 'ascending');
+
+  // A filter that does not parse says where, next to the box.
+  await box.fill('metrics.`val acc` > high');
+  await box.press('Enter');
+  await expect(page.getByTestId('run-filter-error')).toContainText('Invalid filter at position 21');
+  await expect(box).toHaveAttribute('aria-invalid', 'true');
+  await box.fill("params.depth = '99'");
+  await box.press('Enter');
+  await expect(page.getByText('No run matches this filter')).toBeVisible();
+  await page.getByRole('link', { name: 'Clear' }).click();
+  await expect(names(page)).toHaveText(['trial-0', 'trial-2', 'trial-1', 'trial-3']);
+});

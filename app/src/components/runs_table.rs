@@ -37,6 +37,11 @@ impl RunsView {
         if query.is_empty() { self.base.clone() } else { format!("{}?{}", self.base, query.join("&")) }
     }
 
+    /// This list's address without its filter (the order stays).
+    pub fn href_unfiltered(&self) -> String {
+        RunsView { filter: String::new(), ..self.clone() }.href()
+    }
+
     /// The address pages of this list add their token to.
     pub fn href(&self) -> String {
         self.href_ordered(&self.order)
@@ -105,7 +110,7 @@ fn SortHeader(
 pub fn RunFilter(view: RunsView, error: Option<String>) -> impl IntoView {
     let invalid = error.is_some();
     let clear =
-        (!view.filter.trim().is_empty()).then(|| view! { <a class="button" href=view.base.clone()>"Clear"</a> });
+        (!view.filter.trim().is_empty()).then(|| view! { <a class="button" href=view.href_unfiltered()>"Clear"</a> });
     view! {
         <Form method="GET" action=view.base.clone() attr:class="run-filter" attr:role="search">
             <div class="field">
@@ -224,6 +229,7 @@ mod tests {
         let (href, _) = at("metrics.acc DESC", "a = 'b'").sort_link("params.depth", false);
         assert_eq!(href, "/experiments/1?filter=a%20%3D%20%27b%27&order=params.depth%20ASC");
         assert_eq!(at("", "").href(), "/experiments/1");
+        assert_eq!(at("start_time", "x").href_unfiltered(), "/experiments/1?order=start_time");
     }
 
     #[test]

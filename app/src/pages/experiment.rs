@@ -50,7 +50,7 @@ pub fn ExperimentPage() -> impl IntoView {
                         } else if page.items.is_empty() && current.is_none() {
                             view! {
                                 <EmptyState title="No run matches this filter">
-                                    <p>"Runs without a metric or param named in the filter never match it. " <a href=view.base.clone()>"Show all runs"</a></p>
+                                    <p>"Runs without a metric or param named in the filter never match it. " <a href=view.href_unfiltered()>"Show all runs"</a></p>
                                 </EmptyState>
                             }.into_any()
                         } else {
