@@ -10,14 +10,15 @@
 //!
 //! Run: `cargo bench -p quiver -p app -p quiver-server --features quiver/server,app/ssr --bench search`
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+mod common;
+use common::{MAX_CALLS, MAX_TIME, actor, env_count, measure, mix, row, store_in, table_head};
 
 use quiver::names::ModelPath;
 use quiver::services::{NewVersion, TagTarget};
-use quiver::store::StoreConfig;
-use quiver::types::{Actor, PageRequest, Principal, Source};
+use quiver::types::PageRequest;
 use quiver::{Quiver, ServiceConfig};
 
 const DEFAULT_MODELS: usize = 100_000;
@@ -25,9 +26,6 @@ const CATALOGS: usize = 4;
 const SCHEMAS: usize = 10;
 const LOADERS: usize = 8;
 const PAGE: u32 = 50;
-const WARMUP_CALLS: usize = 2;
-const MAX_CALLS: usize = 200;
-const MAX_TIME: Duration = Duration::from_secs(20);
 
 /// Model names are `<first>_<second>_model_<n>`; no word contains another word of either list,
 /// so a word as a query matches exactly the models named with it.
@@ -37,14 +35,6 @@ const SECOND: [&str; 8] =
     ["detector", "forecast", "scorer", "classifier", "regressor", "embedder", "tagger", "encoder"];
 /// About 1% of the models carry `team=<one of these>`.
 const TEAMS: [&str; 4] = ["trust", "growth", "payments", "platform"];
-
-/// splitmix64: a deterministic spread of model numbers over names, tags and aliases.
-fn mix(n: u64) -> u64 {
-    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// What model `n` looks like.
 struct Spec {
@@ -70,14 +60,6 @@ fn spec(n: usize) -> Spec {
 impl Spec {
     fn path(&self) -> ModelPath {
         ModelPath::new(&self.catalog, &self.schema, &self.name).expect("valid bench name")
-    }
-}
-
-fn actor() -> Actor {
-    Actor {
-        principal: Principal { user_id: String::new(), username: "bench".into(), admin: true },
-        source: Source::Cli,
-        request_id: "bench".into(),
     }
 }
 
@@ -129,62 +111,6 @@ async fn load(q: &Quiver, models: usize) {
     );
 }
 
-struct Stats {
-    calls: usize,
-    p50: Duration,
-    p99: Duration,
-    mean: Duration,
-    per_sec: f64,
-}
-
-/// Nearest-rank percentile of sorted samples.
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-/// Times `op` (after a short warm-up) one call at a time, within the call and time bounds.
-async fn measure<F, Fut>(mut op: F) -> Stats
-where
-    F: FnMut(usize) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    for i in 0..WARMUP_CALLS {
-        op(usize::MAX - i).await;
-    }
-    let mut samples = Vec::new();
-    let started = Instant::now();
-    while samples.len() < MAX_CALLS && started.elapsed() < MAX_TIME {
-        let t = Instant::now();
-        op(samples.len()).await;
-        samples.push(t.elapsed());
-    }
-    let total: Duration = samples.iter().sum();
-    samples.sort();
-    Stats {
-        calls: samples.len(),
-        p50: percentile(&samples, 50.0),
-        p99: percentile(&samples, 99.0),
-        mean: total / samples.len() as u32,
-        per_sec: samples.len() as f64 / total.as_secs_f64(),
-    }
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1000.0)
-}
-
-fn row(what: &str, hits: &str, s: &Stats) {
-    println!(
-        "| {what:<44} | {hits:>6} | {:>5} | {:>8} | {:>8} | {:>8} | {:>8.1} |",
-        s.calls,
-        ms(s.p50),
-        ms(s.p99),
-        ms(s.mean),
-        s.per_sec
-    );
-}
-
 /// How many models a query should find, from the specs.
 fn expected(models: usize, names: &[&str], team: Option<&str>, champion: bool) -> usize {
     (0..models)
@@ -225,10 +151,7 @@ async fn check(q: &Quiver, query: &str, names: &[&str], want: usize) {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let models: usize = std::env::var("QUIVER_BENCH_MODELS")
-        .ok()
-        .map(|v| v.parse().expect("QUIVER_BENCH_MODELS must be a number"))
-        .unwrap_or(DEFAULT_MODELS);
+    let models: usize = env_count("QUIVER_BENCH_MODELS", DEFAULT_MODELS);
     assert!(models >= 100, "QUIVER_BENCH_MODELS must be at least 100");
 
     let (_temp, dir) = match std::env::var_os("QUIVER_BENCH_DIR") {
@@ -239,13 +162,7 @@ async fn main() {
             (Some(t), p)
         }
     };
-    let store = StoreConfig {
-        url: format!("surrealkv://{}", dir.join("store").display()),
-        user: None,
-        pass: None,
-        namespace: "quiver".into(),
-        database: "bench".into(),
-    };
+    let store = store_in(&dir);
     println!("store: {}", store.url);
     let marker = dir.join(format!("loaded-{models}"));
     assert!(
@@ -285,11 +202,7 @@ async fn main() {
     println!();
     println!("{models} models; pages of {PAGE}; each operation at most {MAX_CALLS} calls or {MAX_TIME:?}");
     println!();
-    println!(
-        "| {:<44} | {:>6} | {:>5} | {:>8} | {:>8} | {:>8} | {:>8} |",
-        "operation", "hits", "calls", "p50 ms", "p99 ms", "mean ms", "calls/s"
-    );
-    println!("|{:-<46}|{:->8}|{:->7}|{:->10}|{:->10}|{:->10}|{:->10}|", "", ":", ":", ":", ":", ":", ":");
+    table_head();
     for (label, query, want, _) in &queries {
         let s = measure(|_| async {
             q.search_models(&a, query, &page(None)).await.expect("search");
