@@ -179,3 +179,42 @@ async fn what_a_search_reads_follows_every_change_to_a_run() {
         assert_eq!(run, q.get_run(&a, &run.run_id).await.unwrap());
     }
 }
+
+#[tokio::test]
+async fn experiments_are_searched_by_name_ordered_and_paged() {
+    let q = common::registry().await;
+    let a = actor("alice");
+    for name in ["churn-a", "churn-b", "fraud", "Churn-c"] {
+        q.create_experiment(&a, name, None).await.unwrap();
+    }
+    let find = |filter: &'static str, order: &'static [&'static str]| {
+        let q = q.clone();
+        let a = a.clone();
+        async move {
+            let filter = parse(filter, Entity::Experiments).unwrap();
+            let order: Vec<String> = order.iter().map(|o| o.to_string()).collect();
+            let page = q.search_experiments(&a, filter.as_ref(), &order, RunView::ActiveOnly, 100, None).await.unwrap();
+            page.items.into_iter().map(|e| e.name).collect::<Vec<_>>()
+        }
+    };
+    // Newest first; names compared as MLflow does, case and all.
+    assert_eq!(find("", &[]).await, ["Churn-c", "fraud", "churn-b", "churn-a", "Default"]);
+    assert_eq!(find("name LIKE 'churn%'", &[]).await, ["churn-b", "churn-a"]);
+    assert_eq!(find("name ILIKE 'churn%'", &["name ASC"]).await, ["Churn-c", "churn-a", "churn-b"]);
+    assert_eq!(find("attributes.name = 'fraud' OR name = 'Default'", &["experiment_id"]).await, ["Default", "fraud"]);
+    assert_eq!(find("name != 'fraud'", &["creation_time DESC"]).await.len(), 4);
+
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..5 {
+        let page = q.search_experiments(&a, None, &[], RunView::ActiveOnly, 2, token.as_deref()).await.unwrap();
+        seen.extend(page.items.into_iter().map(|e| e.name));
+        token = page.next_page_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ["Churn-c", "fraud", "churn-b", "churn-a", "Default"]);
+    let bad = q.search_experiments(&a, None, &["size".into()], RunView::ActiveOnly, 2, None).await.unwrap_err();
+    assert!(bad.is(ErrorKind::InvalidArgument) && bad.message.contains("cannot be ordered by 'size'"), "{bad:?}");
+}

@@ -53,6 +53,8 @@ pub enum Entity {
     Versions,
     /// `run` rows; metrics, params, tags and attributes.
     Runs,
+    /// `experiment` rows; `name` (or `attributes.name`), compared as MLflow does: case-sensitively.
+    Experiments,
 }
 
 /// A run's own fields, `attributes.<name>` in a run filter.
@@ -205,6 +207,7 @@ impl Entity {
             Entity::Models => "name, tags.<key>",
             Entity::Versions => "name, version_number, run_id, source_path, tags.<key>",
             Entity::Runs => "metrics.<key>, params.<key>, tags.<key>, attributes.<name>",
+            Entity::Experiments => "name",
         }
     }
 
@@ -213,6 +216,7 @@ impl Entity {
             Entity::Models => "registered models",
             Entity::Versions => "model versions",
             Entity::Runs => "runs",
+            Entity::Experiments => "experiments",
         }
     }
 }

@@ -326,6 +326,9 @@ impl Parser {
                 return Err(err(self.end, format_args!("expected a field ({}) here", self.entity.fields())));
             }
         };
+        if self.entity == Entity::Experiments {
+            return self.experiment_field(head, pos);
+        }
         if self.peek_tok() == Some(&Tok::Dot) {
             if !(head.eq_ignore_ascii_case("tags") || head.eq_ignore_ascii_case("tag")) {
                 return Err(err(pos, format_args!("unknown field prefix '{head}'; tags are written tags.<key>")));
@@ -391,6 +394,24 @@ impl Parser {
                     "unknown field prefix '{head}'; use metrics.<key>, params.<key>, tags.<key> or attributes.<name>"
                 ),
             )),
+        }
+    }
+
+    /// A field of an experiment: `name` or `attributes.name` (Quiver keeps no experiment tags).
+    fn experiment_field(&mut self, head: String, pos: usize) -> Result<Field, Error> {
+        let prefixed = ["attribute", "attributes", "attr"].iter().any(|p| head.eq_ignore_ascii_case(p));
+        let name = if prefixed && self.peek_tok() == Some(&Tok::Dot) {
+            self.i += 1;
+            self.key_after("attribute", &head)?
+        } else if self.peek_tok() == Some(&Tok::Dot) {
+            return Err(err(pos, format_args!("experiments are searched by name only, not by '{head}.…'")));
+        } else {
+            head
+        };
+        if name.eq_ignore_ascii_case("name") {
+            Ok(Field::Name)
+        } else {
+            Err(err(pos, format_args!("experiments are searched by name only, not by '{name}'")))
         }
     }
 

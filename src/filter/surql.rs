@@ -137,6 +137,8 @@ fn compare(
                 format!("tags[WHERE key = {key} AND {cond}] {test} []")
             })
         }
+        // MLflow compares experiment names as they are, case and all.
+        Field::Name if entity == Entity::Experiments => simple("name", false, params),
         // Versions carry their model's full name too.
         Field::Name if is_like => simple("full_name", false, params),
         Field::Name => simple("full_name_lc", true, params),

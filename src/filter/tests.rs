@@ -1,6 +1,6 @@
 use super::*;
 
-use Entity::{Models, Runs, Versions};
+use Entity::{Experiments, Models, Runs, Versions};
 
 pub(super) fn cmp(field: Field, op: Op, value: Value) -> Expr {
     Expr::Cmp { field, op, value }
@@ -467,6 +467,7 @@ fn random_run_cmp(rng: &mut XorShift) -> Expr {
 fn random_cmp(rng: &mut XorShift, entity: Entity) -> Expr {
     let fields = match entity {
         Runs => return random_run_cmp(rng),
+        Experiments => 1,
         Models => 2,
         Versions => 5,
     };
@@ -532,7 +533,8 @@ fn never_panics_on_random_input() {
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let mut parsed = 0;
     for n in 0..20_000 {
-        let entity = [Models, Versions, Runs][n % 3];
+        // Every entity gets both random and mutated inputs.
+        let entity = [Models, Versions, Runs, Experiments][(n / 4) % 4];
         let input = match n % 4 {
             0 | 1 => random_input(&mut rng),
             _ => {
@@ -550,7 +552,7 @@ fn never_panics_on_random_input() {
 fn random_expressions_round_trip_through_their_printed_form() {
     let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
     for n in 0..5_000 {
-        let entity = [Models, Versions, Runs][n % 3];
+        let entity = [Models, Versions, Runs, Experiments][n % 4];
         let e = random_expr(&mut rng, entity, 4);
         let printed = e.to_string();
         assert_eq!(parse(&printed, entity).unwrap(), Some(e.clone()), "{printed}");
@@ -599,4 +601,12 @@ fn run_filter_errors_say_what_is_wrong() {
     }
     // Registry filters keep their own fields.
     assert!(message("metrics.acc > 1", Models).contains("unknown field prefix 'metrics'"));
+}
+
+#[test]
+fn experiment_filters_take_names_only() {
+    assert_eq!(ok("name = 'churn'", Experiments), cmp(Field::Name, Op::Eq, s("churn")));
+    assert_eq!(ok("attributes.name LIKE 'c%'", Experiments), cmp(Field::Name, Op::Like, s("c%")));
+    assert!(message("tags.team = 'x'", Experiments).contains("position 1: experiments are searched by name only"));
+    assert!(message("creation_time > 5", Experiments).contains("not by 'creation_time'"));
 }

@@ -23,13 +23,13 @@ mod policies;
 mod principals;
 mod quiver_payload;
 mod rows;
-mod run_search;
 mod schemas;
 mod search;
 mod stages;
 mod tags;
 mod tokens;
 mod tracking;
+mod tracking_search;
 mod versions;
 mod webhooks;
 
@@ -41,8 +41,8 @@ pub use accounts::LoginSession;
 pub use artifacts::resolve_artifact_path;
 pub use grants::Securable;
 pub use outbox::{AttemptOutcome, DeliveryJob};
-pub use run_search::{MAX_RUNS_PER_SEARCH, RunSearch};
 pub use tags::TagTarget;
+pub use tracking_search::{MAX_RUNS_PER_SEARCH, RunSearch};
 pub use versions::NewVersion;
 
 use crate::auth::LoginThrottle;

@@ -207,7 +207,9 @@ impl Quiver {
         let (fields, table) = match entity {
             Entity::Models => (MODEL_FIELDS, "registered_model"),
             Entity::Versions => (VERSION_FIELDS, "model_version"),
-            Entity::Runs => return Err(Error::invalid("filter", "Runs are searched with search_runs.")),
+            Entity::Runs | Entity::Experiments => {
+                return Err(Error::invalid("filter", "This search takes filters of models and versions only."));
+            }
         };
         let mut params = Vec::new();
         let cond = filter.map(|f| filter::to_surql(f, entity, &mut params)).unwrap_or_else(|| "true".into());

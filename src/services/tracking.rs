@@ -45,7 +45,7 @@ pub(super) const EXPERIMENT_FIELDS: &str = "num, name, artifact_location, lifecy
 
 #[derive(Debug, Clone, SurrealValue)]
 pub(super) struct ExperimentRow {
-    num: i64,
+    pub(super) num: i64,
     name: String,
     artifact_location: String,
     lifecycle_stage: String,
@@ -177,28 +177,16 @@ impl Quiver {
         row.map(Into::into).ok_or_else(|| Error::not_found(format!("Could not find experiment with name '{name}'")))
     }
 
-    /// Active experiments, newest first (at most `limit`), for MLflow's search.
-    pub async fn list_experiments(&self, _actor: &Actor, limit: i64) -> Result<Vec<Experiment>> {
-        self.experiments_below(i64::MAX, limit.clamp(1, 50_000)).await
-    }
-
-    /// One page of active experiments, newest first (the UI's list).
+    /// One page of active experiments, newest first (the UI's list), paged by number.
     pub async fn experiments_page(&self, _actor: &Actor, page: &PageRequest) -> Result<Page<Experiment>> {
         let limit = paging::limit(page)?;
-        let rows = self.experiments_below(paging::below_number(page)?, limit + 1).await?;
-        let token = |e: &Experiment| paging::number_token(e.experiment_id.parse().unwrap_or(0));
-        Ok(paging::page(rows, limit, token, |e| e))
-    }
-
-    /// Active experiments numbered below `below`, newest first, at most `limit`.
-    async fn experiments_below(&self, below: i64, limit: i64) -> Result<Vec<Experiment>> {
         let sql = format!(
             "SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE num < $below AND lifecycle_stage = 'active' \
              ORDER BY num DESC LIMIT $limit"
         );
-        let mut res = self.read(self.q(&sql).bind(("below", below)).bind(("limit", limit))).await?;
-        let rows: Vec<ExperimentRow> = res.take(0).map_err(internal)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let query = self.q(&sql).bind(("below", paging::below_number(page)?)).bind(("limit", limit + 1));
+        let rows: Vec<ExperimentRow> = self.read(query).await?.take(0).map_err(internal)?;
+        Ok(paging::page(rows, limit, |r| paging::number_token(r.num), Into::into))
     }
 
     /// Starts a run. Its name comes from `run_name`, else the `mlflow.runName` tag, else one is made up.

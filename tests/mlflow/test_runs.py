@@ -91,3 +91,24 @@ def test_bad_run_searches_are_invalid_parameter_values(client, trained):
     )
     assert "ASC|DESC" in e.message, e.message
     expect_error("RESOURCE_DOES_NOT_EXIST", client.delete_run, "0" * 32)
+
+
+def test_search_experiments_by_name_in_pages(client):
+    prefix = f"quiver-exp-search-{hexid()}"
+    ids = [client.create_experiment(f"{prefix}-{i}") for i in range(5)]
+    found = mlflow.search_experiments(filter_string=f"name LIKE '{prefix}-%'", order_by=["name DESC"])
+    assert [e.name for e in found] == [f"{prefix}-{i}" for i in reversed(range(5))]
+    # Pages of 2 by token, newest first: each once.
+    seen, token = [], None
+    for _ in range(10):
+        page = client.search_experiments(
+            filter_string=f"name LIKE '{prefix}-%'", max_results=2, page_token=token
+        )
+        seen += [e.experiment_id for e in page]
+        token = page.token
+        if not token:
+            break
+    assert seen == list(reversed(ids))
+    assert [e.name for e in mlflow.search_experiments(filter_string=f"name = '{prefix}-3'")] == [f"{prefix}-3"]
+    e = expect_error("INVALID_PARAMETER_VALUE", client.search_experiments, filter_string="tags.team = 'x'")
+    assert "by name only" in e.message, e.message

@@ -85,12 +85,33 @@ async fn get_experiment_by_name(a: Args) -> MlResult {
     ok(json!({ "experiment": experiment_json(&e) }))
 }
 
+/// `mlflow.search_experiments`: by name (`name = …`, `LIKE`, `ILIKE`, `IN`, with OR and
+/// parentheses), ordered by name, creation_time, last_update_time or experiment_id, paged by token.
 async fn search_experiments(a: Args) -> MlResult {
-    let limit = a.max_results(1000, 50_000)?;
-    let list = a.call(a.ctx.state.quiver.list_experiments(&a.ctx.actor, limit).await)?;
+    let raw = a.opt_str("filter")?.unwrap_or_default();
+    let filter = quiver::filter::parse(&raw, Entity::Experiments).map_err(|e| a.err(e))?;
+    let order = a.list("order_by")?;
+    let view = view_type(&a, "view_type")?;
+    let limit = a.max_results(1000, MAX_RUNS_PER_SEARCH)?;
+    let token = a.opt_str("page_token")?;
+    let q = &a.ctx.state.quiver;
+    let page =
+        a.call(q.search_experiments(&a.ctx.actor, filter.as_ref(), &order, view, limit, token.as_deref()).await)?;
     let mut body = json!({});
-    put_list(&mut body, "experiments", list.iter().map(experiment_json).collect());
+    put_list(&mut body, "experiments", page.items.iter().map(experiment_json).collect());
+    if let Some(t) = page.next_page_token {
+        body["next_page_token"] = json!(t);
+    }
     ok(body)
+}
+
+/// MLflow's ViewType, by name or number; active only when absent.
+fn view_type(a: &Args, key: &str) -> Result<RunView, super::MlError> {
+    match a.opt_str(key)?.filter(|v| !v.is_empty()) {
+        None => Ok(RunView::ActiveOnly),
+        Some(v) => RunView::parse(&v)
+            .ok_or_else(|| a.err(Error::invalid(key, format!("'{v}' is not ACTIVE_ONLY, DELETED_ONLY or ALL.")))),
+    }
 }
 
 fn run_info(r: &Run) -> Value {
@@ -176,12 +197,7 @@ async fn search_runs(a: Args) -> MlResult {
     let filter = quiver::filter::parse(&raw, Entity::Runs).map_err(|e| a.err(e))?;
     let order =
         a.list("order_by")?.iter().map(|o| run_order(o)).collect::<Result<Vec<_>, _>>().map_err(|e| a.err(e))?;
-    let view = match a.opt_str("run_view_type")?.filter(|v| !v.is_empty()) {
-        None => RunView::ActiveOnly,
-        Some(v) => RunView::parse(&v).ok_or_else(|| {
-            a.err(Error::invalid("run_view_type", format!("'{v}' is not ACTIVE_ONLY, DELETED_ONLY or ALL.")))
-        })?,
-    };
+    let view = view_type(&a, "run_view_type")?;
     let limit = a.max_results(1000, MAX_RUNS_PER_SEARCH)?;
     let token = a.opt_str("page_token")?;
     let search = RunSearch { filter: filter.as_ref(), order: &order, view, limit, page_token: token.as_deref() };

@@ -1,6 +1,6 @@
-//! Searching runs: MLflow's `runs/search` (`mlflow.search_runs`) and an experiment's page of
-//! runs. One query over the runs of the given experiments, filtered and ordered on each run's own
-//! record (its copies of params, tags and latest metrics), every value a bound parameter.
+//! Searching runs and experiments: MLflow's `runs/search` (`mlflow.search_runs`), an experiment's
+//! page of runs, and `experiments/search`. Runs are filtered and ordered on each run's own record
+//! (its copies of params, tags and latest metrics); every value is a bound parameter.
 
 use super::tracking::{EXPERIMENT_FIELDS, ExperimentRow, RUN_FIELDS, RunRow, experiment_not_found, experiment_num};
 use super::{Quiver, paging};
@@ -8,6 +8,15 @@ use crate::error::{Error, Result};
 use crate::filter::{self, Entity, Expr, RunOrder};
 use crate::store::internal;
 use crate::tracking::{Experiment, Run, RunView};
+
+/// The lifecycle condition of a view.
+fn stage_cond(view: RunView) -> &'static str {
+    match view {
+        RunView::ActiveOnly => "lifecycle_stage = 'active'",
+        RunView::DeletedOnly => "lifecycle_stage = 'deleted'",
+        RunView::All => "true",
+    }
+}
 use crate::types::{Actor, Page};
 
 /// Most runs one search returns (MLflow's limit).
@@ -37,11 +46,7 @@ fn runs_select(search: &RunSearch<'_>, one_experiment: bool, params: &mut Params
         ));
     }
     let cond = search.filter.map_or_else(|| "true".to_string(), |f| filter::to_surql(f, Entity::Runs, params));
-    let stage = match search.view {
-        RunView::ActiveOnly => "lifecycle_stage = 'active'",
-        RunView::DeletedOnly => "lifecycle_stage = 'deleted'",
-        RunView::All => "true",
-    };
+    let stage = stage_cond(search.view);
     let (scope, sort_fields, order) = if search.order.is_empty() && one_experiment {
         // The index's own order: 0 - start time, then the record id (ties in a stable order).
         ("experiment = $exp", String::new(), "start_desc ASC, id ASC".to_string())
@@ -107,5 +112,81 @@ impl Quiver {
         let experiment = experiment.ok_or_else(|| experiment_not_found(experiment_id))?;
         let rows: Vec<RunRow> = res.take(3).map_err(internal)?;
         Ok((experiment.into(), paging::offset_page(rows, search.limit, start)))
+    }
+}
+
+/// One `order_by` entry of `experiments/search`: `name`, `creation_time`, `last_update_time` or
+/// `experiment_id` (optionally `attributes.`), then ASC or DESC.
+fn experiment_order(raw: &str) -> Result<String> {
+    let mut words = raw.split_whitespace();
+    let key = words.next().unwrap_or("");
+    let key = key.split_once('.').map_or(key, |(prefix, rest)| {
+        if ["attribute", "attributes", "attr"].iter().any(|p| prefix.eq_ignore_ascii_case(p)) { rest } else { key }
+    });
+    let column = match key.trim_matches('`').to_ascii_lowercase().as_str() {
+        "name" => "name",
+        "creation_time" => "created_at",
+        "last_update_time" => "updated_at",
+        "experiment_id" => "num",
+        _ => {
+            return Err(Error::invalid(
+                "order_by",
+                format!(
+                    "Experiments cannot be ordered by '{key}'; use name, creation_time, last_update_time or experiment_id."
+                ),
+            ));
+        }
+    };
+    let dir = match words.next().map(str::to_ascii_uppercase).as_deref() {
+        None | Some("ASC") => "ASC",
+        Some("DESC") => "DESC",
+        Some(other) => return Err(Error::invalid("order_by", format!("'{other}' is not ASC or DESC."))),
+    };
+    if words.next().is_some() {
+        return Err(Error::invalid("order_by", format!("'{raw}' is not of the form 'key [ASC|DESC]'.")));
+    }
+    Ok(format!("{column} {dir}"))
+}
+
+impl Quiver {
+    /// MLflow's `experiments/search`: experiments whose name matches `filter` (parsed for
+    /// [`Entity::Experiments`]), newest first unless `order` says otherwise, `limit` at a time.
+    pub async fn search_experiments(
+        &self,
+        _actor: &Actor,
+        filter: Option<&Expr>,
+        order: &[String],
+        view: RunView,
+        limit: i64,
+        page_token: Option<&str>,
+    ) -> Result<Page<Experiment>> {
+        if !(1..=MAX_RUNS_PER_SEARCH).contains(&limit) {
+            return Err(Error::invalid(
+                "max_results",
+                format!("max_results must be between 1 and {MAX_RUNS_PER_SEARCH}."),
+            ));
+        }
+        let start = paging::offset(page_token)?;
+        let mut params = Vec::new();
+        let cond = filter.map_or_else(|| "true".to_string(), |f| filter::to_surql(f, Entity::Experiments, &mut params));
+        let mut clauses = order.iter().map(|o| experiment_order(o)).collect::<Result<Vec<_>>>()?;
+        if clauses.is_empty() {
+            clauses.push("num DESC".into());
+        }
+        // Ties by id, so pages never overlap.
+        if !clauses.iter().any(|c| c.starts_with("num ")) {
+            clauses.push("num ASC".into());
+        }
+        let sql = format!(
+            "SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE {} AND ({cond}) ORDER BY {} LIMIT $limit START $start;",
+            stage_cond(view),
+            clauses.join(", ")
+        );
+        let mut query = self.q(&sql).bind(("limit", limit + 1)).bind(("start", start));
+        for p in params {
+            query = query.bind(p);
+        }
+        let rows: Vec<ExperimentRow> = self.read(query).await?.take(0).map_err(internal)?;
+        Ok(paging::offset_page(rows, limit, start))
     }
 }
