@@ -134,6 +134,21 @@ pub fn desc_nanos(at: &DateTime<Utc>) -> i64 {
     at.timestamp_nanos_opt().map(|n| -n).unwrap_or(if at.timestamp() < 0 { i64::MAX } else { i64::MIN + 1 })
 }
 
+/// Splits one `order_by` entry, `key [ASC|DESC]`, into its key (backticks removed) and direction.
+pub fn order_entry(raw: &str) -> Result<(&str, &'static str)> {
+    let mut parts = raw.split_whitespace();
+    let key = parts.next().unwrap_or("").trim_matches('`');
+    let dir = match parts.next().map(str::to_ascii_uppercase).as_deref() {
+        None | Some("ASC") => "ASC",
+        Some("DESC") => "DESC",
+        Some(other) => return Err(Error::invalid("order_by", format!("'{other}' is not ASC or DESC."))),
+    };
+    if parts.next().is_some() {
+        return Err(Error::invalid("order_by", format!("'{raw}' is not of the form 'key [ASC|DESC]'.")));
+    }
+    Ok((key, dir))
+}
+
 /// Decodes a token made by [`offset_page`]: how many rows to skip (searches whose order no index
 /// serves, such as MLflow's `order_by`).
 pub fn offset(token: Option<&str>) -> Result<i64> {

@@ -29,16 +29,7 @@ pub fn parse_stage(raw: &str) -> Result<&'static str> {
 /// One `order_by` entry: `name`, `creation_timestamp`, `last_updated_timestamp` (and for versions
 /// `version_number`), then `ASC` or `DESC`.
 fn order_clause(raw: &str, entity: Entity) -> Result<String> {
-    let mut parts = raw.split_whitespace();
-    let key = parts.next().unwrap_or("").trim_matches('`');
-    let dir = match parts.next().map(str::to_ascii_uppercase).as_deref() {
-        None | Some("ASC") => "ASC",
-        Some("DESC") => "DESC",
-        Some(other) => return Err(Error::invalid("order_by", format!("'{other}' is not ASC or DESC."))),
-    };
-    if parts.next().is_some() {
-        return Err(Error::invalid("order_by", format!("'{raw}' is not of the form 'key [ASC|DESC]'.")));
-    }
+    let (key, dir) = super::paging::order_entry(raw)?;
     let field = match (key, entity) {
         // Names order case-insensitively, as Quiver compares them.
         ("name", _) => "full_name_lc",

@@ -118,8 +118,7 @@ impl Quiver {
 /// One `order_by` entry of `experiments/search`: `name`, `creation_time`, `last_update_time` or
 /// `experiment_id` (optionally `attributes.`), then ASC or DESC.
 fn experiment_order(raw: &str) -> Result<String> {
-    let mut words = raw.split_whitespace();
-    let key = words.next().unwrap_or("");
+    let (key, dir) = paging::order_entry(raw)?;
     let key = key.split_once('.').map_or(key, |(prefix, rest)| {
         if ["attribute", "attributes", "attr"].iter().any(|p| prefix.eq_ignore_ascii_case(p)) { rest } else { key }
     });
@@ -137,14 +136,6 @@ fn experiment_order(raw: &str) -> Result<String> {
             ));
         }
     };
-    let dir = match words.next().map(str::to_ascii_uppercase).as_deref() {
-        None | Some("ASC") => "ASC",
-        Some("DESC") => "DESC",
-        Some(other) => return Err(Error::invalid("order_by", format!("'{other}' is not ASC or DESC."))),
-    };
-    if words.next().is_some() {
-        return Err(Error::invalid("order_by", format!("'{raw}' is not of the form 'key [ASC|DESC]'.")));
-    }
     Ok(format!("{column} {dir}"))
 }
 
