@@ -55,11 +55,34 @@ pub struct TrainingRun {
     pub experiment_name: String,
 }
 
-/// A run's page: the run and the model versions registered from it.
+/// A run's page: the run, the model versions registered from it, and its metrics' histories.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunDetails {
     pub training: TrainingRun,
     pub versions: Vec<crate::types::ModelVersion>,
+    /// Metrics logged at two or more points, by key.
+    pub histories: Vec<MetricHistory>,
+}
+
+/// A metric's values by step, as a chart draws them: at most a few hundred points, thinned
+/// evenly from longer histories (the first and last kept).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricHistory {
+    pub key: String,
+    /// (step, value), in step order.
+    pub points: Vec<(i64, f64)>,
+    /// How many points were logged.
+    pub logged: usize,
+}
+
+impl MetricHistory {
+    /// At most `max` (≥ 2) of `points`, evenly spread, the first and last always among them.
+    pub fn thinned(key: String, points: Vec<(i64, f64)>, max: usize) -> MetricHistory {
+        let logged = points.len();
+        let points =
+            if logged <= max { points } else { (0..max).map(|i| points[i * (logged - 1) / (max - 1)]).collect() };
+        MetricHistory { key, points, logged }
+    }
 }
 
 /// Which runs a search returns, by lifecycle stage (MLflow's `run_view_type`).

@@ -197,3 +197,28 @@ async fn experiments_list_newest_first_in_pages() {
     let bad = PageRequest { max_results: Some(2), page_token: Some("garbage".into()) };
     assert!(q.experiments_page(&a, &bad).await.unwrap_err().is(ErrorKind::InvalidArgument));
 }
+
+#[tokio::test]
+async fn a_run_page_draws_each_metric_logged_more_than_once_from_a_thinned_history() {
+    let q = common::registry().await;
+    let a = actor("alice");
+    let exp = q.create_experiment(&a, "churn", None).await.unwrap();
+    let run = q.create_run(&a, &exp, Some("long"), None, &[]).await.unwrap();
+    // 500 steps of loss, in reverse order across two batches; f1 twice; acc once.
+    let loss: Vec<Metric> = (0..500).rev().map(|s| metric("loss", 1.0 / (s as f64 + 1.0), 10, s)).collect();
+    for chunk in loss.chunks(250) {
+        q.log_batch(&a, &run.run_id, &RunBatch { metrics: chunk.to_vec(), ..Default::default() }).await.unwrap();
+    }
+    let few = vec![metric("f1", 0.5, 1, 0), metric("f1", 0.6, 2, 1), metric("acc", 0.9, 1, 0)];
+    q.log_batch(&a, &run.run_id, &RunBatch { metrics: few, ..Default::default() }).await.unwrap();
+
+    let details = q.run_details(&a, &run.run_id).await.unwrap();
+    let keys: Vec<&str> = details.histories.iter().map(|h| h.key.as_str()).collect();
+    assert_eq!(keys, ["f1", "loss"], "acc has one point: nothing to draw");
+    assert_eq!(details.histories[0].points, [(0, 0.5), (1, 0.6)]);
+    let drawn = &details.histories[1];
+    assert_eq!((drawn.logged, drawn.points.len()), (500, quiver::services::MAX_CHART_POINTS));
+    assert_eq!(drawn.points.first(), Some(&(0, 1.0)));
+    assert_eq!(drawn.points.last(), Some(&(499, 1.0 / 500.0)));
+    assert!(drawn.points.windows(2).all(|w| w[0].0 < w[1].0), "in step order, evenly thinned");
+}

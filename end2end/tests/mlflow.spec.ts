@@ -79,6 +79,11 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
   await training.getByTestId('run-name').click();
   await expect(page).toHaveURL(atPath(`/runs/${run_id}`));
   await expect(page.getByTestId('run-title')).toHaveText('nightly-train');
+  // auc was logged twice: its history is drawn, and described for screen readers.
+  await expect(page.getByTestId('metric-chart-auc').getByRole('img')).toHaveAttribute(
+    'aria-label',
+    'auc: 2 points from step 0 to 3, first 0.7, last 0.912346, lowest 0.7, highest 0.912346',
+  );
   const registered = page.getByTestId('run-versions').getByRole('row').nth(1);
   await expect(registered).toContainText(name);
   await expect(registered).toContainText('@Champion');

@@ -1,15 +1,29 @@
 //! What connects the registry to training: the run a version was trained in, and the versions
 //! registered from a run, for the version and run pages.
 
+use surrealdb::types::SurrealValue;
+
 use super::Quiver;
 use crate::error::{ErrorKind, Result};
 use crate::filter::{Expr, Field, Op, Value};
 use crate::names::{ModelPath, VersionRef};
-use crate::tracking::{RunDetails, TrainingRun};
+use crate::store::internal;
+use crate::tracking::{MetricHistory, RunDetails, TrainingRun};
 use crate::types::Actor;
 
 /// Most versions listed on a run's page (one run is rarely registered more than a few times).
 const MAX_REGISTERED: i64 = 100;
+/// Most points of one metric a run page draws.
+pub const MAX_CHART_POINTS: usize = 200;
+/// Most history points read for one run page (a run logging more shows the first ones).
+const MAX_HISTORY_ROWS: i64 = 50_000;
+
+#[derive(Debug, SurrealValue)]
+struct PointRow {
+    key: String,
+    step: i64,
+    value: f64,
+}
 
 /// `None` for what does not exist, other errors as they are.
 fn absent_if_missing<T>(found: Result<T>) -> Result<Option<T>> {
@@ -49,6 +63,29 @@ impl Quiver {
         let from_run = Expr::Cmp { field: Field::RunId, op: Op::Eq, value: Value::Str(run.run_id.clone()) };
         let order = ["creation_timestamp DESC".to_string()];
         let versions = self.search_model_versions(actor, Some(&from_run), &order, MAX_REGISTERED, None).await?;
-        Ok(RunDetails { training: TrainingRun { run, experiment_name }, versions: versions.items })
+        let histories = self.metric_histories(&run.run_id).await?;
+        Ok(RunDetails { training: TrainingRun { run, experiment_name }, versions: versions.items, histories })
+    }
+
+    /// Every metric of a run logged at two or more points, by key, in one read of its history
+    /// (the index `run_metric_key` holds it in this order).
+    async fn metric_histories(&self, run_id: &str) -> Result<Vec<MetricHistory>> {
+        let sql = "LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
+            SELECT key, step, `value` FROM run_metric WHERE owner = $run ORDER BY key, step, timestamp LIMIT $limit;";
+        let query = self.q(sql).bind(("run_id", run_id.to_string())).bind(("limit", MAX_HISTORY_ROWS));
+        let rows: Vec<PointRow> = self.read(query).await?.take(1).map_err(internal)?;
+        let mut out: Vec<MetricHistory> = Vec::new();
+        let mut points = Vec::new();
+        let mut rows = rows.into_iter().peekable();
+        while let Some(r) = rows.next() {
+            points.push((r.step, r.value));
+            if rows.peek().is_none_or(|next| next.key != r.key) {
+                if points.len() >= 2 {
+                    out.push(MetricHistory::thinned(r.key, std::mem::take(&mut points), MAX_CHART_POINTS));
+                }
+                points.clear();
+            }
+        }
+        Ok(out)
     }
 }

@@ -40,6 +40,7 @@ pub use access::Target;
 pub use accounts::LoginSession;
 pub use artifacts::resolve_artifact_path;
 pub use grants::Securable;
+pub use lineage::MAX_CHART_POINTS;
 pub use outbox::{AttemptOutcome, DeliveryJob};
 pub use tags::TagTarget;
 pub use tracking_search::{MAX_RUNS_PER_SEARCH, RunSearch};

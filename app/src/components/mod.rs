@@ -8,6 +8,7 @@ pub mod crumbs;
 pub mod form;
 pub mod layout;
 pub mod markdown;
+pub mod metric_chart;
 pub mod mlflow_links;
 pub mod modal;
 pub mod permissions;

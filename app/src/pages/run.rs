@@ -8,6 +8,7 @@ use quiver::types::ModelVersion;
 use super::{loaded, param};
 use crate::api::runs::get_run_details;
 use crate::components::crumbs::explore_href;
+use crate::components::metric_chart::MetricCharts;
 use crate::components::training_run::{ParamTable, RunFacts};
 use crate::components::widgets::{CopyButton, StampView};
 
@@ -36,6 +37,7 @@ pub fn RunPage() -> impl IntoView {
                         <div class="card">
                             <RunFacts t=d.training/>
                         </div>
+                        <MetricCharts histories=d.histories/>
                         <h2>"Tags"</h2>
                         <ParamTable params=tags testid="run-tags" empty="No tags besides MLflow's own."/>
                         <h2>"Registered versions"</h2>
