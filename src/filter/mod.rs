@@ -32,6 +32,8 @@ mod surql_tests;
 mod surreal_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tracking_tests;
 
 pub use parse::parse;
 pub use runs::{RunOrder, RunSortKey, run_order, run_order_surql};
