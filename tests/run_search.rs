@@ -218,3 +218,32 @@ async fn experiments_are_searched_by_name_ordered_and_paged() {
     let bad = q.search_experiments(&a, None, &["size".into()], RunView::ActiveOnly, 2, None).await.unwrap_err();
     assert!(bad.is(ErrorKind::InvalidArgument) && bad.message.contains("cannot be ordered by 'size'"), "{bad:?}");
 }
+
+#[tokio::test]
+async fn a_deleted_experiment_hides_with_its_runs_until_restored() {
+    let (q, a, exp, ids) = fixture().await;
+    // A run deleted on its own before stays deleted when the experiment comes back.
+    q.set_run_deleted(&a, &ids[0], true).await.unwrap();
+    q.set_experiment_deleted(&a, &exp, true).await.unwrap();
+    let active = |view| RunSearch { view, limit: 100, ..Default::default() };
+    assert!(q.search_runs(&a, &[exp.clone()], &active(RunView::ActiveOnly)).await.unwrap().items.is_empty());
+    assert_eq!(q.search_runs(&a, &[exp.clone()], &active(RunView::DeletedOnly)).await.unwrap().items.len(), 5);
+    let listed = q.search_experiments(&a, None, &[], RunView::ActiveOnly, 100, None).await.unwrap();
+    assert_eq!(listed.items.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["Default"]);
+    assert_eq!(q.get_experiment(&a, &exp).await.unwrap().lifecycle_stage, "deleted");
+    // No new runs in it; its name stays taken.
+    let refused = q.create_run(&a, &exp, None, None, &[]).await.unwrap_err();
+    assert!(refused.is(ErrorKind::FailedPrecondition) && refused.message.contains("is deleted"), "{refused:?}");
+    assert!(q.create_experiment(&a, "churn", None).await.unwrap_err().is(ErrorKind::AlreadyExists));
+
+    q.set_experiment_deleted(&a, &exp, false).await.unwrap();
+    assert_eq!(names(&q, &a, &exp, "", &[]).await, ["e", "d", "c", "b"]);
+    assert_eq!(q.get_run(&a, &ids[0]).await.unwrap().lifecycle_stage, "deleted");
+
+    // Renamed; a taken name is refused; the Default experiment stays.
+    q.rename_experiment(&a, &exp, "churn-v2").await.unwrap();
+    assert_eq!(q.get_experiment(&a, &exp).await.unwrap().name, "churn-v2");
+    assert!(q.rename_experiment(&a, &exp, "Default").await.unwrap_err().is(ErrorKind::AlreadyExists));
+    assert!(q.set_experiment_deleted(&a, "0", true).await.unwrap_err().is(ErrorKind::InvalidArgument));
+    assert!(q.set_experiment_deleted(&a, "999", true).await.unwrap_err().is(ErrorKind::NotFound));
+}

@@ -24,8 +24,9 @@ const AS_SCHEMA_9: &str = "
     REMOVE FIELD tags[*].key ON run; REMOVE FIELD tags[*].value ON run; REMOVE FIELD tags ON run;
     REMOVE FIELD metrics[*].key ON run; REMOVE FIELD metrics[*].value ON run; REMOVE FIELD metrics[*].timestamp ON run;
     REMOVE FIELD metrics[*].step ON run; REMOVE FIELD metrics ON run; REMOVE FIELD deleted_time ON run;
+    REMOVE FIELD deleted_with_experiment ON run;
     REMOVE FUNCTION fn::sync_run;
-    UPDATE run UNSET params, tags, metrics, deleted_time;
+    UPDATE run UNSET params, tags, metrics, deleted_time, deleted_with_experiment;
     UPSERT meta:schema SET schema_version = 9;";
 
 const AS_SCHEMA_8: &str = "REMOVE TABLE run_metric_latest; REMOVE INDEX run_experiment_newest ON run;

@@ -36,6 +36,15 @@ pub(super) fn run_not_found(id: &str) -> Error {
     Error::not_found(format!("Run '{id}' not found."))
 }
 
+/// A trimmed experiment name of 1 to 500 characters.
+fn check_experiment_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 500 {
+        return Err(Error::invalid("name", "An experiment name must have 1 to 500 characters."));
+    }
+    Ok(name)
+}
+
 /// Experiment ids are numbers.
 pub(super) fn experiment_num(id: &str) -> Result<i64> {
     id.trim().parse::<i64>().map_err(|_| Error::invalid("experiment_id", format!("'{id}' is not an experiment id.")))
@@ -136,10 +145,7 @@ impl Quiver {
         name: &str,
         artifact_location: Option<&str>,
     ) -> Result<String> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 500 {
-            return Err(Error::invalid("name", "An experiment name must have 1 to 500 characters."));
-        }
+        let name = check_experiment_name(name)?;
         if artifact_location.is_some_and(|l| !l.is_empty() && !l.starts_with("mlflow-artifacts:/")) {
             return Err(Error::invalid(
                 "artifact_location",
@@ -160,6 +166,64 @@ impl Quiver {
             .await?;
         let num: Option<i64> = returned(&mut res)?;
         Ok(num.ok_or_else(|| Error::internal("experiment number missing"))?.to_string())
+    }
+
+    /// MLflow's experiments/delete: the experiment and its active runs are marked deleted (the
+    /// name stays taken); with `deleted` false, experiments/restore brings both back (runs deleted
+    /// on their own before stay deleted).
+    pub async fn set_experiment_deleted(&self, _actor: &Actor, id: &str, deleted: bool) -> Result<()> {
+        let num = experiment_num(id)?;
+        if num == 0 && deleted {
+            return Err(Error::invalid("experiment_id", "The Default experiment (id 0) cannot be deleted."));
+        }
+        let sql = "BEGIN TRANSACTION;
+            LET $exp = (SELECT id, lifecycle_stage FROM experiment WHERE num = $num LIMIT 1)[0];
+            IF !$exp { THROW $missing };
+            IF $deleted AND $exp.lifecycle_stage = 'active' {
+                UPDATE $exp.id SET lifecycle_stage = 'deleted', updated_at = time::now();
+                UPDATE run SET lifecycle_stage = 'deleted', deleted_time = $now, deleted_with_experiment = true
+                    WHERE experiment = $exp.id AND lifecycle_stage = 'active';
+            } ELSE IF !$deleted AND $exp.lifecycle_stage = 'deleted' {
+                UPDATE run SET lifecycle_stage = 'active', deleted_time = NONE, deleted_with_experiment = NONE
+                    WHERE experiment = $exp.id AND deleted_with_experiment = true;
+                UPDATE $exp.id SET lifecycle_stage = 'active', updated_at = time::now();
+            };
+            COMMIT TRANSACTION;";
+        let now = chrono::Utc::now().timestamp_millis();
+        self.write_content(
+            || {
+                self.q(sql)
+                    .bind(("num", num))
+                    .bind(("deleted", deleted))
+                    .bind(("now", now))
+                    .bind(("missing", thrown_not_found(&experiment_not_found(id))))
+            },
+            super::no_unique,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// MLflow's experiments/update: a new name, unique among all experiments (deleted ones too).
+    pub async fn rename_experiment(&self, _actor: &Actor, id: &str, new_name: &str) -> Result<()> {
+        let num = experiment_num(id)?;
+        let name = check_experiment_name(new_name)?;
+        let sql = "BEGIN TRANSACTION;
+            LET $exp = (SELECT VALUE id FROM experiment WHERE num = $num LIMIT 1)[0];
+            IF !$exp { THROW $missing };
+            UPDATE $exp SET name = $name, updated_at = time::now();
+            COMMIT TRANSACTION;";
+        self.write_content(
+            || {
+                self.q(sql)
+                    .bind(("num", num))
+                    .bind(("name", name.to_string()))
+                    .bind(("missing", thrown_not_found(&experiment_not_found(id))))
+            },
+            |_| Error::already_exists("new_name", format!("Experiment '{name}' already exists.")),
+        )
+        .await?;
+        Ok(())
     }
 
     pub async fn get_experiment(&self, _actor: &Actor, id: &str) -> Result<Experiment> {
@@ -215,8 +279,9 @@ impl Quiver {
             .map(|t| serde_json::json!({"key": t.key, "value": t.value}))
             .collect();
         let sql = "BEGIN TRANSACTION;
-            LET $exp = (SELECT id, artifact_location FROM experiment WHERE num = $num LIMIT 1)[0];
+            LET $exp = (SELECT id, artifact_location, lifecycle_stage FROM experiment WHERE num = $num LIMIT 1)[0];
             IF !$exp { THROW $no_experiment };
+            IF $exp.lifecycle_stage != 'active' { THROW $deleted };
             LET $run = (CREATE ONLY run SET run_id = $run_id, experiment = $exp.id, name = $name, user_id = $user,
                 status = 'RUNNING', start_time = $start, start_desc = 0 - $start, lifecycle_stage = 'active',
                 artifact_uri = $exp.artifact_location + '/' + $run_id + '/artifacts' RETURN VALUE id);
@@ -226,6 +291,9 @@ impl Quiver {
             COMMIT TRANSACTION;";
         let start = start_time.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
         let no_experiment = thrown_not_found(&experiment_not_found(experiment_id));
+        let deleted = super::thrown_precondition(&format!(
+            "Experiment {experiment_id} is deleted: restore it, or log runs into another experiment."
+        ));
         self.write_content(
             || {
                 self.q(sql)
@@ -236,6 +304,7 @@ impl Quiver {
                     .bind(("start", start))
                     .bind(("tags", tags.clone()))
                     .bind(("no_experiment", no_experiment.clone()))
+                    .bind(("deleted", deleted.clone()))
             },
             super::no_unique,
         )
@@ -297,7 +366,7 @@ impl Quiver {
             LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
             IF !$run { THROW $no_run };
             UPDATE $run SET lifecycle_stage = IF $deleted THEN 'deleted' ELSE 'active' END,
-                deleted_time = IF $deleted THEN $now ELSE NONE END;
+                deleted_time = IF $deleted THEN $now ELSE NONE END, deleted_with_experiment = NONE;
             COMMIT TRANSACTION;";
         let now = chrono::Utc::now().timestamp_millis();
         self.write_content(

@@ -112,3 +112,23 @@ def test_search_experiments_by_name_in_pages(client):
     assert [e.name for e in mlflow.search_experiments(filter_string=f"name = '{prefix}-3'")] == [f"{prefix}-3"]
     e = expect_error("INVALID_PARAMETER_VALUE", client.search_experiments, filter_string="tags.team = 'x'")
     assert "by name only" in e.message, e.message
+
+
+def test_delete_restore_and_rename_an_experiment(client):
+    name = f"quiver-exp-lifecycle-{hexid()}"
+    experiment_id = client.create_experiment(name)
+    run = client.create_run(experiment_id, run_name="inside")
+    client.delete_experiment(experiment_id)
+    assert client.get_experiment(experiment_id).lifecycle_stage == "deleted"
+    assert client.get_run(run.info.run_id).info.lifecycle_stage == "deleted"
+    assert name not in [e.name for e in client.search_experiments(filter_string=f"name = '{name}'")]
+    deleted = client.search_experiments(view_type=ViewType.DELETED_ONLY, filter_string=f"name = '{name}'")
+    assert [e.experiment_id for e in deleted] == [experiment_id]
+    # The name stays taken; runs cannot start in a deleted experiment.
+    expect_error("RESOURCE_ALREADY_EXISTS", client.create_experiment, name)
+    expect_error("INVALID_STATE", client.create_run, experiment_id)
+    client.restore_experiment(experiment_id)
+    assert client.get_run(run.info.run_id).info.lifecycle_stage == "active"
+    client.rename_experiment(experiment_id, f"{name}-renamed")
+    assert client.get_experiment_by_name(f"{name}-renamed").experiment_id == experiment_id
+    expect_error("RESOURCE_ALREADY_EXISTS", client.rename_experiment, experiment_id, "Default")

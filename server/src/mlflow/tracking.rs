@@ -22,6 +22,9 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{base}/experiments/get"), get(get_experiment))
         .route(&format!("{base}/experiments/get-by-name"), get(get_experiment_by_name))
         .route(&format!("{base}/experiments/search"), post(search_experiments).get(search_experiments))
+        .route(&format!("{base}/experiments/delete"), post(delete_experiment))
+        .route(&format!("{base}/experiments/restore"), post(restore_experiment))
+        .route(&format!("{base}/experiments/update"), post(update_experiment))
         .route(&format!("{base}/runs/create"), post(create_run))
         .route(&format!("{base}/runs/get"), get(get_run))
         .route(&format!("{base}/runs/update"), post(update_run))
@@ -83,6 +86,25 @@ async fn get_experiment_by_name(a: Args) -> MlResult {
     let name = a.str("experiment_name")?;
     let e = a.call(a.ctx.state.quiver.get_experiment_by_name(&a.ctx.actor, &name).await)?;
     ok(json!({ "experiment": experiment_json(&e) }))
+}
+
+async fn delete_experiment(a: Args) -> MlResult {
+    let id = a.str("experiment_id")?;
+    a.call(a.ctx.state.quiver.set_experiment_deleted(&a.ctx.actor, &id, true).await)?;
+    ok(json!({}))
+}
+
+async fn restore_experiment(a: Args) -> MlResult {
+    let id = a.str("experiment_id")?;
+    a.call(a.ctx.state.quiver.set_experiment_deleted(&a.ctx.actor, &id, false).await)?;
+    ok(json!({}))
+}
+
+async fn update_experiment(a: Args) -> MlResult {
+    let id = a.str("experiment_id")?;
+    let name = a.str("new_name")?;
+    a.call(a.ctx.state.quiver.rename_experiment(&a.ctx.actor, &id, &name).await)?;
+    ok(json!({}))
 }
 
 /// `mlflow.search_experiments`: by name (`name = …`, `LIKE`, `ILIKE`, `IN`, with OR and
