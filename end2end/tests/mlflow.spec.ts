@@ -170,4 +170,10 @@ test("an experiment's runs are filtered and ordered by their metrics and params,
   await expect(page.getByText('No run matches this filter')).toBeVisible();
   await page.getByRole('link', { name: 'Clear' }).click();
   await expect(names(page)).toHaveText(['trial-0', 'trial-2', 'trial-1', 'trial-3']);
+
+  // Deleted through the API, the experiment says so instead of "No runs yet".
+  await mlflowPost(request, 'experiments/delete', { experiment_id });
+  await page.reload();
+  await expect(page.getByTestId('experiment-deleted')).toHaveText('Deleted');
+  await expect(page.getByText('This experiment is deleted')).toBeVisible();
 });

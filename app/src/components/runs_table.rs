@@ -73,7 +73,7 @@ pub fn quoted_key(prefix: &str, key: &str) -> String {
     if plain { format!("{prefix}.{key}") } else { format!("{prefix}.`{key}`") }
 }
 
-/// The keys of `items` in the order first seen, sorted, at most `max`, and how many were left out.
+/// The distinct `keys`, sorted, at most `max`, and how many were left out.
 fn columns<'a>(keys: impl Iterator<Item = &'a str>, max: usize) -> (Vec<String>, usize) {
     let mut all: Vec<String> = keys.map(str::to_string).collect();
     all.sort();

@@ -34,6 +34,8 @@ pub fn ExperimentPage() -> impl IntoView {
                     let example = format!("mlflow.set_experiment(\"{}\")", experiment.name);
                     let view = RunsView { base, filter, order };
                     let searching = !view.filter.trim().is_empty();
+                    let deleted = experiment.lifecycle_stage == "deleted";
+                    let restore = format!("MlflowClient().restore_experiment(\"{}\")", experiment.experiment_id);
                     let (error, list) = match runs {
                         Ok(page) => (None, Some(page)),
                         Err(e) => (Some(e.message().to_string()), None),
@@ -41,7 +43,14 @@ pub fn ExperimentPage() -> impl IntoView {
                     let shown = view.clone();
                     let list = list.map(move |page| {
                         let view = shown;
-                        if page.items.is_empty() && current.is_none() && !searching {
+                        if deleted && page.items.is_empty() && current.is_none() {
+                            // Its runs were deleted with it: say so rather than "No runs yet".
+                            view! {
+                                <EmptyState title="This experiment is deleted">
+                                    <p>"Its runs come back when it is restored: " <code>{restore}</code> "."</p>
+                                </EmptyState>
+                            }.into_any()
+                        } else if page.items.is_empty() && current.is_none() && !searching {
                             view! {
                                 <EmptyState title="No runs yet">
                                     <p>"Training code logs runs here after " <code>{example}</code> " and " <code>"mlflow.start_run()"</code> "."</p>
@@ -67,6 +76,7 @@ pub fn ExperimentPage() -> impl IntoView {
                                 <div>
                                     <span class="kind">"Experiment"</span>
                                     <h1 data-testid="experiment-title">{experiment.name.clone()}</h1>
+                                    {deleted.then(|| view! { <span class="badge" data-testid="experiment-deleted">"Deleted"</span> " " })}
                                     <span class="muted">
                                         {format!("id {} · created ", experiment.experiment_id)}
                                         {created.map(|at| view! { <Time at/> })}
