@@ -75,8 +75,8 @@ async fn main() {
     let store = store_in(dir.path());
     let q = Quiver::open(&store, ServiceConfig::default()).await.expect("open store");
     let a = actor();
-    let big = q.create_experiment(&a, "sweep", None).await.expect("experiment");
-    let small = q.create_experiment(&a, "other", None).await.expect("experiment");
+    let big = q.create_experiment(&a, "sweep", None, &[]).await.expect("experiment");
+    let small = q.create_experiment(&a, "other", None, &[]).await.expect("experiment");
     load(&q, &big, 0, runs).await;
     load(&q, &small, runs, runs / 10).await;
 

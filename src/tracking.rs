@@ -14,6 +14,99 @@ pub struct Experiment {
     pub lifecycle_stage: String,
     pub creation_time: i64,
     pub last_update_time: i64,
+    /// By key. `mlflow.note.content` is the experiment's description (markdown).
+    pub tags: Vec<Tag>,
+}
+
+impl Experiment {
+    /// The description MLflow keeps in the `mlflow.note.content` tag.
+    pub fn description(&self) -> Option<&str> {
+        self.tags.iter().find(|t| t.key == NOTE_TAG).map(|t| t.value.as_str()).filter(|d| !d.trim().is_empty())
+    }
+}
+
+/// The tag MLflow keeps an experiment's or run's description in.
+pub const NOTE_TAG: &str = "mlflow.note.content";
+
+/// A dataset a run used (MLflow's `mlflow.log_input`, and autologging): what identifies it
+/// (name and digest, unique within an experiment) and what describes it, as the client sent it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    pub name: String,
+    /// A short hash of the data, computed by the client.
+    pub digest: String,
+    /// "local", "http", "s3", "delta_table", "code", …
+    pub source_type: String,
+    /// JSON describing where the data came from.
+    pub source: String,
+    /// JSON (MLflow's `mlflow_colspec`), when known.
+    pub schema: Option<String>,
+    /// JSON (e.g. `{"num_rows": 150, "num_elements": 750}`), when known.
+    pub profile: Option<String>,
+}
+
+impl Dataset {
+    /// `num_rows` from the profile, when it says.
+    pub fn rows(&self) -> Option<u64> {
+        let profile: serde_json::Value = serde_json::from_str(self.profile.as_deref()?).ok()?;
+        profile.get("num_rows")?.as_u64()
+    }
+
+    /// The columns the schema names, with their types: MLflow's `mlflow_colspec` (tables) or
+    /// `mlflow_tensorspec` (tensors, typed by dtype and shape). Empty when it says none.
+    pub fn columns(&self) -> Vec<(String, String)> {
+        let Some(schema) = self.schema.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        else {
+            return Vec::new();
+        };
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let specs = ["mlflow_colspec", "mlflow_tensorspec"].iter().find_map(|k| schema.get(*k)?.as_array());
+        specs
+            .map(|specs| {
+                specs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let name = c.get("name").map(text).unwrap_or_else(|| format!("column {}", i + 1));
+                        let kind = match (c.get("type"), c.get("tensor-spec")) {
+                            (Some(t), _) if t.as_str() != Some("tensor") => text(t),
+                            (_, Some(spec)) => format!(
+                                "tensor {} {}",
+                                spec.get("dtype").map(text).unwrap_or_default(),
+                                spec.get("shape").map(text).unwrap_or_default()
+                            ),
+                            (Some(t), None) => text(t),
+                            (None, None) => String::new(),
+                        };
+                        (name, kind)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Where the data came from, when the source says (`uri`, `url`, `path` or `table_name`).
+    pub fn location(&self) -> Option<String> {
+        let source: serde_json::Value = serde_json::from_str(&self.source).ok()?;
+        ["uri", "url", "path", "table_name"].iter().find_map(|k| source.get(*k)?.as_str().map(str::to_string))
+    }
+}
+
+/// A dataset as one run used it; tags say how (`mlflow.data.context`: training, eval, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetInput {
+    pub tags: Vec<Tag>,
+    pub dataset: Dataset,
+}
+
+impl DatasetInput {
+    /// The `mlflow.data.context` tag: "training", "eval", …
+    pub fn context(&self) -> Option<&str> {
+        self.tags.iter().find(|t| t.key == "mlflow.data.context").map(|t| t.value.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +139,10 @@ pub struct Run {
     /// The latest value of each metric.
     pub metrics: Vec<Metric>,
     pub outputs: Vec<ModelOutput>,
+    /// The datasets the run used (`runs/log-inputs`), in the order first logged.
+    pub inputs: Vec<DatasetInput>,
+    /// The logged models the run used as inputs (their ids).
+    pub model_inputs: Vec<String>,
 }
 
 /// The run a model version was trained in, and its experiment's name (the version page).
@@ -133,3 +230,71 @@ pub struct LoggedModel {
 pub const RUN_STATUSES: [&str; 5] = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
 pub const LOGGED_MODEL_STATUSES: [&str; 4] =
     ["LOGGED_MODEL_STATUS_UNSPECIFIED", "LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(schema: Option<&str>, profile: Option<&str>, source: &str) -> Dataset {
+        Dataset {
+            name: "iris".into(),
+            digest: "5a5c68bf".into(),
+            source_type: "local".into(),
+            source: source.into(),
+            schema: schema.map(str::to_string),
+            profile: profile.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_dataset_describes_itself_from_what_mlflow_sent() {
+        // As `mlflow.data.from_pandas` writes them.
+        let d = dataset(
+            Some(
+                r#"{"mlflow_colspec": [{"type": "double", "name": "sepal length (cm)", "required": true},
+                {"type": "long", "name": "target", "required": true}]}"#,
+            ),
+            Some(r#"{"num_rows": 150, "num_elements": 750}"#),
+            r#"{"uri": "/data/iris.csv"}"#,
+        );
+        assert_eq!(d.rows(), Some(150));
+        assert_eq!(
+            d.columns(),
+            vec![("sepal length (cm)".to_string(), "double".to_string()), ("target".into(), "long".into())]
+        );
+        assert_eq!(d.location().as_deref(), Some("/data/iris.csv"));
+        // A numpy dataset's tensor spec.
+        let t =
+            dataset(Some(r#"{"mlflow_tensorspec": {"features": "x"}}"#), None, r#"{"tags": {"mlflow.user": "ana"}}"#);
+        assert!(t.columns().is_empty());
+        let t = dataset(
+            Some(
+                r#"{"mlflow_tensorspec": [{"name": "features", "type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, 4]}}]}"#,
+            ),
+            None,
+            "{}",
+        );
+        assert_eq!(t.columns(), vec![("features".to_string(), "tensor float64 [-1,4]".to_string())]);
+        // Nothing to say: no guesses.
+        let bare = dataset(None, Some("not json"), "not json");
+        assert_eq!((bare.rows(), bare.columns(), bare.location()), (None, vec![], None));
+    }
+
+    #[test]
+    fn an_experiments_description_is_its_note_tag() {
+        let mut e = Experiment {
+            experiment_id: "1".into(),
+            name: "churn".into(),
+            artifact_location: "mlflow-artifacts:/1".into(),
+            lifecycle_stage: "active".into(),
+            creation_time: 0,
+            last_update_time: 0,
+            tags: vec![Tag { key: "team".into(), value: "growth".into() }],
+        };
+        assert_eq!(e.description(), None);
+        e.tags.push(Tag { key: NOTE_TAG.into(), value: "  ".into() });
+        assert_eq!(e.description(), None, "a blank note is no description");
+        e.tags[1].value = "Weekly *churn* model".into();
+        assert_eq!(e.description(), Some("Weekly *churn* model"));
+    }
+}

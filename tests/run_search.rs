@@ -21,7 +21,7 @@ fn tag(key: &str, value: &str) -> Tag {
 async fn fixture() -> (Quiver, Actor, String, Vec<String>) {
     let q = common::registry().await;
     let a = actor("alice");
-    let exp = q.create_experiment(&a, "churn", None).await.unwrap();
+    let exp = q.create_experiment(&a, "churn", None, &[]).await.unwrap();
     let specs: [(&str, Option<f64>, Option<&str>, Option<&str>); 5] = [
         ("a", Some(0.9), Some("3"), Some("risk")),
         ("b", Some(0.7), Some("5"), Some("growth")),
@@ -127,7 +127,7 @@ async fn pages_cover_every_run_once() {
 #[tokio::test]
 async fn searches_span_experiments_and_skip_deleted_runs_unless_asked() {
     let (q, a, exp, ids) = fixture().await;
-    let other = q.create_experiment(&a, "fraud", None).await.unwrap();
+    let other = q.create_experiment(&a, "fraud", None, &[]).await.unwrap();
     q.create_run(&a, &other, Some("f"), Some(9_000), &[]).await.unwrap();
     let search = |view| RunSearch { view, limit: 100, ..Default::default() };
     let ids_of = |page: quiver::types::Page<quiver::tracking::Run>| -> Vec<String> {
@@ -185,7 +185,7 @@ async fn experiments_are_searched_by_name_ordered_and_paged() {
     let q = common::registry().await;
     let a = actor("alice");
     for name in ["churn-a", "churn-b", "fraud", "Churn-c"] {
-        q.create_experiment(&a, name, None).await.unwrap();
+        q.create_experiment(&a, name, None, &[]).await.unwrap();
     }
     let find = |filter: &'static str, order: &'static [&'static str]| {
         let q = q.clone();
@@ -234,7 +234,7 @@ async fn a_deleted_experiment_hides_with_its_runs_until_restored() {
     // No new runs in it; its name stays taken.
     let refused = q.create_run(&a, &exp, None, None, &[]).await.unwrap_err();
     assert!(refused.is(ErrorKind::FailedPrecondition) && refused.message.contains("is deleted"), "{refused:?}");
-    assert!(q.create_experiment(&a, "churn", None).await.unwrap_err().is(ErrorKind::AlreadyExists));
+    assert!(q.create_experiment(&a, "churn", None, &[]).await.unwrap_err().is(ErrorKind::AlreadyExists));
 
     q.set_experiment_deleted(&a, &exp, false).await.unwrap();
     assert_eq!(names(&q, &a, &exp, "", &[]).await, ["e", "d", "c", "b"]);

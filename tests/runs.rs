@@ -23,7 +23,7 @@ fn latest(run: &quiver::tracking::Run) -> Vec<(String, f64, i64)> {
 async fn a_run_shows_the_latest_value_of_each_metric() {
     let q = common::registry().await;
     let a = actor("alice");
-    let exp = q.create_experiment(&a, "churn", None).await.unwrap();
+    let exp = q.create_experiment(&a, "churn", None, &[]).await.unwrap();
     let run = q.create_run(&a, &exp, Some("train"), None, &[]).await.unwrap();
     let batch = |metrics: Vec<Metric>| RunBatch { metrics, ..Default::default() };
     // Steps out of order within a batch and across batches: the greatest step wins, then the
@@ -54,7 +54,7 @@ async fn a_version_page_finds_the_run_it_was_trained_in() {
     q.create_schema(&a, "prod", "ml", "").await.unwrap();
     q.create_model(&a, "prod", "ml", "churn", "").await.unwrap();
     let p = ModelPath::parse_full("prod.ml.churn").unwrap();
-    let exp = q.create_experiment(&a, "churn-training", None).await.unwrap();
+    let exp = q.create_experiment(&a, "churn-training", None, &[]).await.unwrap();
     let run = q.create_run(&a, &exp, Some("nightly"), None, &[]).await.unwrap();
     let logged = RunBatch {
         metrics: vec![metric("auc", 0.91, 10, 3)],
@@ -114,7 +114,7 @@ async fn a_run_page_lists_the_versions_registered_from_it_that_the_caller_may_se
     }
     let (prod, staging) =
         (ModelPath::parse_full("prod.ml.churn").unwrap(), ModelPath::parse_full("staging.ml.churn").unwrap());
-    let exp = q.create_experiment(&a, "churn-training", None).await.unwrap();
+    let exp = q.create_experiment(&a, "churn-training", None, &[]).await.unwrap();
     let run = q.create_run(&a, &exp, Some("nightly"), None, &[]).await.unwrap();
     let other = q.create_run(&a, &exp, None, None, &[]).await.unwrap();
     let from = |run_id: &str| NewVersion {
@@ -144,8 +144,8 @@ async fn a_run_page_lists_the_versions_registered_from_it_that_the_caller_may_se
 async fn an_experiment_lists_its_runs_newest_first_in_pages() {
     let q = common::registry().await;
     let a = actor("alice");
-    let exp = q.create_experiment(&a, "churn", None).await.unwrap();
-    let elsewhere = q.create_experiment(&a, "fraud", None).await.unwrap();
+    let exp = q.create_experiment(&a, "churn", None, &[]).await.unwrap();
+    let elsewhere = q.create_experiment(&a, "fraud", None, &[]).await.unwrap();
     let mut ids = Vec::new();
     for (name, start) in [("first", 1_000), ("third", 3_000), ("second", 2_000), ("also-third", 3_000)] {
         ids.push(q.create_run(&a, &exp, Some(name), Some(start), &[]).await.unwrap().run_id);
@@ -181,7 +181,7 @@ async fn experiments_list_newest_first_in_pages() {
     let q = common::registry().await;
     let a = actor("alice");
     for name in ["a", "b", "c", "d"] {
-        q.create_experiment(&a, name, None).await.unwrap();
+        q.create_experiment(&a, name, None, &[]).await.unwrap();
     }
     let mut names = Vec::new();
     let mut token = None;
@@ -202,7 +202,7 @@ async fn experiments_list_newest_first_in_pages() {
 async fn a_run_page_draws_each_metric_logged_more_than_once_from_a_thinned_history() {
     let q = common::registry().await;
     let a = actor("alice");
-    let exp = q.create_experiment(&a, "churn", None).await.unwrap();
+    let exp = q.create_experiment(&a, "churn", None, &[]).await.unwrap();
     let run = q.create_run(&a, &exp, Some("long"), None, &[]).await.unwrap();
     // 500 steps of loss, in reverse order across two batches; f1 twice; acc once.
     let loss: Vec<Metric> = (0..500).rev().map(|s| metric("loss", 1.0 / (s as f64 + 1.0), 10, s)).collect();

@@ -45,7 +45,7 @@ async fn the_signature_is_read_from_the_logged_model_or_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let (q, p) = registry(&dir).await;
     let a = actor("alice");
-    let exp = q.create_experiment(&a, "churn", None).await.unwrap();
+    let exp = q.create_experiment(&a, "churn", None, &[]).await.unwrap();
 
     // MLflow 3: the version names its logged model.
     let logged = q.create_logged_model(&a, &exp, "model", None, None, &[], &[]).await.unwrap();
@@ -78,7 +78,7 @@ async fn versions_without_a_readable_mlmodel_have_no_signature() {
     let dir = tempfile::tempdir().unwrap();
     let (q, p) = registry(&dir).await;
     let a = actor("alice");
-    let exp = q.create_experiment(&a, "churn", None).await.unwrap();
+    let exp = q.create_experiment(&a, "churn", None, &[]).await.unwrap();
     let run = q.create_run(&a, &exp, None, None, &[]).await.unwrap();
     log_mlmodel(&dir, &format!("{}/broken", run.artifact_uri), "signature: [unclosed");
     for source in [

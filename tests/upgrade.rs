@@ -8,7 +8,7 @@ use quiver::filter::{Entity, parse};
 use quiver::names::ModelPath;
 use quiver::services::{NewVersion, RunSearch, TagTarget};
 use quiver::store::{StoreConfig, first_error};
-use quiver::tracking::{Metric, RunBatch};
+use quiver::tracking::{Metric, RunBatch, RunView};
 use quiver::types::{AuditFilter, PageRequest};
 use quiver::{Quiver, ServiceConfig};
 
@@ -18,6 +18,13 @@ fn all() -> PageRequest {
 
 /// What a schema-8 store looked like: /// No table of latest metrics (only their history), no newest-first index of runs, no index of
 /// versions by run.
+/// What a schema-10 store looked like: experiments without tags, no datasets.
+const AS_SCHEMA_10: &str = "
+    REMOVE FIELD tags[*].key ON experiment; REMOVE FIELD tags[*].value ON experiment; REMOVE FIELD tags ON experiment;
+    UPDATE experiment UNSET tags;
+    REMOVE TABLE dataset; REMOVE TABLE run_input; REMOVE TABLE run_model_input;
+    UPSERT meta:schema SET schema_version = 10;";
+
 /// What a schema-9 store looked like: runs without copies of their params, tags and metrics.
 const AS_SCHEMA_9: &str = "
     REMOVE FIELD params[*].key ON run; REMOVE FIELD params[*].value ON run; REMOVE FIELD params ON run;
@@ -90,12 +97,12 @@ async fn activity_of(q: &Quiver, p: &ModelPath) -> Vec<Entry> {
 
 #[tokio::test]
 async fn a_schema_7_store_is_upgraded_to_one_journal() {
-    upgraded_from(&[AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7]).await;
+    upgraded_from(&[AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7]).await;
 }
 
 #[tokio::test]
 async fn a_schema_3_store_is_upgraded_without_losing_anything() {
-    upgraded_from(&[AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7, AS_SCHEMA_3]).await;
+    upgraded_from(&[AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7, AS_SCHEMA_3]).await;
 }
 
 /// Writes a model's history, turns the store into an older one with `steps`, opens it again
@@ -190,7 +197,7 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history_and_onto_its_
     let batch = |metrics: Vec<Metric>| RunBatch { metrics, ..Default::default() };
     let (runs, before) = {
         let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
-        let exp = q.create_experiment(&a, "churn", None).await.unwrap();
+        let exp = q.create_experiment(&a, "churn", None, &[]).await.unwrap();
         assert_eq!(exp, "1");
         let mut runs = Vec::new();
         // Five runs, so that a list in record-id order passes for newest first only by a 1-in-120 chance.
@@ -215,8 +222,9 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history_and_onto_its_
     assert_eq!(before[1].iter().map(|m| (m.key.as_str(), m.value)).collect::<Vec<_>>(), [("acc", 0.7), ("loss", 1.3)]);
     {
         let db = quiver::store::open(&config).await.unwrap();
-        first_error(db.query(AS_SCHEMA_9).await.unwrap()).unwrap();
-        first_error(db.query(AS_SCHEMA_8).await.unwrap()).unwrap();
+        for step in [AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8] {
+            first_error(db.query(step).await.unwrap()).unwrap();
+        }
     }
 
     let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
@@ -241,4 +249,24 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history_and_onto_its_
     let search = RunSearch { filter: filter.as_ref(), limit: 10, ..Default::default() };
     let found = q.search_runs(&a, &["1".to_string()], &search).await.unwrap();
     assert_eq!(found.items.iter().map(|r| &r.run_id).collect::<Vec<_>>(), [&runs[0]]);
+    // Schema 11: experiments have tags (none yet: no tag filter matches them), runs take datasets.
+    let none = parse("tags.team != 'x'", Entity::Experiments).unwrap();
+    let order = vec!["name".to_string()];
+    let page = q.search_experiments(&a, none.as_ref(), &order, RunView::ActiveOnly, 10, None).await.unwrap();
+    assert!(page.items.is_empty(), "{:?}", page.items);
+    q.set_experiment_tag(&a, "1", "team", "growth").await.unwrap();
+    let tagged = parse("tags.team = 'growth'", Entity::Experiments).unwrap();
+    let page = q.search_experiments(&a, tagged.as_ref(), &order, RunView::ActiveOnly, 10, None).await.unwrap();
+    assert_eq!(page.items.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["churn"]);
+    let data = quiver::tracking::Dataset {
+        name: "train".into(),
+        digest: "abcd".into(),
+        source_type: "code".into(),
+        source: "{}".into(),
+        schema: None,
+        profile: None,
+    };
+    let input = quiver::tracking::DatasetInput { tags: vec![], dataset: data };
+    q.log_inputs(&a, &runs[0], std::slice::from_ref(&input), &[]).await.unwrap();
+    assert_eq!(q.get_run(&a, &runs[0]).await.unwrap().inputs, [input]);
 }

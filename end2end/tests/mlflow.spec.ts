@@ -177,3 +177,43 @@ test("an experiment's runs are filtered and ordered by their metrics and params,
   await expect(page.getByTestId('experiment-deleted')).toHaveText('Deleted');
   await expect(page.getByText('This experiment is deleted')).toBeVisible();
 });
+
+test("an experiment's description and tags, and the datasets a run used, show as MLflow logged them", async ({ page, request }) => {
+  const { experiment_id } = await mlflowPost(request, 'experiments/create', {
+    name: unique('described'),
+    tags: [{ key: 'team', value: 'growth' }],
+  });
+  await mlflowPost(request, 'experiments/set-experiment-tag', {
+    experiment_id,
+    key: 'mlflow.note.content',
+    value: 'Weekly **churn** model <script>window.pwned = 1</script>',
+  });
+  const { run } = await mlflowPost(request, 'runs/create', { experiment_id, run_name: 'with-data' });
+  const schema = JSON.stringify({ mlflow_colspec: [{ type: 'double', name: 'tenure', required: true }, { type: 'long', name: 'churned', required: true }] });
+  await mlflowPost(request, 'runs/log-inputs', {
+    run_id: run.info.run_id,
+    datasets: [{
+      tags: [{ key: 'mlflow.data.context', value: 'training' }],
+      dataset: { name: 'customers', digest: 'a1b2c3d4', source_type: 'local', source: '{"uri": "/data/customers.parquet"}', schema, profile: '{"num_rows": 1200}' },
+    }],
+  });
+
+  await signIn(page);
+  await page.goto(`/experiments/${experiment_id}`);
+  await hydrated(page);
+  const description = page.getByTestId('experiment-description');
+  await expect(description.locator('strong')).toHaveText('churn');
+  await expect(description).not.toContainText('pwned');
+  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  const tag = page.getByTestId('experiment-tags').getByTestId('tag');
+  await expect(tag.locator('.chip-key')).toHaveText(['team']);
+  await expect(tag.locator('.chip-value')).toHaveText(['growth']);
+
+  await page.getByRole('link', { name: 'with-data' }).click();
+  const datasets = page.getByTestId('run-datasets');
+  await expect(datasets.getByRole('row').nth(1)).toHaveText(/customers\s*a1b2c3d4\s*training\s*1200\s*\/data\/customers\.parquet\s*2 columns/);
+  // The columns open from the keyboard.
+  await datasets.getByText('2 columns').focus();
+  await page.keyboard.press('Enter');
+  await expect(datasets.getByRole('listitem')).toHaveText(['tenure double', 'churned long']);
+});

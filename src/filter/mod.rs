@@ -209,7 +209,7 @@ impl Entity {
             Entity::Models => "name, tags.<key>",
             Entity::Versions => "name, version_number, run_id, source_path, tags.<key>",
             Entity::Runs => "metrics.<key>, params.<key>, tags.<key>, attributes.<name>",
-            Entity::Experiments => "name",
+            Entity::Experiments => "name, tags.<key>",
         }
     }
 

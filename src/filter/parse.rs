@@ -400,18 +400,29 @@ impl Parser {
     /// A field of an experiment: `name` or `attributes.name` (Quiver keeps no experiment tags).
     fn experiment_field(&mut self, head: String, pos: usize) -> Result<Field, Error> {
         let prefixed = ["attribute", "attributes", "attr"].iter().any(|p| head.eq_ignore_ascii_case(p));
+        let tags = head.eq_ignore_ascii_case("tags") || head.eq_ignore_ascii_case("tag");
         let name = if prefixed && self.peek_tok() == Some(&Tok::Dot) {
             self.i += 1;
             self.key_after("attribute", &head)?
+        } else if tags && self.peek_tok() == Some(&Tok::Dot) {
+            self.i += 1;
+            return self.tag_key().map(Field::Tag);
         } else if self.peek_tok() == Some(&Tok::Dot) {
-            return Err(err(pos, format_args!("experiments are searched by name only, not by '{head}.…'")));
+            return Err(err(
+                pos,
+                format_args!(
+                    "experiments are searched by name and tags, not by '{head}.…'; the fields are name, tags.<key>"
+                ),
+            ));
         } else {
             head
         };
         if name.eq_ignore_ascii_case("name") {
             Ok(Field::Name)
+        } else if tags {
+            Err(err(pos, "expected '.' and a tag key after 'tags'"))
         } else {
-            Err(err(pos, format_args!("experiments are searched by name only, not by '{name}'")))
+            Err(err(pos, format_args!("experiments are searched by name and tags, not by '{name}'")))
         }
     }
 

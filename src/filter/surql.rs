@@ -106,7 +106,8 @@ fn compare(
         cond.map(|cond| format!("{column}[WHERE key = {key} AND {cond}] != []"))
     };
     let out = match field {
-        Field::Tag(key) if entity == Entity::Runs => entry("tags", key, params),
+        // Runs and experiments: a missing tag matches nothing, `!=` and `NOT IN` included (MLflow).
+        Field::Tag(key) if matches!(entity, Entity::Runs | Entity::Experiments) => entry("tags", key, params),
         Field::Metric(key) if entity == Entity::Runs => entry("metrics", key, params),
         Field::Param(key) if entity == Entity::Runs => entry("params", key, params),
         Field::Attr(a) if entity == Entity::Runs => {

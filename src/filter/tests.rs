@@ -467,8 +467,7 @@ fn random_run_cmp(rng: &mut XorShift) -> Expr {
 fn random_cmp(rng: &mut XorShift, entity: Entity) -> Expr {
     let fields = match entity {
         Runs => return random_run_cmp(rng),
-        Experiments => 1,
-        Models => 2,
+        Experiments | Models => 2,
         Versions => 5,
     };
     let field = match rng.below(fields) {

@@ -46,9 +46,15 @@ fn run_filter_errors_say_what_is_wrong() {
 }
 
 #[test]
-fn experiment_filters_take_names_only() {
+fn experiment_filters_take_names_and_tags() {
     assert_eq!(ok("name = 'churn'", Experiments), cmp(Field::Name, Op::Eq, s("churn")));
     assert_eq!(ok("attributes.name LIKE 'c%'", Experiments), cmp(Field::Name, Op::Like, s("c%")));
-    assert!(message("tags.team = 'x'", Experiments).contains("position 1: experiments are searched by name only"));
+    assert_eq!(ok("tags.team = 'x'", Experiments), cmp(Field::Tag("team".into()), Op::Eq, s("x")));
+    assert_eq!(
+        ok("tag.`mlflow.note.content` LIKE '%x'", Experiments),
+        cmp(Field::Tag("mlflow.note.content".into()), Op::Like, s("%x"))
+    );
+    assert!(message("params.a = 'x'", Experiments).contains("position 1: experiments are searched by name and tags"));
+    assert!(message("tags = 'x'", Experiments).contains("position 1: expected '.' and a tag key"));
     assert!(message("creation_time > 5", Experiments).contains("not by 'creation_time'"));
 }

@@ -3,8 +3,9 @@
 
 use surrealdb::types::SurrealValue;
 
+use super::experiments::experiment_num;
 use super::rows::TagRow;
-use super::tracking::{check_kv, experiment_num, run_not_found};
+use super::tracking::{check_kv, run_not_found};
 use super::{Quiver, thrown_not_found};
 use crate::error::{Error, Result};
 use crate::store::internal;

@@ -12,6 +12,8 @@ mod cache;
 mod catalogs;
 mod comments;
 mod copy;
+mod datasets;
+mod experiments;
 mod grants;
 mod lineage;
 mod logged_models;

@@ -1,20 +1,23 @@
-//! MLflow tracking: experiments, runs (params, metrics, tags, model outputs). What training code
+//! MLflow tracking: runs (params, metrics, tags, model outputs). What training code
 //! needs so `mlflow.<flavor>.log_model(..., registered_model_name=...)` works against Quiver.
 
 use surrealdb::types::SurrealValue;
 
+use super::experiments::{experiment_not_found, experiment_num};
 use super::rows::TagRow;
-use super::{Quiver, paging, returned, thrown_not_found};
+use super::{Quiver, thrown_not_found};
 use crate::error::{Error, Result};
 use crate::store::internal;
-use crate::tracking::{Experiment, Metric, ModelOutput, RUN_STATUSES, Run, RunBatch};
-use crate::types::{Actor, Page, PageRequest, Tag};
+use crate::tracking::{Metric, ModelOutput, RUN_STATUSES, Run, RunBatch};
+use crate::types::{Actor, Tag};
 
 const MAX_KEY_LEN: usize = 250;
 const MAX_PARAM_LEN: usize = 6000;
 const MAX_TAG_VALUE_LEN: usize = 8000;
 const MAX_BATCH: usize = 1000;
 
+/// A key of 1 to 250 characters (no `..`, no leading `/`, no control characters) and a value of
+/// at most `max_value` characters.
 pub(super) fn check_kv(what: &str, key: &str, value: &str, max_value: usize) -> Result<()> {
     if key.is_empty() || key.chars().count() > MAX_KEY_LEN {
         return Err(Error::invalid("key", format!("A {what} key must have 1 to {MAX_KEY_LEN} characters.")));
@@ -28,58 +31,18 @@ pub(super) fn check_kv(what: &str, key: &str, value: &str, max_value: usize) -> 
     Ok(())
 }
 
-pub(super) fn experiment_not_found(id: &str) -> Error {
-    Error::not_found(format!("No experiment with id '{id}'."))
-}
-
 pub(super) fn run_not_found(id: &str) -> Error {
     Error::not_found(format!("Run '{id}' not found."))
-}
-
-/// A trimmed experiment name of 1 to 500 characters.
-fn check_experiment_name(name: &str) -> Result<&str> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 500 {
-        return Err(Error::invalid("name", "An experiment name must have 1 to 500 characters."));
-    }
-    Ok(name)
-}
-
-/// Experiment ids are numbers.
-pub(super) fn experiment_num(id: &str) -> Result<i64> {
-    id.trim().parse::<i64>().map_err(|_| Error::invalid("experiment_id", format!("'{id}' is not an experiment id.")))
-}
-
-pub(super) const EXPERIMENT_FIELDS: &str = "num, name, artifact_location, lifecycle_stage, created_at, updated_at";
-
-#[derive(Debug, Clone, SurrealValue)]
-pub(super) struct ExperimentRow {
-    pub(super) num: i64,
-    name: String,
-    artifact_location: String,
-    lifecycle_stage: String,
-    created_at: chrono::DateTime<chrono::Utc>,
-    updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<ExperimentRow> for Experiment {
-    fn from(r: ExperimentRow) -> Self {
-        Experiment {
-            experiment_id: r.num.to_string(),
-            name: r.name,
-            artifact_location: r.artifact_location,
-            lifecycle_stage: r.lifecycle_stage,
-            creation_time: r.created_at.timestamp_millis(),
-            last_update_time: r.updated_at.timestamp_millis(),
-        }
-    }
 }
 
 /// A run as MLflow returns it, read from its own record (params, tags and latest metrics are
 /// copied onto it by `fn::sync_run`).
 pub(super) const RUN_FIELDS: &str = "run_id, experiment.num AS experiment_num, name, user_id, status, start_time, \
     end_time, artifact_uri, lifecycle_stage, params, tags, metrics, \
-    (SELECT model_id, step FROM run_output WHERE owner = $parent.id) AS outputs";
+    (SELECT model_id, step FROM run_output WHERE owner = $parent.id) AS outputs, \
+    (SELECT tags, dataset.{name, digest, source_type, source, data_schema, profile} AS dataset, at, pos \
+        FROM run_input WHERE run = $parent.id ORDER BY at, pos) AS inputs, \
+    (SELECT model_id, at FROM run_model_input WHERE run = $parent.id ORDER BY at, model_id) AS model_inputs";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub(super) struct RunRow {
@@ -96,6 +59,8 @@ pub(super) struct RunRow {
     tags: Vec<TagRow>,
     metrics: Vec<MetricRow>,
     outputs: Vec<OutputRow>,
+    inputs: Vec<super::datasets::InputRow>,
+    model_inputs: Vec<super::datasets::ModelInputRow>,
 }
 
 impl From<RunRow> for Run {
@@ -114,6 +79,8 @@ impl From<RunRow> for Run {
             tags: super::rows::sorted_tags(row.tags),
             metrics: row.metrics.into_iter().map(Metric::from).collect(),
             outputs: row.outputs.into_iter().map(|o| ModelOutput { model_id: o.model_id, step: o.step }).collect(),
+            inputs: row.inputs.into_iter().map(Into::into).collect(),
+            model_inputs: row.model_inputs.into_iter().map(|m| m.model_id).collect(),
         }
     }
 }
@@ -139,120 +106,6 @@ impl From<MetricRow> for Metric {
 }
 
 impl Quiver {
-    pub async fn create_experiment(
-        &self,
-        actor: &Actor,
-        name: &str,
-        artifact_location: Option<&str>,
-    ) -> Result<String> {
-        let name = check_experiment_name(name)?;
-        if artifact_location.is_some_and(|l| !l.is_empty() && !l.starts_with("mlflow-artifacts:/")) {
-            return Err(Error::invalid(
-                "artifact_location",
-                "Quiver stores artifacts itself: leave artifact_location out.",
-            ));
-        }
-        let sql = "BEGIN TRANSACTION;
-            LET $num = (UPSERT ONLY sequence:experiment SET value += 1 RETURN VALUE value);
-            CREATE experiment SET num = $num, name = $name, artifact_location = 'mlflow-artifacts:/' + <string> $num,
-                lifecycle_stage = 'active', created_at = time::now(), updated_at = time::now(), created_by = $actor;
-            RETURN $num;
-            COMMIT TRANSACTION;";
-        let mut res = self
-            .write_content(
-                || self.q(sql).bind(("name", name.to_string())).bind(("actor", actor.principal.username.clone())),
-                |_| Error::already_exists("name", format!("Experiment '{name}' already exists.")),
-            )
-            .await?;
-        let num: Option<i64> = returned(&mut res)?;
-        Ok(num.ok_or_else(|| Error::internal("experiment number missing"))?.to_string())
-    }
-
-    /// MLflow's experiments/delete: the experiment and its active runs are marked deleted (the
-    /// name stays taken); with `deleted` false, experiments/restore brings both back (runs deleted
-    /// on their own before stay deleted).
-    pub async fn set_experiment_deleted(&self, _actor: &Actor, id: &str, deleted: bool) -> Result<()> {
-        let num = experiment_num(id)?;
-        if num == 0 && deleted {
-            return Err(Error::invalid("experiment_id", "The Default experiment (id 0) cannot be deleted."));
-        }
-        let sql = "BEGIN TRANSACTION;
-            LET $exp = (SELECT id, lifecycle_stage FROM experiment WHERE num = $num LIMIT 1)[0];
-            IF !$exp { THROW $missing };
-            IF $deleted AND $exp.lifecycle_stage = 'active' {
-                UPDATE $exp.id SET lifecycle_stage = 'deleted', updated_at = time::now();
-                UPDATE run SET lifecycle_stage = 'deleted', deleted_time = $now, deleted_with_experiment = true
-                    WHERE experiment = $exp.id AND lifecycle_stage = 'active';
-            } ELSE IF !$deleted AND $exp.lifecycle_stage = 'deleted' {
-                UPDATE run SET lifecycle_stage = 'active', deleted_time = NONE, deleted_with_experiment = NONE
-                    WHERE experiment = $exp.id AND deleted_with_experiment = true;
-                UPDATE $exp.id SET lifecycle_stage = 'active', updated_at = time::now();
-            };
-            COMMIT TRANSACTION;";
-        let now = chrono::Utc::now().timestamp_millis();
-        self.write_content(
-            || {
-                self.q(sql)
-                    .bind(("num", num))
-                    .bind(("deleted", deleted))
-                    .bind(("now", now))
-                    .bind(("missing", thrown_not_found(&experiment_not_found(id))))
-            },
-            super::no_unique,
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// MLflow's experiments/update: a new name, unique among all experiments (deleted ones too).
-    pub async fn rename_experiment(&self, _actor: &Actor, id: &str, new_name: &str) -> Result<()> {
-        let num = experiment_num(id)?;
-        let name = check_experiment_name(new_name)?;
-        let sql = "BEGIN TRANSACTION;
-            LET $exp = (SELECT VALUE id FROM experiment WHERE num = $num LIMIT 1)[0];
-            IF !$exp { THROW $missing };
-            UPDATE $exp SET name = $name, updated_at = time::now();
-            COMMIT TRANSACTION;";
-        self.write_content(
-            || {
-                self.q(sql)
-                    .bind(("num", num))
-                    .bind(("name", name.to_string()))
-                    .bind(("missing", thrown_not_found(&experiment_not_found(id))))
-            },
-            |_| Error::already_exists("new_name", format!("Experiment '{name}' already exists.")),
-        )
-        .await?;
-        Ok(())
-    }
-
-    pub async fn get_experiment(&self, _actor: &Actor, id: &str) -> Result<Experiment> {
-        let num = experiment_num(id)?;
-        let sql = format!("SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE num = $num LIMIT 1");
-        let mut res = self.read(self.q(&sql).bind(("num", num))).await?;
-        let row: Option<ExperimentRow> = res.take(0).map_err(internal)?;
-        row.map(Into::into).ok_or_else(|| experiment_not_found(id))
-    }
-
-    pub async fn get_experiment_by_name(&self, _actor: &Actor, name: &str) -> Result<Experiment> {
-        let sql = format!("SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE name = $name LIMIT 1");
-        let mut res = self.read(self.q(&sql).bind(("name", name.to_string()))).await?;
-        let row: Option<ExperimentRow> = res.take(0).map_err(internal)?;
-        row.map(Into::into).ok_or_else(|| Error::not_found(format!("Could not find experiment with name '{name}'")))
-    }
-
-    /// One page of active experiments, newest first (the UI's list), paged by number.
-    pub async fn experiments_page(&self, _actor: &Actor, page: &PageRequest) -> Result<Page<Experiment>> {
-        let limit = paging::limit(page)?;
-        let sql = format!(
-            "SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE num < $below AND lifecycle_stage = 'active' \
-             ORDER BY num DESC LIMIT $limit"
-        );
-        let query = self.q(&sql).bind(("below", paging::below_number(page)?)).bind(("limit", limit + 1));
-        let rows: Vec<ExperimentRow> = self.read(query).await?.take(0).map_err(internal)?;
-        Ok(paging::page(rows, limit, |r| paging::number_token(r.num), Into::into))
-    }
-
     /// Starts a run. Its name comes from `run_name`, else the `mlflow.runName` tag, else one is made up.
     pub async fn create_run(
         &self,

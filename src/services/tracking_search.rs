@@ -2,7 +2,8 @@
 //! page of runs, and `experiments/search`. Runs are filtered and ordered on each run's own record
 //! (its copies of params, tags and latest metrics); every value is a bound parameter.
 
-use super::tracking::{EXPERIMENT_FIELDS, ExperimentRow, RUN_FIELDS, RunRow, experiment_not_found, experiment_num};
+use super::experiments::{EXPERIMENT_FIELDS, ExperimentRow, experiment_not_found, experiment_num};
+use super::tracking::{RUN_FIELDS, RunRow};
 use super::{Quiver, paging};
 use crate::error::{Error, Result};
 use crate::filter::{self, Entity, Expr, RunOrder};
@@ -14,13 +15,20 @@ use crate::types::{Actor, Page};
 pub const MAX_RUNS_PER_SEARCH: i64 = 50_000;
 
 /// What a run search asks for. `filter` must have been parsed for [`Entity::Runs`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunSearch<'a> {
     pub filter: Option<&'a Expr>,
     pub order: &'a [RunOrder],
     pub view: RunView,
     pub limit: i64,
     pub page_token: Option<&'a str>,
+}
+
+/// Every active run, newest first, MLflow's default page of 1,000.
+impl Default for RunSearch<'_> {
+    fn default() -> Self {
+        RunSearch { filter: None, order: &[], view: RunView::ActiveOnly, limit: 1000, page_token: None }
+    }
 }
 
 type Params = Vec<(String, serde_json::Value)>;

@@ -110,8 +110,8 @@ def test_search_experiments_by_name_in_pages(client):
             break
     assert seen == list(reversed(ids))
     assert [e.name for e in mlflow.search_experiments(filter_string=f"name = '{prefix}-3'")] == [f"{prefix}-3"]
-    e = expect_error("INVALID_PARAMETER_VALUE", client.search_experiments, filter_string="tags.team = 'x'")
-    assert "by name only" in e.message, e.message
+    e = expect_error("INVALID_PARAMETER_VALUE", client.search_experiments, filter_string="params.team = 'x'")
+    assert "by name and tags" in e.message, e.message
 
 
 def test_delete_restore_and_rename_an_experiment(client):

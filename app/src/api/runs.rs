@@ -11,7 +11,7 @@ pub async fn get_run_details(run_id: String) -> AppResult<RunDetails> {
     Ok(quiver().run_details(&actor()?, run_id.trim()).await?)
 }
 
-/// An experiment, and one page of its runs matching `filter` (MLflow's search_runs syntax) in
+/// An experiment (its description rendered), and one page of its runs matching `filter` (MLflow's search_runs syntax) in
 /// `order` (one `order_by` entry; newest first when empty). A filter or order that does not
 /// parse comes back as the inner error, with the experiment, so the page can show it by its field.
 #[server]
@@ -20,7 +20,8 @@ pub async fn experiment_runs(
     filter: String,
     order: String,
     page_token: Option<String>,
-) -> AppResult<(quiver::tracking::Experiment, AppResult<quiver::types::Page<quiver::tracking::Run>>)> {
+) -> AppResult<(super::Described<quiver::tracking::Experiment>, AppResult<quiver::types::Page<quiver::tracking::Run>>)>
+{
     use quiver::filter::{Entity, parse, run_order};
     let (q, actor) = (quiver(), actor()?);
     let parsed = parse(&filter, Entity::Runs).and_then(|f| {
@@ -30,7 +31,10 @@ pub async fn experiment_runs(
     let (filter, order) = match parsed {
         Ok(parsed) => parsed,
         // Not `into()`: that would also answer the call with 400, and the call succeeds.
-        Err(e) => return Ok((q.get_experiment(&actor, &experiment_id).await?, Err(crate::error::AppError(e)))),
+        Err(e) => {
+            let experiment = described(q.get_experiment(&actor, &experiment_id).await?);
+            return Ok((experiment, Err(crate::error::AppError(e))));
+        }
     };
     let search = quiver::services::RunSearch {
         filter: filter.as_ref(),
@@ -40,7 +44,14 @@ pub async fn experiment_runs(
         ..Default::default()
     };
     let (experiment, runs) = q.experiment_runs(&actor, &experiment_id, &search).await?;
-    Ok((experiment, Ok(runs)))
+    Ok((described(experiment), Ok(runs)))
+}
+
+/// An experiment with its description (the `mlflow.note.content` tag) rendered.
+#[cfg(feature = "ssr")]
+fn described(e: quiver::tracking::Experiment) -> super::Described<quiver::tracking::Experiment> {
+    let note = e.description().unwrap_or_default().to_string();
+    super::described(e, &note)
 }
 
 /// One page of experiments, newest first.

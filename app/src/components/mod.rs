@@ -5,6 +5,7 @@ pub mod aliases;
 pub mod approvals;
 pub mod comments;
 pub mod crumbs;
+pub mod datasets;
 pub mod form;
 pub mod layout;
 pub mod markdown;

@@ -135,6 +135,19 @@ pub fn RunFilter(view: RunsView, error: Option<String>) -> impl IntoView {
     }
 }
 
+/// "1 more metric and 8 more params are on each run's page.", naming only what is hidden.
+fn hidden_note(metrics: usize, params: usize) -> Option<String> {
+    let count = |n: usize, one: &str, many: &str| match n {
+        0 => None,
+        1 => Some(format!("1 more {one}")),
+        n => Some(format!("{n} more {many}")),
+    };
+    let parts: Vec<String> =
+        [count(metrics, "metric", "metrics"), count(params, "param", "params")].into_iter().flatten().collect();
+    let verb = if parts.len() == 1 && (metrics == 1 || params == 1) { "is" } else { "are" };
+    (!parts.is_empty()).then(|| format!("{} {verb} on each run's page.", parts.join(" and ")))
+}
+
 /// One page of runs.
 #[component]
 pub fn RunsTable(runs: Vec<Run>, view: RunsView) -> impl IntoView {
@@ -142,9 +155,7 @@ pub fn RunsTable(runs: Vec<Run>, view: RunsView) -> impl IntoView {
         columns(runs.iter().flat_map(|r| r.metrics.iter().map(|m| m.key.as_str())), MAX_METRIC_COLUMNS);
     let (params, hidden_params) =
         columns(runs.iter().flat_map(|r| r.params.iter().map(|p| p.key.as_str())), MAX_PARAM_COLUMNS);
-    let more = (hidden_metrics + hidden_params > 0).then(|| {
-        view! { <p class="muted small">{format!("{hidden_metrics} more metrics and {hidden_params} more params are on each run's page.")}</p> }
-    });
+    let more = hidden_note(hidden_metrics, hidden_params).map(|note| view! { <p class="muted small">{note}</p> });
     let header = {
         let v = view.clone();
         let metric_headers = metrics
@@ -213,6 +224,14 @@ pub fn RunsTable(runs: Vec<Run>, view: RunsView) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hidden_columns_note_names_only_what_is_hidden() {
+        assert_eq!(hidden_note(0, 0), None);
+        assert_eq!(hidden_note(0, 8).as_deref(), Some("8 more params are on each run's page."));
+        assert_eq!(hidden_note(1, 0).as_deref(), Some("1 more metric is on each run's page."));
+        assert_eq!(hidden_note(1, 8).as_deref(), Some("1 more metric and 8 more params are on each run's page."));
+    }
 
     fn at(order: &str, filter: &str) -> RunsView {
         RunsView { base: "/experiments/1".into(), filter: filter.into(), order: order.into() }

@@ -6,9 +6,11 @@ use chrono::DateTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use quiver::types::Tag;
 
 use super::{loaded, page_token, param};
 use crate::api::runs::{experiment_runs, list_experiments};
+use crate::components::markdown::Markdown;
 use crate::components::runs_table::{RunFilter, RunsTable, RunsView};
 use crate::components::widgets::{EmptyState, Pager, Time};
 
@@ -28,7 +30,8 @@ pub fn ExperimentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let current = token.get_untracked();
                 let (filter, order) = (filter.get_untracked(), order.get_untracked());
-                loaded(runs.await, move |(experiment, runs)| {
+                loaded(runs.await, move |(described, runs)| {
+                    let (experiment, description) = (described.item, described.html);
                     let base = format!("/experiments/{}", experiment.experiment_id);
                     let created = DateTime::from_timestamp_millis(experiment.creation_time);
                     let example = format!("mlflow.set_experiment(\"{}\")", experiment.name);
@@ -85,6 +88,10 @@ pub fn ExperimentPage() -> impl IntoView {
                                 </div>
                             </div>
                         </div>
+                        {(!description.is_empty()).then(|| view! {
+                            <div class="card" data-testid="experiment-description"><Markdown html=description/></div>
+                        })}
+                        <ExperimentTags tags=experiment.tags/>
                         <h2>"Runs"</h2>
                         <RunFilter view=view.clone() error/>
                         {list}
@@ -93,6 +100,25 @@ pub fn ExperimentPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The experiment's tags as chips, MLflow's own (`mlflow.*`: the description, the source) left
+/// out. Training code sets them (`mlflow.set_experiment_tag`); the page only shows them.
+#[component]
+fn ExperimentTags(tags: Vec<Tag>) -> impl IntoView {
+    let tags: Vec<Tag> = tags.into_iter().filter(|t| !t.key.starts_with("mlflow.")).collect();
+    (!tags.is_empty()).then(|| {
+        view! {
+            <div class="tags" data-testid="experiment-tags">
+                {tags.into_iter().map(|t| view! {
+                    <span class="chip" data-testid="tag">
+                        <span class="chip-key">{t.key}</span>
+                        {(!t.value.is_empty()).then(|| view! { <span class="chip-value">{t.value}</span> })}
+                    </span>
+                }).collect_view()}
+            </div>
+        }
+    })
 }
 
 /// Every experiment, newest first.

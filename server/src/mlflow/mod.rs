@@ -3,6 +3,7 @@
 //! Handlers only translate: every change goes through the services.
 
 mod artifacts;
+mod experiments;
 mod json;
 mod names;
 mod registry;
@@ -38,10 +39,21 @@ pub fn router(config: MlflowConfig) -> Router<AppState> {
     let config = Arc::new(config);
     Router::new()
         .merge(registry::routes())
+        .merge(experiments::routes())
         .merge(tracking::routes())
         .merge(artifacts::routes())
         .merge(webhooks::routes())
+        .route("/api/2.0/mlflow/{*rest}", axum::routing::any(unknown_endpoint))
+        .route("/api/3.0/mlflow/{*rest}", axum::routing::any(unknown_endpoint))
         .layer(axum::Extension(config))
+}
+
+/// An MLflow endpoint Quiver does not serve: MLflow's error shape, not the web app's 404 page,
+/// so the client's message names the endpoint.
+async fn unknown_endpoint(method: Method, uri: axum::http::Uri) -> Response {
+    let message = format!("Quiver does not serve {method} {}.", uri.path());
+    (StatusCode::NOT_FOUND, axum::Json(json!({ "error_code": "ENDPOINT_NOT_FOUND", "message": message })))
+        .into_response()
 }
 
 /// An error in MLflow's shape: `{"error_code", "message"}` with MLflow's statuses (an existing

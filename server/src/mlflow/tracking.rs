@@ -8,9 +8,10 @@ use axum::routing::{get, patch, post};
 use quiver::error::Error;
 use quiver::filter::{Entity, run_order};
 use quiver::services::{MAX_RUNS_PER_SEARCH, RunSearch};
-use quiver::tracking::{Experiment, LoggedModel, Metric, ModelOutput, Run, RunBatch, RunView};
+use quiver::tracking::{Dataset, DatasetInput, LoggedModel, Metric, ModelOutput, Run, RunBatch};
 use serde_json::{Value, json};
 
+use super::experiments::view_type;
 use super::json::tags as tags_json;
 use super::{Args, MlResult, ok, put_list};
 
@@ -18,13 +19,6 @@ pub fn routes() -> Router<AppState> {
     let base = "/api/2.0/mlflow";
     Router::new()
         .route("/api/3.0/mlflow/server-info", get(server_info))
-        .route(&format!("{base}/experiments/create"), post(create_experiment))
-        .route(&format!("{base}/experiments/get"), get(get_experiment))
-        .route(&format!("{base}/experiments/get-by-name"), get(get_experiment_by_name))
-        .route(&format!("{base}/experiments/search"), post(search_experiments).get(search_experiments))
-        .route(&format!("{base}/experiments/delete"), post(delete_experiment))
-        .route(&format!("{base}/experiments/restore"), post(restore_experiment))
-        .route(&format!("{base}/experiments/update"), post(update_experiment))
         .route(&format!("{base}/runs/create"), post(create_run))
         .route(&format!("{base}/runs/get"), get(get_run))
         .route(&format!("{base}/runs/update"), post(update_run))
@@ -37,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{base}/runs/set-tag"), post(set_run_tag))
         .route(&format!("{base}/runs/delete-tag"), post(delete_run_tag))
         .route(&format!("{base}/runs/outputs"), post(log_outputs))
+        .route(&format!("{base}/runs/log-inputs"), post(log_inputs))
         .route(&format!("{base}/metrics/get-history"), get(metric_history))
         .route(&format!("{base}/logged-models"), post(create_logged_model))
         .route(&format!("{base}/logged-models/search"), post(search_logged_models))
@@ -56,84 +51,6 @@ async fn server_info(_a: Args) -> MlResult {
         "presigned_upload_model_id_supported": false,
         "features_enabled": {},
     }))
-}
-
-fn experiment_json(e: &Experiment) -> Value {
-    json!({
-        "experiment_id": e.experiment_id,
-        "name": e.name,
-        "artifact_location": e.artifact_location,
-        "lifecycle_stage": e.lifecycle_stage,
-        "last_update_time": e.last_update_time,
-        "creation_time": e.creation_time,
-    })
-}
-
-async fn create_experiment(a: Args) -> MlResult {
-    let name = a.str("name")?;
-    let location = a.opt_str("artifact_location")?;
-    let id = a.call(a.ctx.state.quiver.create_experiment(&a.ctx.actor, &name, location.as_deref()).await)?;
-    ok(json!({ "experiment_id": id }))
-}
-
-async fn get_experiment(a: Args) -> MlResult {
-    let id = a.str("experiment_id")?;
-    let e = a.call(a.ctx.state.quiver.get_experiment(&a.ctx.actor, &id).await)?;
-    ok(json!({ "experiment": experiment_json(&e) }))
-}
-
-async fn get_experiment_by_name(a: Args) -> MlResult {
-    let name = a.str("experiment_name")?;
-    let e = a.call(a.ctx.state.quiver.get_experiment_by_name(&a.ctx.actor, &name).await)?;
-    ok(json!({ "experiment": experiment_json(&e) }))
-}
-
-async fn delete_experiment(a: Args) -> MlResult {
-    let id = a.str("experiment_id")?;
-    a.call(a.ctx.state.quiver.set_experiment_deleted(&a.ctx.actor, &id, true).await)?;
-    ok(json!({}))
-}
-
-async fn restore_experiment(a: Args) -> MlResult {
-    let id = a.str("experiment_id")?;
-    a.call(a.ctx.state.quiver.set_experiment_deleted(&a.ctx.actor, &id, false).await)?;
-    ok(json!({}))
-}
-
-async fn update_experiment(a: Args) -> MlResult {
-    let id = a.str("experiment_id")?;
-    let name = a.str("new_name")?;
-    a.call(a.ctx.state.quiver.rename_experiment(&a.ctx.actor, &id, &name).await)?;
-    ok(json!({}))
-}
-
-/// `mlflow.search_experiments`: by name (`name = …`, `LIKE`, `ILIKE`, `IN`, with OR and
-/// parentheses), ordered by name, creation_time, last_update_time or experiment_id, paged by token.
-async fn search_experiments(a: Args) -> MlResult {
-    let raw = a.opt_str("filter")?.unwrap_or_default();
-    let filter = quiver::filter::parse(&raw, Entity::Experiments).map_err(|e| a.err(e))?;
-    let order = a.list("order_by")?;
-    let view = view_type(&a, "view_type")?;
-    let limit = a.max_results(1000, MAX_RUNS_PER_SEARCH)?;
-    let token = a.opt_str("page_token")?;
-    let q = &a.ctx.state.quiver;
-    let page =
-        a.call(q.search_experiments(&a.ctx.actor, filter.as_ref(), &order, view, limit, token.as_deref()).await)?;
-    let mut body = json!({});
-    put_list(&mut body, "experiments", page.items.iter().map(experiment_json).collect());
-    if let Some(t) = page.next_page_token {
-        body["next_page_token"] = json!(t);
-    }
-    ok(body)
-}
-
-/// MLflow's ViewType, by name or number; active only when absent.
-fn view_type(a: &Args, key: &str) -> Result<RunView, super::MlError> {
-    match a.opt_str(key)?.filter(|v| !v.is_empty()) {
-        None => Ok(RunView::ActiveOnly),
-        Some(v) => RunView::parse(&v)
-            .ok_or_else(|| a.err(Error::invalid(key, format!("'{v}' is not ACTIVE_ONLY, DELETED_ONLY or ALL.")))),
-    }
 }
 
 fn run_info(r: &Run) -> Value {
@@ -176,7 +93,24 @@ fn run_json(r: &Run) -> Value {
         "model_outputs",
         r.outputs.iter().map(|o| json!({ "model_id": o.model_id, "step": o.step })).collect(),
     );
-    json!({ "info": run_info(r), "data": data, "inputs": {}, "outputs": outputs })
+    let mut inputs = json!({});
+    put_list(&mut inputs, "dataset_inputs", r.inputs.iter().map(dataset_input_json).collect());
+    put_list(&mut inputs, "model_inputs", r.model_inputs.iter().map(|m| json!({ "model_id": m })).collect());
+    json!({ "info": run_info(r), "data": data, "inputs": inputs, "outputs": outputs })
+}
+
+fn dataset_input_json(i: &DatasetInput) -> Value {
+    let d = &i.dataset;
+    let mut dataset = json!({ "name": d.name, "digest": d.digest, "source_type": d.source_type, "source": d.source });
+    if let Some(schema) = &d.schema {
+        dataset["schema"] = json!(schema);
+    }
+    if let Some(profile) = &d.profile {
+        dataset["profile"] = json!(profile);
+    }
+    let mut input = json!({ "dataset": dataset });
+    put_list(&mut input, "tags", i.tags.iter().map(|t| json!({ "key": t.key, "value": t.value })).collect());
+    input
 }
 
 /// MLflow clients send the run id as `run_id`, `run_uuid`, or both.
@@ -314,6 +248,53 @@ async fn log_outputs(a: Args) -> MlResult {
         _ => Vec::new(),
     };
     a.call(a.ctx.state.quiver.log_outputs(&a.ctx.actor, &id, &outputs).await)?;
+    ok(json!({}))
+}
+
+/// `mlflow.log_input` and autologging: the datasets a run used (and logged models it took in).
+async fn log_inputs(a: Args) -> MlResult {
+    let id = run_id(&a)?;
+    let bad = |m: &str| a.err(Error::invalid("datasets", m.to_string()));
+    let text = |v: &Value, key: &str| -> Option<String> { v.get(key).and_then(Value::as_str).map(str::to_string) };
+    let mut datasets = Vec::new();
+    if let Some(list) = a.map.get("datasets").filter(|v| !v.is_null()) {
+        let list = list.as_array().ok_or_else(|| bad("'datasets' must be a list."))?;
+        for input in list {
+            let d = input.get("dataset").ok_or_else(|| bad("Each dataset input needs a 'dataset'."))?;
+            let need = |key: &str| text(d, key).ok_or_else(|| bad(&format!("A dataset needs a '{key}'.")));
+            let tags = match input.get("tags") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(tags)) => tags
+                    .iter()
+                    .map(|t| match (text(t, "key"), text(t, "value")) {
+                        (Some(key), value) => Ok(quiver::types::Tag { key, value: value.unwrap_or_default() }),
+                        (None, _) => Err(bad("Each input tag needs a 'key'.")),
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err(bad("A dataset input's 'tags' must be a list.")),
+            };
+            let dataset = Dataset {
+                name: need("name")?,
+                digest: need("digest")?,
+                source_type: need("source_type")?,
+                source: need("source")?,
+                schema: text(d, "schema"),
+                profile: text(d, "profile"),
+            };
+            datasets.push(DatasetInput { tags, dataset });
+        }
+    }
+    let models = match a.map.get("models") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|m| {
+                text(m, "model_id").ok_or_else(|| a.err(Error::invalid("models", "A model input needs a 'model_id'.")))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(a.err(Error::invalid("models", "'models' must be a list."))),
+    };
+    a.call(a.ctx.state.quiver.log_inputs(&a.ctx.actor, &id, &datasets, &models).await)?;
     ok(json!({}))
 }
 
