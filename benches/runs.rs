@@ -29,7 +29,7 @@ const MODELS: [&str; 3] = ["gbm", "linear", "tree"];
 fn batch(n: usize) -> RunBatch {
     let h = mix(n as u64);
     let tag = |k: &str, v: String| Tag { key: k.into(), value: v };
-    let metric = |k: &str, value: f64| Metric { key: k.into(), value, timestamp: n as i64, step: 0 };
+    let metric = |k: &str, value: f64| Metric::new(k, value, n as i64, 0);
     let acc = 0.5 + (h % 5_000) as f64 / 10_000.0;
     let mut metrics = vec![metric("loss", 1.0 - acc), metric("f1", acc - 0.01)];
     if h % 10 != 0 {

@@ -115,6 +115,34 @@ pub struct Metric {
     pub value: f64,
     pub timestamp: i64,
     pub step: i64,
+    /// MLflow 3: the logged model this value measures (it is logged to the run too), and the
+    /// dataset it was measured on.
+    #[serde(default)]
+    pub model_id: Option<String>,
+    #[serde(default)]
+    pub dataset_name: Option<String>,
+    #[serde(default)]
+    pub dataset_digest: Option<String>,
+}
+
+impl Metric {
+    /// A value of a run's metric, linked to no logged model.
+    pub fn new(key: impl Into<String>, value: f64, timestamp: i64, step: i64) -> Metric {
+        Metric { key: key.into(), value, timestamp, step, model_id: None, dataset_name: None, dataset_digest: None }
+    }
+}
+
+/// A value logged for a logged model (MLflow 3's `LoggedModel.metrics`): every one is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMetric {
+    pub key: String,
+    pub value: f64,
+    pub timestamp: i64,
+    pub step: i64,
+    /// The run that logged it.
+    pub run_id: String,
+    pub dataset_name: Option<String>,
+    pub dataset_digest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,6 +253,8 @@ pub struct LoggedModel {
     pub last_updated_timestamp_ms: i64,
     pub tags: Vec<Tag>,
     pub params: Vec<Tag>,
+    /// Every metric value logged for the model, in the order logged.
+    pub metrics: Vec<ModelMetric>,
 }
 
 pub const RUN_STATUSES: [&str; 5] = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];

@@ -34,10 +34,7 @@ async fn fixture() -> (Quiver, Actor, String, Vec<String>) {
         let start = 1_000 * (i as i64 + 1);
         let run = q.create_run(&a, &exp, Some(name), Some(start), &[]).await.unwrap();
         let batch = RunBatch {
-            metrics: acc
-                .map(|v| Metric { key: "acc".into(), value: v, timestamp: start, step: 0 })
-                .into_iter()
-                .collect(),
+            metrics: acc.map(|v| Metric::new("acc", v, start, 0)).into_iter().collect(),
             params: depth.map(|d| tag("max_depth", d)).into_iter().collect(),
             tags: team.map(|t| tag("team", t)).into_iter().collect(),
         };
@@ -157,7 +154,7 @@ async fn searches_span_experiments_and_skip_deleted_runs_unless_asked() {
 async fn what_a_search_reads_follows_every_change_to_a_run() {
     let (q, a, exp, ids) = fixture().await;
     // A later step replaces the latest value; an earlier one does not.
-    let point = |value, step| Metric { key: "acc".into(), value, timestamp: 10, step };
+    let point = |value, step| Metric::new("acc", value, 10, step);
     q.log_batch(&a, &ids[0], &RunBatch { metrics: vec![point(0.5, 3)], ..Default::default() }).await.unwrap();
     q.log_batch(&a, &ids[2], &RunBatch { metrics: vec![point(0.1, -1)], ..Default::default() }).await.unwrap();
     assert_eq!(names(&q, &a, &exp, "metrics.acc > 0.8", &[]).await, ["c"]);

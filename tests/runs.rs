@@ -12,7 +12,7 @@ use quiver::tracking::{Metric, RunBatch};
 use quiver::types::{PageRequest, Tag};
 
 fn metric(key: &str, value: f64, timestamp: i64, step: i64) -> Metric {
-    Metric { key: key.into(), value, timestamp, step }
+    Metric::new(key, value, timestamp, step)
 }
 
 fn latest(run: &quiver::tracking::Run) -> Vec<(String, f64, i64)> {

@@ -18,6 +18,20 @@ fn all() -> PageRequest {
 
 /// What a schema-8 store looked like: /// No table of latest metrics (only their history), no newest-first index of runs, no index of
 /// versions by run.
+/// What a schema-11 store looked like: logged models without copies of their params and tags,
+/// nor metrics of their own.
+const AS_SCHEMA_11: &str = "
+    REMOVE FIELD params[*].key ON logged_model; REMOVE FIELD params[*].value ON logged_model;
+    REMOVE FIELD params ON logged_model; REMOVE FIELD tags[*].key ON logged_model;
+    REMOVE FIELD tags[*].value ON logged_model; REMOVE FIELD tags ON logged_model;
+    REMOVE FIELD metrics[*].key ON logged_model; REMOVE FIELD metrics[*].value ON logged_model;
+    REMOVE FIELD metrics[*].timestamp ON logged_model; REMOVE FIELD metrics[*].step ON logged_model;
+    REMOVE FIELD metrics[*].run_id ON logged_model; REMOVE FIELD metrics[*].dataset_name ON logged_model;
+    REMOVE FIELD metrics[*].dataset_digest ON logged_model; REMOVE FIELD metrics ON logged_model;
+    REMOVE INDEX logged_model_experiment_newest ON logged_model; REMOVE FUNCTION fn::sync_logged_model;
+    UPDATE logged_model UNSET params, tags, metrics;
+    UPSERT meta:schema SET schema_version = 11;";
+
 /// What a schema-10 store looked like: experiments without tags, no datasets.
 const AS_SCHEMA_10: &str = "
     REMOVE FIELD tags[*].key ON experiment; REMOVE FIELD tags[*].value ON experiment; REMOVE FIELD tags ON experiment;
@@ -97,12 +111,12 @@ async fn activity_of(q: &Quiver, p: &ModelPath) -> Vec<Entry> {
 
 #[tokio::test]
 async fn a_schema_7_store_is_upgraded_to_one_journal() {
-    upgraded_from(&[AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7]).await;
+    upgraded_from(&[AS_SCHEMA_11, AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7]).await;
 }
 
 #[tokio::test]
 async fn a_schema_3_store_is_upgraded_without_losing_anything() {
-    upgraded_from(&[AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7, AS_SCHEMA_3]).await;
+    upgraded_from(&[AS_SCHEMA_11, AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7, AS_SCHEMA_3]).await;
 }
 
 /// Writes a model's history, turns the store into an older one with `steps`, opens it again
@@ -193,7 +207,7 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history_and_onto_its_
     let config =
         StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
     let a = actor("alice");
-    let metric = |key: &str, value: f64, timestamp: i64, step: i64| Metric { key: key.into(), value, timestamp, step };
+    let metric = |key: &str, value: f64, timestamp: i64, step: i64| Metric::new(key, value, timestamp, step);
     let batch = |metrics: Vec<Metric>| RunBatch { metrics, ..Default::default() };
     let (runs, before) = {
         let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
@@ -217,12 +231,14 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history_and_onto_its_
         for id in &runs {
             before.push(q.get_run(&a, id).await.unwrap().metrics);
         }
+        let params = [quiver::types::Tag { key: "C".into(), value: "1.0".into() }];
+        q.create_logged_model(&a, &exp, "lr", Some(&runs[0]), None, &params, &params).await.unwrap();
         (runs, before)
     };
     assert_eq!(before[1].iter().map(|m| (m.key.as_str(), m.value)).collect::<Vec<_>>(), [("acc", 0.7), ("loss", 1.3)]);
     {
         let db = quiver::store::open(&config).await.unwrap();
-        for step in [AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8] {
+        for step in [AS_SCHEMA_11, AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8] {
             first_error(db.query(step).await.unwrap()).unwrap();
         }
     }
@@ -269,4 +285,12 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history_and_onto_its_
     let input = quiver::tracking::DatasetInput { tags: vec![], dataset: data };
     q.log_inputs(&a, &runs[0], std::slice::from_ref(&input), &[]).await.unwrap();
     assert_eq!(q.get_run(&a, &runs[0]).await.unwrap().inputs, [input]);
+    // Schema 12: the logged model from before is searched by its params and tags, and takes metrics.
+    let lm = parse("params.C = '1.0' AND tags.C = '1.0'", Entity::LoggedModels).unwrap();
+    let found = q.search_logged_models(&a, &["1".to_string()], lm.as_ref(), &[], 10, None).await.unwrap();
+    assert_eq!(found.items.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["lr"]);
+    let model_id = found.items[0].model_id.clone();
+    let scored = Metric { model_id: Some(model_id.clone()), ..metric("auc", 0.9, 1, 0) };
+    q.log_batch(&a, &runs[0], &batch(vec![scored])).await.unwrap();
+    assert_eq!(q.get_logged_model(&a, &model_id).await.unwrap().metrics.len(), 1);
 }

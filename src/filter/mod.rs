@@ -18,11 +18,17 @@
 //! `artifact_uri`, `start_time`, `end_time` (times in epoch milliseconds). The prefixes take
 //! MLflow's spellings (`metric`, `param`, `parameter(s)`, `tag`, `attribute`, `attr`, `run`).
 //!
+//! Logged models ([`Entity::LoggedModels`], MLflow 3's `search_logged_models`) take the same
+//! prefixes, with their own attributes: `model_id`, `name`, `status`, `source_run_id`,
+//! `model_type`, `creation_timestamp`, `last_updated_timestamp`; a metric matches when any value
+//! logged for the model does.
+//!
 //! Strings accept `\'`, `\"`, `\\` and a doubled quote as escapes; any other backslash is kept.
 //! An empty (or blank) filter is no filter.
 
 use std::fmt;
 
+mod logged_models;
 mod parse;
 mod runs;
 mod surql;
@@ -35,6 +41,7 @@ mod tests;
 #[cfg(test)]
 mod tracking_tests;
 
+pub use logged_models::{ModelAttr, ModelOrder, ModelSortKey, model_order, model_order_surql};
 pub use parse::parse;
 pub use runs::{RunOrder, RunSortKey, run_order, run_order_surql};
 pub use surql::{like_to_regex, to_surql};
@@ -57,6 +64,8 @@ pub enum Entity {
     Runs,
     /// `experiment` rows; `name` (or `attributes.name`), compared as MLflow does: case-sensitively.
     Experiments,
+    /// `logged_model` rows; metrics, params, tags and attributes.
+    LoggedModels,
 }
 
 /// A run's own fields, `attributes.<name>` in a run filter.
@@ -124,6 +133,8 @@ pub enum Field {
     /// A run's param.
     Param(String),
     Attr(RunAttr),
+    /// A logged model's attribute.
+    ModelAttr(ModelAttr),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +180,7 @@ impl Field {
             Field::Metric(key) => format!("metrics.{}", key_source(key)),
             Field::Param(key) => format!("params.{}", key_source(key)),
             Field::Attr(a) => format!("attributes.{}", a.name()),
+            Field::ModelAttr(a) => format!("attributes.{}", a.name()),
         }
     }
 
@@ -177,6 +189,7 @@ impl Field {
         match self {
             Field::VersionNumber | Field::Metric(_) => true,
             Field::Attr(a) => a.is_time(),
+            Field::ModelAttr(a) => a.is_time(),
             _ => false,
         }
     }
@@ -210,6 +223,7 @@ impl Entity {
             Entity::Versions => "name, version_number, run_id, source_path, tags.<key>",
             Entity::Runs => "metrics.<key>, params.<key>, tags.<key>, attributes.<name>",
             Entity::Experiments => "name, tags.<key>",
+            Entity::LoggedModels => "metrics.<key>, params.<key>, tags.<key>, attributes.<name>",
         }
     }
 
@@ -219,6 +233,7 @@ impl Entity {
             Entity::Versions => "model versions",
             Entity::Runs => "runs",
             Entity::Experiments => "experiments",
+            Entity::LoggedModels => "logged models",
         }
     }
 }

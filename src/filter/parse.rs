@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{Entity, Expr, Field, MAX_CLAUSES, MAX_DEPTH, MAX_FILTER_LEN, Op, RunAttr, Value};
+use super::{Entity, Expr, Field, MAX_CLAUSES, MAX_DEPTH, MAX_FILTER_LEN, ModelAttr, Op, RunAttr, Value};
 use crate::error::Error;
 
 // ---------------------------------------------------------------------------------------------
@@ -287,6 +287,7 @@ impl Parser {
         if !numeric && op.is_numeric_only() {
             let numbers = match self.entity {
                 Entity::Runs => "metrics, start_time and end_time",
+                Entity::LoggedModels => "metrics, creation_timestamp and last_updated_timestamp",
                 _ => "version_number",
             };
             return Err(err(op_pos, format_args!("'{}' applies only to {numbers}", op.as_str())));
@@ -310,7 +311,7 @@ impl Parser {
     }
 
     fn field(&mut self) -> Result<Field, Error> {
-        if self.entity == Entity::Runs {
+        if matches!(self.entity, Entity::Runs | Entity::LoggedModels) {
             return self.run_field();
         }
         let pos = self.pos();
@@ -361,17 +362,22 @@ impl Parser {
 
     /// A field of a run: `metrics.<key>`, `params.<key>`, `tags.<key>`, `attributes.<name>`, or
     /// an attribute's bare name.
+    /// A field of a run or a logged model: `metrics.`, `params.`, `tags.` and `attributes.` keys,
+    /// or an attribute's bare name.
     fn run_field(&mut self) -> Result<Field, Error> {
         let pos = self.pos();
-        let fields = Entity::Runs.fields();
+        let fields = self.entity.fields();
         let head = match self.next() {
             Some(Token { tok: Tok::Word(w) | Tok::Backtick(w), .. }) => w,
             Some(t) => return Err(err(t.pos, format_args!("expected a field ({fields}), found {}", describe(&t.tok)))),
             None => return Err(err(self.end, format_args!("expected a field ({fields}) here"))),
         };
+        let models = self.entity == Entity::LoggedModels;
+        let attr = |name: &str| {
+            if models { ModelAttr::parse(name).map(Field::ModelAttr) } else { RunAttr::parse(name).map(Field::Attr) }
+        };
         if self.peek_tok() != Some(&Tok::Dot) {
-            return RunAttr::parse(&head)
-                .map(Field::Attr)
+            return attr(&head)
                 .ok_or_else(|| err(pos, format_args!("unknown field '{head}'; the fields are {fields}")));
         }
         self.i += 1;
@@ -380,10 +386,22 @@ impl Parser {
             "metric" | "metrics" => self.key_after("metric", &head).map(Field::Metric),
             "param" | "params" | "parameter" | "parameters" => self.key_after("param", &head).map(Field::Param),
             "tag" | "tags" => self.key_after("tag", &head).map(Field::Tag),
-            "attribute" | "attributes" | "attr" | "run" => {
+            "attribute" | "attributes" | "attr" => {
                 let at = self.pos();
                 let name = self.key_after("attribute", &head)?;
-                RunAttr::parse(&name).map(Field::Attr).ok_or_else(|| {
+                attr(&name).ok_or_else(|| {
+                    let names: Vec<&str> = if models {
+                        ModelAttr::ALL.iter().map(|a| a.name()).collect()
+                    } else {
+                        RunAttr::ALL.iter().map(|a| a.name()).collect()
+                    };
+                    err(at, format_args!("unknown attribute '{name}'; the attributes are {}", names.join(", ")))
+                })
+            }
+            "run" if !models => {
+                let at = self.pos();
+                let name = self.key_after("attribute", &head)?;
+                attr(&name).ok_or_else(|| {
                     let names: Vec<&str> = RunAttr::ALL.iter().map(|a| a.name()).collect();
                     err(at, format_args!("unknown attribute '{name}'; the attributes are {}", names.join(", ")))
                 })

@@ -107,9 +107,21 @@ fn compare(
     };
     let out = match field {
         // Runs and experiments: a missing tag matches nothing, `!=` and `NOT IN` included (MLflow).
-        Field::Tag(key) if matches!(entity, Entity::Runs | Entity::Experiments) => entry("tags", key, params),
-        Field::Metric(key) if entity == Entity::Runs => entry("metrics", key, params),
-        Field::Param(key) if entity == Entity::Runs => entry("params", key, params),
+        Field::Tag(key) if matches!(entity, Entity::Runs | Entity::Experiments | Entity::LoggedModels) => {
+            entry("tags", key, params)
+        }
+        // A logged model keeps every value logged for it: any of them may match (MLflow).
+        Field::Metric(key) if matches!(entity, Entity::Runs | Entity::LoggedModels) => entry("metrics", key, params),
+        Field::Param(key) if matches!(entity, Entity::Runs | Entity::LoggedModels) => entry("params", key, params),
+        Field::ModelAttr(a) if entity == Entity::LoggedModels => {
+            let cond = simple(a.column(), false, params);
+            // A model without a source run matches no comparison of it.
+            if *a == super::ModelAttr::SourceRunId {
+                cond.map(|c| format!("(source_run_id != NONE AND {c})"))
+            } else {
+                cond
+            }
+        }
         Field::Attr(a) if entity == Entity::Runs => {
             let column = super::runs::attr_column(*a);
             let cond = simple(column, false, params);

@@ -55,6 +55,7 @@ async fn search(db: &crate::store::Db, filter: &str, entity: Entity) -> Vec<Stri
         Versions => format!("SELECT VALUE description FROM model_version WHERE {cond} ORDER BY description"),
         Entity::Runs => format!("SELECT VALUE name FROM run WHERE {cond} ORDER BY name"),
         Entity::Experiments => format!("SELECT VALUE name FROM experiment WHERE {cond} ORDER BY name"),
+        Entity::LoggedModels => format!("SELECT VALUE name FROM logged_model WHERE {cond} ORDER BY name"),
     };
     let mut query = db.query(&sql);
     for param in params {

@@ -1,6 +1,6 @@
 use super::*;
 
-use Entity::{Experiments, Models, Runs, Versions};
+use Entity::{Experiments, LoggedModels, Models, Runs, Versions};
 
 pub(super) fn cmp(field: Field, op: Op, value: Value) -> Expr {
     Expr::Cmp { field, op, value }
@@ -433,11 +433,12 @@ fn random_key(rng: &mut XorShift) -> String {
     }
 }
 
-fn random_run_cmp(rng: &mut XorShift) -> Expr {
+fn random_run_cmp(rng: &mut XorShift, models: bool) -> Expr {
     let field = match rng.below(4) {
         0 => Field::Metric(random_key(rng)),
         1 => Field::Param(random_key(rng)),
         2 => Field::Tag(random_key(rng)),
+        _ if models => Field::ModelAttr(rng.pick(&ModelAttr::ALL)),
         _ => Field::Attr(rng.pick(&RunAttr::ALL)),
     };
     let numeric = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge];
@@ -453,6 +454,7 @@ fn random_run_cmp(rng: &mut XorShift) -> Expr {
             cmp(field, rng.pick(&numeric), Value::Num(n))
         }
         Field::Attr(a) if a.is_time() => cmp(field, rng.pick(&numeric), Value::Int(rng.next() as i64)),
+        Field::ModelAttr(a) if a.is_time() => cmp(field, rng.pick(&numeric), Value::Int(rng.next() as i64)),
         _ => {
             let op = rng.pick(&[Op::Eq, Op::Ne, Op::Like, Op::ILike, Op::In, Op::NotIn]);
             let value = match op {
@@ -466,7 +468,8 @@ fn random_run_cmp(rng: &mut XorShift) -> Expr {
 
 fn random_cmp(rng: &mut XorShift, entity: Entity) -> Expr {
     let fields = match entity {
-        Runs => return random_run_cmp(rng),
+        Runs => return random_run_cmp(rng, false),
+        LoggedModels => return random_run_cmp(rng, true),
         Experiments | Models => 2,
         Versions => 5,
     };
@@ -533,7 +536,7 @@ fn never_panics_on_random_input() {
     let mut parsed = 0;
     for n in 0..20_000 {
         // Every entity gets both random and mutated inputs.
-        let entity = [Models, Versions, Runs, Experiments][(n / 4) % 4];
+        let entity = [Models, Versions, Runs, Experiments, LoggedModels][(n / 4) % 5];
         let input = match n % 4 {
             0 | 1 => random_input(&mut rng),
             _ => {
@@ -551,7 +554,7 @@ fn never_panics_on_random_input() {
 fn random_expressions_round_trip_through_their_printed_form() {
     let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
     for n in 0..5_000 {
-        let entity = [Models, Versions, Runs, Experiments][n % 4];
+        let entity = [Models, Versions, Runs, Experiments, LoggedModels][n % 5];
         let e = random_expr(&mut rng, entity, 4);
         let printed = e.to_string();
         assert_eq!(parse(&printed, entity).unwrap(), Some(e.clone()), "{printed}");

@@ -58,3 +58,24 @@ fn experiment_filters_take_names_and_tags() {
     assert!(message("tags = 'x'", Experiments).contains("position 1: expected '.' and a tag key"));
     assert!(message("creation_time > 5", Experiments).contains("not by 'creation_time'"));
 }
+
+#[test]
+fn logged_model_filters_read_mlflow_3_syntax() {
+    use Entity::LoggedModels;
+    let attr = |a| Field::ModelAttr(a);
+    assert_eq!(
+        ok("metrics.accuracy >= 0.9", LoggedModels),
+        cmp(Field::Metric("accuracy".into()), Op::Ge, Value::Num(0.9))
+    );
+    assert_eq!(ok("params.C = '1.0'", LoggedModels), cmp(Field::Param("C".into()), Op::Eq, s("1.0")));
+    assert_eq!(ok("name LIKE 'lr-%'", LoggedModels), cmp(attr(ModelAttr::Name), Op::Like, s("lr-%")));
+    assert_eq!(ok("attributes.model_type = 'x'", LoggedModels), cmp(attr(ModelAttr::ModelType), Op::Eq, s("x")));
+    assert_eq!(
+        ok("creation_time > 5", LoggedModels),
+        cmp(attr(ModelAttr::CreationTime), Op::Gt, Value::Int(5)),
+        "MLflow's alias of creation_timestamp"
+    );
+    assert!(message("run.status = 'x'", LoggedModels).contains("unknown field prefix 'run'"));
+    assert!(message("start_time > 5", LoggedModels).contains("unknown field 'start_time'"));
+    assert!(message("name > 'a'", LoggedModels).contains("applies only to metrics, creation_timestamp"));
+}

@@ -90,7 +90,7 @@ fn check_input(input: &DatasetInput) -> Result<()> {
 }
 
 /// `m-` and 32 hex digits, as logged model ids are.
-fn check_model_id(id: &str) -> Result<()> {
+pub(super) fn check_model_id(id: &str) -> Result<()> {
     let hex = id.strip_prefix("m-").unwrap_or("");
     if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(Error::invalid("models", format!("'{id}' is not a logged model id.")));

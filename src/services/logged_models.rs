@@ -8,14 +8,18 @@ use super::rows::TagRow;
 use super::tracking::{check_kv, run_not_found};
 use super::{Quiver, thrown_not_found};
 use crate::error::{Error, Result};
+use crate::filter::{self, Entity, Expr, ModelOrder};
 use crate::store::internal;
-use crate::tracking::{LOGGED_MODEL_STATUSES, LoggedModel};
-use crate::types::{Actor, Tag};
+use crate::tracking::{LOGGED_MODEL_STATUSES, LoggedModel, ModelMetric};
+use crate::types::{Actor, Page, Tag};
 
+/// Most logged models one search returns.
+pub const MAX_LOGGED_MODELS_PER_SEARCH: i64 = 10_000;
+
+/// A logged model, read from its own record (params and tags are copied onto it by
+/// `fn::sync_logged_model`, metrics appended as they are logged).
 const FIELDS: &str = "model_id, experiment.num AS experiment_num, name, source_run_id, status, model_type, \
-    artifact_uri, created_at, updated_at, \
-    (SELECT key, value FROM run_tag WHERE owner = $parent.id) AS tags, \
-    (SELECT key, value FROM run_param WHERE owner = $parent.id) AS params";
+    artifact_uri, created_at, updated_at, tags, params, metrics";
 
 #[derive(Debug, Clone, SurrealValue)]
 struct Row {
@@ -30,6 +34,18 @@ struct Row {
     updated_at: i64,
     tags: Vec<TagRow>,
     params: Vec<TagRow>,
+    metrics: Vec<MetricRow>,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct MetricRow {
+    key: String,
+    value: f64,
+    timestamp: i64,
+    step: i64,
+    run_id: String,
+    dataset_name: Option<String>,
+    dataset_digest: Option<String>,
 }
 
 impl From<Row> for LoggedModel {
@@ -46,6 +62,19 @@ impl From<Row> for LoggedModel {
             last_updated_timestamp_ms: r.updated_at,
             tags: super::rows::sorted_tags(r.tags),
             params: super::rows::sorted_tags(r.params),
+            metrics: r
+                .metrics
+                .into_iter()
+                .map(|m| ModelMetric {
+                    key: m.key,
+                    value: m.value,
+                    timestamp: m.timestamp,
+                    step: m.step,
+                    run_id: m.run_id,
+                    dataset_name: m.dataset_name,
+                    dataset_digest: m.dataset_digest,
+                })
+                .collect(),
         }
     }
 }
@@ -88,6 +117,7 @@ impl Quiver {
                 created_at = $now, updated_at = $now RETURN VALUE id);
             FOR $p IN $params { CREATE run_param SET owner = $m, key = $p.key, value = $p.value; };
             FOR $t IN $tags { CREATE run_tag SET owner = $m, key = $t.key, value = $t.value; };
+            fn::sync_logged_model($m);
             COMMIT TRANSACTION;";
         let run_id = source_run_id.filter(|r| !r.is_empty()).map(str::to_string);
         let (params, tags) = (json_tags(params), json_tags(tags));
@@ -161,6 +191,7 @@ impl Quiver {
                 DELETE run_tag WHERE owner = $m AND key = $t.key;
                 CREATE run_tag SET owner = $m, key = $t.key, value = $t.value;
             };
+            fn::sync_logged_model($m);
             COMMIT TRANSACTION;";
         let tags = json_tags(tags);
         self.write_content(
@@ -176,29 +207,61 @@ impl Quiver {
         Ok(())
     }
 
-    /// Logged models of some experiments, newest first, optionally with one name.
+    /// MLflow's tags/delete on a logged model. A key the model does not have is no error.
+    pub async fn delete_logged_model_tag(&self, _actor: &Actor, model_id: &str, key: &str) -> Result<()> {
+        let sql = "BEGIN TRANSACTION;
+            LET $m = (SELECT VALUE id FROM logged_model WHERE model_id = $id LIMIT 1)[0];
+            IF !$m { THROW $missing };
+            DELETE run_tag WHERE owner = $m AND key = $key;
+            fn::sync_logged_model($m);
+            COMMIT TRANSACTION;";
+        self.write_content(
+            || {
+                self.q(sql)
+                    .bind(("id", model_id.to_string()))
+                    .bind(("key", key.to_string()))
+                    .bind(("missing", thrown_not_found(&not_found(model_id))))
+            },
+            super::no_unique,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// MLflow 3's search_logged_models: the logged models of some experiments matching `filter`
+    /// (parsed for [`Entity::LoggedModels`]) in `order` (newest first after it), `limit` at a
+    /// time from an offset page token.
     pub async fn search_logged_models(
         &self,
         _actor: &Actor,
         experiment_ids: &[String],
-        name: Option<&str>,
+        filter: Option<&Expr>,
+        order: &[ModelOrder],
         limit: i64,
-    ) -> Result<Vec<LoggedModel>> {
+        page_token: Option<&str>,
+    ) -> Result<Page<LoggedModel>> {
+        if !(1..=MAX_LOGGED_MODELS_PER_SEARCH).contains(&limit) {
+            return Err(Error::invalid(
+                "max_results",
+                format!("max_results must be between 1 and {MAX_LOGGED_MODELS_PER_SEARCH}, not {limit}."),
+            ));
+        }
         let nums = experiment_ids.iter().map(|e| experiment_num(e)).collect::<Result<Vec<i64>>>()?;
+        let start = super::paging::offset(page_token)?;
+        let mut params = Vec::new();
+        let cond =
+            filter.map_or_else(|| "true".to_string(), |f| filter::to_surql(f, Entity::LoggedModels, &mut params));
+        let (sort_fields, order) = filter::model_order_surql(order, &mut params);
         let sql = format!(
             "LET $exps = (SELECT VALUE id FROM experiment WHERE num IN $nums);
-             SELECT {FIELDS} FROM logged_model WHERE experiment IN $exps AND ($name = NONE OR name = $name)
-                 ORDER BY created_at DESC LIMIT $limit;"
+             SELECT {FIELDS}{sort_fields} FROM logged_model WHERE experiment IN $exps AND ({cond})
+                 ORDER BY {order} LIMIT $limit START $start;"
         );
-        let mut res = self
-            .read(
-                self.q(&sql)
-                    .bind(("nums", nums))
-                    .bind(("name", name.map(str::to_string)))
-                    .bind(("limit", limit.clamp(1, 10_000))),
-            )
-            .await?;
-        let rows: Vec<Row> = res.take(1).map_err(internal)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let mut query = self.q(&sql).bind(("nums", nums)).bind(("limit", limit + 1)).bind(("start", start));
+        for p in params {
+            query = query.bind(p);
+        }
+        let rows: Vec<Row> = self.read(query).await?.take(1).map_err(internal)?;
+        Ok(super::paging::offset_page(rows, limit, start))
     }
 }

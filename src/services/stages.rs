@@ -198,7 +198,7 @@ impl Quiver {
         let (fields, table) = match entity {
             Entity::Models => (MODEL_FIELDS, "registered_model"),
             Entity::Versions => (VERSION_FIELDS, "model_version"),
-            Entity::Runs | Entity::Experiments => {
+            Entity::Runs | Entity::Experiments | Entity::LoggedModels => {
                 return Err(Error::invalid("filter", "This search takes filters of models and versions only."));
             }
         };

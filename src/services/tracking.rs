@@ -15,6 +15,8 @@ const MAX_KEY_LEN: usize = 250;
 const MAX_PARAM_LEN: usize = 6000;
 const MAX_TAG_VALUE_LEN: usize = 8000;
 const MAX_BATCH: usize = 1000;
+/// Metric values one logged model keeps (they live on its record).
+const MAX_MODEL_METRICS: usize = 10_000;
 
 /// A key of 1 to 250 characters (no `..`, no leading `/`, no control characters) and a value of
 /// at most `max_value` characters.
@@ -101,7 +103,7 @@ pub(super) struct MetricRow {
 
 impl From<MetricRow> for Metric {
     fn from(m: MetricRow) -> Self {
-        Metric { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step }
+        Metric::new(m.key, m.value, m.timestamp, m.step)
     }
 }
 
@@ -250,6 +252,16 @@ impl Quiver {
         }
         for m in &batch.metrics {
             check_kv("metric", &m.key, "", 0)?;
+            if let Some(id) = &m.model_id {
+                super::datasets::check_model_id(id).map_err(|_| {
+                    Error::invalid("metrics", format!("The metric '{}' names no logged model: '{id}'.", m.key))
+                })?;
+            }
+            if m.dataset_name.as_ref().is_some_and(|n| n.len() > 500)
+                || m.dataset_digest.as_ref().is_some_and(|d| d.len() > 36)
+            {
+                return Err(Error::invalid("metrics", "A metric's dataset_name or dataset_digest is too long."));
+            }
         }
         let sql = "BEGIN TRANSACTION;
             LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
@@ -273,6 +285,13 @@ impl Quiver {
                     UPDATE $top.id SET value = $m.value, timestamp = $m.timestamp, step = $m.step;
                 };
             };
+            // MLflow 3: a value measuring a logged model is kept with that model too.
+            FOR $mm IN $model_metrics {
+                LET $lm = (SELECT id, array::len(metrics) AS n FROM logged_model WHERE model_id = $mm.model_id LIMIT 1)[0];
+                IF !$lm { THROW $no_model + $mm.model_id };
+                IF $lm.n >= $max_model_metrics { THROW $too_many + $mm.model_id };
+                UPDATE $lm.id SET metrics += $mm.metric;
+            };
             fn::sync_run($run);
             COMMIT TRANSACTION;";
         let kv = |v: &[Tag]| -> Vec<serde_json::Value> {
@@ -293,6 +312,23 @@ impl Quiver {
                 serde_json::json!({"key": m.key, "value": value, "timestamp": m.timestamp, "step": m.step})
             })
             .collect();
+        let model_metrics: Vec<serde_json::Value> = batch
+            .metrics
+            .iter()
+            .zip(&metrics)
+            .filter_map(|(m, stored)| {
+                let id = m.model_id.as_ref()?;
+                let mut metric = stored.clone();
+                metric["run_id"] = serde_json::json!(run_id);
+                // Left out when absent: JSON null would arrive as NULL, which `option<string>` refuses.
+                for (key, value) in [("dataset_name", &m.dataset_name), ("dataset_digest", &m.dataset_digest)] {
+                    if let Some(v) = value {
+                        metric[key] = serde_json::json!(v);
+                    }
+                }
+                Some(serde_json::json!({ "model_id": id, "metric": metric }))
+            })
+            .collect();
         let (params, tags) = (kv(&batch.params), kv(&batch.tags));
         let changed = super::thrown_precondition("A param cannot change once logged: ");
         self.write_content(
@@ -303,13 +339,23 @@ impl Quiver {
                     .bind(("tags", tags.clone()))
                     .bind(("metrics", metrics.clone()))
                     .bind(("changed", changed.clone()))
+                    .bind(("model_metrics", model_metrics.clone()))
+                    .bind(("max_model_metrics", MAX_MODEL_METRICS))
+                    .bind(("no_model", thrown_not_found(&Error::not_found("No logged model "))))
+                    .bind((
+                        "too_many",
+                        super::thrown_precondition(&format!(
+                            "A logged model keeps at most {MAX_MODEL_METRICS} metric values; this one is full: "
+                        )),
+                    ))
                     .bind(("no_run", thrown_not_found(&run_not_found(run_id))))
             },
             super::no_unique,
         )
         .await
         .map_err(|e| {
-            if e.is(crate::error::ErrorKind::FailedPrecondition) { Error::invalid("params", e.message) } else { e }
+            let param = e.is(crate::error::ErrorKind::FailedPrecondition) && e.message.starts_with("A param");
+            if param { Error::invalid("params", e.message) } else { e }
         })?;
         Ok(())
     }

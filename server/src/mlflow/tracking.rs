@@ -7,7 +7,7 @@ use axum::extract::Path;
 use axum::routing::{get, patch, post};
 use quiver::error::Error;
 use quiver::filter::{Entity, run_order};
-use quiver::services::{MAX_RUNS_PER_SEARCH, RunSearch};
+use quiver::services::{MAX_LOGGED_MODELS_PER_SEARCH, MAX_RUNS_PER_SEARCH, RunSearch};
 use quiver::tracking::{Dataset, DatasetInput, LoggedModel, Metric, ModelOutput, Run, RunBatch};
 use serde_json::{Value, json};
 
@@ -37,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{base}/logged-models/search"), post(search_logged_models))
         .route(&format!("{base}/logged-models/{{model_id}}"), get(get_logged_model).patch(update_logged_model))
         .route(&format!("{base}/logged-models/{{model_id}}/tags"), patch(set_logged_model_tags))
+        .route(
+            &format!("{base}/logged-models/{{model_id}}/tags/{{key}}"),
+            axum::routing::delete(delete_logged_model_tag),
+        )
 }
 
 /// What this server supports: plain uploads and downloads through the artifact proxy.
@@ -205,7 +209,13 @@ fn metric(a: &Args, v: &Value) -> Result<Metric, super::MlError> {
         }
     };
     let timestamp = if v.get("timestamp").is_some() { int("timestamp") } else { chrono::Utc::now().timestamp_millis() };
-    Ok(Metric { key: key.to_string(), value, timestamp, step: int("step") })
+    let text = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    Ok(Metric {
+        model_id: text("model_id"),
+        dataset_name: text("dataset_name"),
+        dataset_digest: text("dataset_digest"),
+        ..Metric::new(key, value, timestamp, int("step"))
+    })
 }
 
 async fn log_metric(a: Args) -> MlResult {
@@ -335,6 +345,19 @@ fn logged_model_json(m: &LoggedModel) -> Value {
     if !m.params.is_empty() {
         data["params"] = tags_json(&m.params);
     }
+    let metrics = m.metrics.iter().map(|x| {
+        let mut metric = json!({
+            "key": x.key, "value": x.value, "timestamp": x.timestamp, "step": x.step,
+            "run_id": x.run_id, "model_id": m.model_id,
+        });
+        for (key, value) in [("dataset_name", &x.dataset_name), ("dataset_digest", &x.dataset_digest)] {
+            if let Some(v) = value {
+                metric[key] = json!(v);
+            }
+        }
+        metric
+    });
+    put_list(&mut data, "metrics", metrics.collect());
     json!({ "info": info, "data": data })
 }
 
@@ -369,24 +392,43 @@ async fn set_logged_model_tags(Path(id): Path<String>, a: Args) -> MlResult {
     ok(json!({}))
 }
 
-/// The client searches by experiment and, when resolving `runs:/…` sources, `name = '<name>'`.
+/// MLflow 3's `mlflow.search_logged_models`: MLflow's filter over metrics (any value logged for
+/// the model), params, tags and attributes (plus OR and parentheses), `order_by` objects
+/// (metrics by their latest value, optionally on one dataset), paged by token. The client also
+/// resolves `runs:/…` sources with `name = '<name>'`.
 async fn search_logged_models(a: Args) -> MlResult {
     let experiments = a.list("experiment_ids")?;
-    let filter = a.opt_str("filter")?.unwrap_or_default();
-    let name = match filter.trim() {
-        "" => None,
-        f => {
-            let rest = f.strip_prefix("name").map(str::trim_start).and_then(|r| r.strip_prefix('=')).map(str::trim);
-            let quoted = rest.and_then(|r| r.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')));
-            Some(quoted.ok_or_else(|| {
-                a.err(Error::invalid("filter", "Quiver searches logged models by `name = '…'` only."))
-            })?)
+    let raw = a.opt_str("filter")?.unwrap_or_default();
+    let filter = quiver::filter::parse(&raw, Entity::LoggedModels).map_err(|e| a.err(e))?;
+    if a.map.get("datasets").and_then(Value::as_array).is_some_and(|d| !d.is_empty()) {
+        return Err(a.err(Error::invalid(
+            "datasets",
+            "Quiver does not scope logged model searches by dataset yet; filter on the metric alone, \
+             or order by it with dataset_name.",
+        )));
+    }
+    let order = match a.map.get("order_by") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => {
+            list.iter().map(quiver::filter::model_order).collect::<Result<Vec<_>, _>>().map_err(|e| a.err(e))?
         }
+        Some(_) => return Err(a.err(Error::invalid("order_by", "'order_by' must be a list."))),
     };
-    let limit = a.max_results(1000, 10_000)?;
+    let limit = a.max_results(100, MAX_LOGGED_MODELS_PER_SEARCH)?;
+    let token = a.opt_str("page_token")?;
     let q = &a.ctx.state.quiver;
-    let list = a.call(q.search_logged_models(&a.ctx.actor, &experiments, name, limit).await)?;
+    let page = a.call(
+        q.search_logged_models(&a.ctx.actor, &experiments, filter.as_ref(), &order, limit, token.as_deref()).await,
+    )?;
     let mut body = json!({});
-    put_list(&mut body, "models", list.iter().map(logged_model_json).collect());
+    put_list(&mut body, "models", page.items.iter().map(logged_model_json).collect());
+    if let Some(t) = page.next_page_token {
+        body["next_page_token"] = json!(t);
+    }
     ok(body)
+}
+
+async fn delete_logged_model_tag(Path((id, key)): Path<(String, String)>, a: Args) -> MlResult {
+    a.call(a.ctx.state.quiver.delete_logged_model_tag(&a.ctx.actor, &id, &key).await)?;
+    ok(json!({}))
 }
