@@ -187,6 +187,8 @@ pub struct RunDetails {
     pub versions: Vec<crate::types::ModelVersion>,
     /// Metrics logged at two or more points, by key.
     pub histories: Vec<MetricHistory>,
+    /// The models the run logged (MLflow 3), newest first.
+    pub models: Vec<LoggedModel>,
 }
 
 /// A metric's values by step, as a chart draws them: at most a few hundred points, thinned
@@ -255,6 +257,23 @@ pub struct LoggedModel {
     pub params: Vec<Tag>,
     /// Every metric value logged for the model, in the order logged.
     pub metrics: Vec<ModelMetric>,
+}
+
+impl LoggedModel {
+    /// The latest value of each metric (by timestamp, then step) per dataset, by key: what a
+    /// table of models shows.
+    pub fn latest_metrics(&self) -> Vec<&ModelMetric> {
+        let mut latest: Vec<&ModelMetric> = Vec::new();
+        for m in &self.metrics {
+            match latest.iter_mut().find(|l| l.key == m.key && l.dataset_name == m.dataset_name) {
+                Some(l) if (m.timestamp, m.step) >= (l.timestamp, l.step) => *l = m,
+                Some(_) => {}
+                None => latest.push(m),
+            }
+        }
+        latest.sort_by(|a, b| (&a.key, &a.dataset_name).cmp(&(&b.key, &b.dataset_name)));
+        latest
+    }
 }
 
 pub const RUN_STATUSES: [&str; 5] = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
@@ -326,5 +345,41 @@ mod tests {
         assert_eq!(e.description(), None, "a blank note is no description");
         e.tags[1].value = "Weekly *churn* model".into();
         assert_eq!(e.description(), Some("Weekly *churn* model"));
+    }
+
+    #[test]
+    fn a_logged_models_table_shows_the_latest_value_per_metric_and_dataset() {
+        let m = |key: &str, value: f64, timestamp: i64, step: i64, dataset: Option<&str>| ModelMetric {
+            key: key.into(),
+            value,
+            timestamp,
+            step,
+            run_id: "r".into(),
+            dataset_name: dataset.map(str::to_string),
+            dataset_digest: None,
+        };
+        let model = LoggedModel {
+            model_id: "m-1".into(),
+            experiment_id: "1".into(),
+            name: "lr".into(),
+            source_run_id: None,
+            status: "LOGGED_MODEL_READY".into(),
+            model_type: String::new(),
+            artifact_uri: String::new(),
+            creation_timestamp_ms: 0,
+            last_updated_timestamp_ms: 0,
+            tags: vec![],
+            params: vec![],
+            metrics: vec![
+                m("acc", 0.8, 5, 0, Some("eval")),
+                m("acc", 0.9, 9, 0, Some("eval")),
+                m("acc", 0.7, 9, 0, None),
+                m("acc", 0.1, 1, 3, Some("eval")),
+                m("loss", 0.3, 2, 0, None),
+            ],
+        };
+        let latest: Vec<(&str, f64, Option<&str>)> =
+            model.latest_metrics().iter().map(|m| (m.key.as_str(), m.value, m.dataset_name.as_deref())).collect();
+        assert_eq!(latest, [("acc", 0.7, None), ("acc", 0.9, Some("eval")), ("loss", 0.3, None)]);
     }
 }

@@ -28,7 +28,8 @@ const AS_SCHEMA_11: &str = "
     REMOVE FIELD metrics[*].timestamp ON logged_model; REMOVE FIELD metrics[*].step ON logged_model;
     REMOVE FIELD metrics[*].run_id ON logged_model; REMOVE FIELD metrics[*].dataset_name ON logged_model;
     REMOVE FIELD metrics[*].dataset_digest ON logged_model; REMOVE FIELD metrics ON logged_model;
-    REMOVE INDEX logged_model_experiment_newest ON logged_model; REMOVE FUNCTION fn::sync_logged_model;
+    REMOVE INDEX logged_model_experiment_newest ON logged_model; REMOVE INDEX logged_model_run ON logged_model;
+    REMOVE FUNCTION fn::sync_logged_model;
     UPDATE logged_model UNSET params, tags, metrics;
     UPSERT meta:schema SET schema_version = 11;";
 

@@ -178,7 +178,7 @@ test("an experiment's runs are filtered and ordered by their metrics and params,
   await expect(page.getByText('This experiment is deleted')).toBeVisible();
 });
 
-test("an experiment's description and tags, and the datasets a run used, show as MLflow logged them", async ({ page, request }) => {
+test("an experiment's description and tags, and a run's datasets and logged models, show as MLflow logged them", async ({ page, request }) => {
   const { experiment_id } = await mlflowPost(request, 'experiments/create', {
     name: unique('described'),
     tags: [{ key: 'team', value: 'growth' }],
@@ -196,6 +196,15 @@ test("an experiment's description and tags, and the datasets a run used, show as
       tags: [{ key: 'mlflow.data.context', value: 'training' }],
       dataset: { name: 'customers', digest: 'a1b2c3d4', source_type: 'local', source: '{"uri": "/data/customers.parquet"}', schema, profile: '{"num_rows": 1200}' },
     }],
+  });
+
+  // MLflow 3: a model the run logged, and a metric measured on it.
+  const { model } = await mlflowPost(request, 'logged-models', {
+    experiment_id, name: 'gbm', source_run_id: run.info.run_id, params: [{ key: 'depth', value: '6' }],
+  });
+  await mlflowPost(request, 'runs/log-batch', {
+    run_id: run.info.run_id,
+    metrics: [{ key: 'auc', value: 0.912345, timestamp: Date.now(), step: 0, model_id: model.info.model_id, dataset_name: 'customers', dataset_digest: 'a1b2c3d4' }],
   });
 
   await signIn(page);
@@ -216,4 +225,8 @@ test("an experiment's description and tags, and the datasets a run used, show as
   await datasets.getByText('2 columns').focus();
   await page.keyboard.press('Enter');
   await expect(datasets.getByRole('listitem')).toHaveText(['tenure double', 'churned long']);
+
+  const models = page.getByTestId('run-logged-models');
+  await expect(models.getByRole('row').nth(1)).toHaveText(new RegExp(`gbm\\s*${model.info.model_id}\\s*Pending\\s*auc 0\\.912345 \\(customers\\)\\s*1`));
+  await expect(models.getByRole('button', { name: `Copy mlflow.register_model("models:/${model.info.model_id}", "prod.ml_team.my_model")` })).toBeVisible();
 });

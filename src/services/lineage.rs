@@ -55,8 +55,8 @@ impl Quiver {
         Ok(Some(TrainingRun { run, experiment_name }))
     }
 
-    /// A run with its experiment's name and the versions registered from it that the caller may
-    /// see (newest first, at most [`MAX_REGISTERED`]).
+    /// A run with its experiment's name, the versions registered from it that the caller may
+    /// see and the models it logged (each newest first, at most [`MAX_REGISTERED`]).
     pub async fn run_details(&self, actor: &Actor, run_id: &str) -> Result<RunDetails> {
         let run = self.get_run(actor, run_id).await?;
         let experiment_name = self.get_experiment(actor, &run.experiment_id).await?.name;
@@ -64,7 +64,8 @@ impl Quiver {
         let order = ["creation_timestamp DESC".to_string()];
         let versions = self.search_model_versions(actor, Some(&from_run), &order, MAX_REGISTERED, None).await?;
         let histories = self.metric_histories(&run.run_id).await?;
-        Ok(RunDetails { training: TrainingRun { run, experiment_name }, versions: versions.items, histories })
+        let models = self.run_logged_models(&run.run_id, MAX_REGISTERED).await?;
+        Ok(RunDetails { training: TrainingRun { run, experiment_name }, versions: versions.items, histories, models })
     }
 
     /// Every metric of a run logged at two or more points, by key, in one read of its history

@@ -207,6 +207,19 @@ impl Quiver {
         Ok(())
     }
 
+    /// The models a run logged, newest first (at most `limit`), for its page.
+    pub(super) async fn run_logged_models(&self, run_id: &str, limit: i64) -> Result<Vec<LoggedModel>> {
+        let sql = format!(
+            "SELECT {FIELDS} FROM logged_model WHERE source_run_id = $run ORDER BY created_at DESC LIMIT $limit"
+        );
+        let rows: Vec<Row> = self
+            .read(self.q(&sql).bind(("run", run_id.to_string())).bind(("limit", limit)))
+            .await?
+            .take(0)
+            .map_err(internal)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// MLflow's tags/delete on a logged model. A key the model does not have is no error.
     pub async fn delete_logged_model_tag(&self, _actor: &Actor, model_id: &str, key: &str) -> Result<()> {
         let sql = "BEGIN TRANSACTION;

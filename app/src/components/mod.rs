@@ -8,6 +8,7 @@ pub mod crumbs;
 pub mod datasets;
 pub mod form;
 pub mod layout;
+pub mod logged_models;
 pub mod markdown;
 pub mod metric_chart;
 pub mod mlflow_links;

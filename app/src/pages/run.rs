@@ -9,6 +9,7 @@ use super::{loaded, param};
 use crate::api::runs::get_run_details;
 use crate::components::crumbs::explore_href;
 use crate::components::datasets::RunDatasets;
+use crate::components::logged_models::RunLoggedModels;
 use crate::components::metric_chart::MetricCharts;
 use crate::components::training_run::{ParamTable, RunFacts};
 use crate::components::widgets::{CopyButton, StampView};
@@ -41,6 +42,8 @@ pub fn RunPage() -> impl IntoView {
                         <MetricCharts histories=d.histories/>
                         <h2>"Datasets"</h2>
                         <RunDatasets inputs=run.inputs.clone()/>
+                        <h2>"Logged models"</h2>
+                        <RunLoggedModels models=d.models/>
                         <h2>"Tags"</h2>
                         <ParamTable params=tags testid="run-tags" empty="No tags besides MLflow's own."/>
                         <h2>"Registered versions"</h2>
