@@ -222,3 +222,27 @@ async fn a_run_page_draws_each_metric_logged_more_than_once_from_a_thinned_histo
     assert_eq!(drawn.points.last(), Some(&(499, 1.0 / 500.0)));
     assert!(drawn.points.windows(2).all(|w| w[0].0 < w[1].0), "in step order, evenly thinned");
 }
+
+#[tokio::test]
+async fn a_deleted_run_takes_nothing_more_until_restored() {
+    let q = common::registry().await;
+    let a = actor("alice");
+    let exp = q.create_experiment(&a, "churn", None, &[]).await.unwrap();
+    let run = q.create_run(&a, &exp, Some("train"), None, &[]).await.unwrap();
+    let id = &run.run_id;
+    q.set_run_deleted(&a, id, true).await.unwrap();
+    let batch = RunBatch { metrics: vec![metric("loss", 0.5, 1, 0)], ..Default::default() };
+    let outputs = [quiver::tracking::ModelOutput { model_id: "m-0123456789abcdef0123456789abcdef".into(), step: 0 }];
+    for e in [
+        q.log_batch(&a, id, &batch).await.unwrap_err(),
+        q.update_run(&a, id, Some("FINISHED"), None, None).await.unwrap_err(),
+        q.delete_run_tag(&a, id, "mlflow.runName").await.unwrap_err(),
+        q.log_outputs(&a, id, &outputs).await.unwrap_err(),
+    ] {
+        assert!(e.is(ErrorKind::FailedPrecondition) && e.message.contains("is deleted"), "{e:?}");
+    }
+    q.set_run_deleted(&a, id, false).await.unwrap();
+    q.log_batch(&a, id, &batch).await.unwrap();
+    let got = q.get_run(&a, id).await.unwrap();
+    assert_eq!((got.metrics.len(), got.status.as_str()), (1, "RUNNING"));
+}

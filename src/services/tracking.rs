@@ -37,6 +37,19 @@ pub(super) fn run_not_found(id: &str) -> Error {
     Error::not_found(format!("Run '{id}' not found."))
 }
 
+/// Finds the run `$run_id` as `$run`, throwing `$no_run` when there is none and `$inactive` when
+/// it is deleted: like MLflow, a deleted run takes no more params, metrics, tags or outputs.
+const ACTIVE_RUN: &str = "
+    LET $found = (SELECT id, lifecycle_stage FROM run WHERE run_id = $run_id LIMIT 1)[0];
+    IF !$found { THROW $no_run };
+    IF $found.lifecycle_stage != 'active' { THROW $inactive };
+    LET $run = $found.id;";
+
+/// What `$inactive` throws.
+fn inactive(run_id: &str) -> String {
+    super::thrown_precondition(&format!("Run {run_id} is deleted: restore it before changing it."))
+}
+
 /// A run as MLflow returns it, read from its own record (params, tags and latest metrics are
 /// copied onto it by `fn::sync_run`).
 pub(super) const RUN_FIELDS: &str = "run_id, experiment.num AS experiment_num, name, user_id, status, start_time, \
@@ -186,9 +199,10 @@ impl Quiver {
         if let Some(s) = status.filter(|s| !RUN_STATUSES.contains(s)) {
             return Err(Error::invalid("status", format!("'{s}' is not a run status.")));
         }
-        let sql = "BEGIN TRANSACTION;
-            LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
-            IF !$run { THROW $no_run };
+        let sql = [
+            "BEGIN TRANSACTION;",
+            ACTIVE_RUN,
+            "
             IF $status != NONE { UPDATE $run SET status = $status };
             IF $end_time != NONE { UPDATE $run SET end_time = $end_time };
             IF $name != NONE {
@@ -197,16 +211,19 @@ impl Quiver {
                 CREATE run_tag SET owner = $run, key = 'mlflow.runName', value = $name;
                 fn::sync_run($run);
             };
-            COMMIT TRANSACTION;";
+            COMMIT TRANSACTION;",
+        ]
+        .concat();
         let name = run_name.filter(|n| !n.trim().is_empty()).map(str::to_string);
         self.write_content(
             || {
-                self.q(sql)
+                self.q(&sql)
                     .bind(("run_id", run_id.to_string()))
                     .bind(("status", status.map(str::to_string)))
                     .bind(("end_time", end_time))
                     .bind(("name", name.clone()))
                     .bind(("no_run", thrown_not_found(&run_not_found(run_id))))
+                    .bind(("inactive", inactive(run_id)))
             },
             super::no_unique,
         )
@@ -263,9 +280,10 @@ impl Quiver {
                 return Err(Error::invalid("metrics", "A metric's dataset_name or dataset_digest is too long."));
             }
         }
-        let sql = "BEGIN TRANSACTION;
-            LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
-            IF !$run { THROW $no_run };
+        let sql = [
+            "BEGIN TRANSACTION;",
+            ACTIVE_RUN,
+            "
             FOR $p IN $params {
                 LET $old = (SELECT VALUE value FROM run_param WHERE owner = $run AND key = $p.key LIMIT 1)[0];
                 IF $old = NONE { CREATE run_param SET owner = $run, key = $p.key, value = $p.value }
@@ -293,7 +311,9 @@ impl Quiver {
                 UPDATE $lm.id SET metrics += $mm.metric;
             };
             fn::sync_run($run);
-            COMMIT TRANSACTION;";
+            COMMIT TRANSACTION;",
+        ]
+        .concat();
         let kv = |v: &[Tag]| -> Vec<serde_json::Value> {
             v.iter().map(|t| serde_json::json!({"key": t.key, "value": t.value})).collect()
         };
@@ -333,7 +353,7 @@ impl Quiver {
         let changed = super::thrown_precondition("A param cannot change once logged: ");
         self.write_content(
             || {
-                self.q(sql)
+                self.q(&sql)
                     .bind(("run_id", run_id.to_string()))
                     .bind(("params", params.clone()))
                     .bind(("tags", tags.clone()))
@@ -349,6 +369,7 @@ impl Quiver {
                         )),
                     ))
                     .bind(("no_run", thrown_not_found(&run_not_found(run_id))))
+                    .bind(("inactive", inactive(run_id)))
             },
             super::no_unique,
         )
@@ -361,18 +382,22 @@ impl Quiver {
     }
 
     pub async fn delete_run_tag(&self, _actor: &Actor, run_id: &str, key: &str) -> Result<()> {
-        let sql = "BEGIN TRANSACTION;
-            LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
-            IF !$run { THROW $no_run };
+        let sql = [
+            "BEGIN TRANSACTION;",
+            ACTIVE_RUN,
+            "
             DELETE run_tag WHERE owner = $run AND key = $key;
             fn::sync_run($run);
-            COMMIT TRANSACTION;";
+            COMMIT TRANSACTION;",
+        ]
+        .concat();
         self.write_content(
             || {
-                self.q(sql)
+                self.q(&sql)
                     .bind(("run_id", run_id.to_string()))
                     .bind(("key", key.to_string()))
                     .bind(("no_run", thrown_not_found(&run_not_found(run_id))))
+                    .bind(("inactive", inactive(run_id)))
             },
             super::no_unique,
         )
@@ -382,22 +407,26 @@ impl Quiver {
 
     /// Records the models a run produced (`runs/outputs`).
     pub async fn log_outputs(&self, _actor: &Actor, run_id: &str, outputs: &[ModelOutput]) -> Result<()> {
-        let sql = "BEGIN TRANSACTION;
-            LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
-            IF !$run { THROW $no_run };
+        let sql = [
+            "BEGIN TRANSACTION;",
+            ACTIVE_RUN,
+            "
             FOR $o IN $outputs {
                 DELETE run_output WHERE owner = $run AND model_id = $o.model_id;
                 CREATE run_output SET owner = $run, model_id = $o.model_id, step = $o.step;
             };
-            COMMIT TRANSACTION;";
+            COMMIT TRANSACTION;",
+        ]
+        .concat();
         let outputs: Vec<serde_json::Value> =
             outputs.iter().map(|o| serde_json::json!({"model_id": o.model_id, "step": o.step})).collect();
         self.write_content(
             || {
-                self.q(sql)
+                self.q(&sql)
                     .bind(("run_id", run_id.to_string()))
                     .bind(("outputs", outputs.clone()))
                     .bind(("no_run", thrown_not_found(&run_not_found(run_id))))
+                    .bind(("inactive", inactive(run_id)))
             },
             super::no_unique,
         )
