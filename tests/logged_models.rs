@@ -7,6 +7,7 @@ mod common;
 use common::actor;
 use quiver::error::ErrorKind;
 use quiver::filter::{Entity, ModelOrder, model_order, parse};
+use quiver::services::DatasetRef;
 use quiver::tracking::{Metric, RunBatch};
 use quiver::types::Tag;
 use serde_json::json;
@@ -64,7 +65,7 @@ async fn the_best_logged_model_is_found_by_its_metrics() {
     let search = async |filter: &str, order: &[ModelOrder], limit: i64, token: Option<&str>| {
         let f = parse(filter, Entity::LoggedModels).unwrap();
         let exps = std::slice::from_ref(&exp);
-        let page = q.search_logged_models(&a, exps, f.as_ref(), order, limit, token).await.unwrap();
+        let page = q.search_logged_models(&a, exps, f.as_ref(), &[], order, limit, token).await.unwrap();
         (page.items.into_iter().map(|m| m.name).collect::<Vec<_>>(), page.next_page_token)
     };
     let by = |v: serde_json::Value| vec![model_order(&v).unwrap()];
@@ -92,6 +93,21 @@ async fn the_best_logged_model_is_found_by_its_metrics() {
     assert_eq!(page, ["lr-100.0", "lr-1.0"]);
     let (rest, last) = search("", &[], 2, token.as_deref()).await;
     assert_eq!((rest, last), (vec!["lr-0.01".to_string()], None));
+
+    // Scoped to a dataset (MLflow's `datasets`): only models measured on it, and only those
+    // values count. lr-0.01's 0.99 was measured on no dataset.
+    let scoped = async |filter: &str, datasets: &[DatasetRef]| {
+        let f = parse(filter, Entity::LoggedModels).unwrap();
+        let exps = std::slice::from_ref(&exp);
+        let page = q.search_logged_models(&a, exps, f.as_ref(), datasets, &[], 10, None).await;
+        page.map(|p| p.items.into_iter().map(|m| m.name).collect::<Vec<_>>())
+    };
+    let eval = |digest: Option<&str>| vec![DatasetRef { name: "eval".into(), digest: digest.map(str::to_string) }];
+    assert_eq!(scoped("metrics.accuracy > 0.96", &eval(None)).await.unwrap(), ["lr-1.0"]);
+    assert_eq!(scoped("", &eval(Some("d1"))).await.unwrap(), ["lr-100.0", "lr-1.0", "lr-0.01"]);
+    assert!(scoped("", &eval(Some("other"))).await.unwrap().is_empty());
+    let blank = [DatasetRef { name: " ".into(), digest: None }];
+    assert_eq!(scoped("", &blank).await.unwrap_err().field.as_deref(), Some("datasets"));
 
     // Tags set and deleted later are searched as they are now.
     q.set_logged_model_tags(&a, &ids[2].0, &[tag("kind", "forest")]).await.unwrap();
@@ -121,7 +137,7 @@ async fn a_metric_for_an_unknown_model_refuses_its_whole_batch() {
 
     // Bad searches say why.
     let exps = std::slice::from_ref(&exp);
-    let e = q.search_logged_models(&a, exps, None, &[], 0, None).await.unwrap_err();
+    let e = q.search_logged_models(&a, exps, None, &[], &[], 0, None).await.unwrap_err();
     assert_eq!(e.field.as_deref(), Some("max_results"));
     let e = parse("attributes.run_name = 'x'", Entity::LoggedModels).unwrap_err();
     assert!(e.message.contains("unknown attribute 'run_name'; the attributes are model_id, name"), "{}", e.message);

@@ -44,7 +44,7 @@ mod tracking_tests;
 pub use logged_models::{ModelAttr, ModelOrder, ModelSortKey, model_order, model_order_surql};
 pub use parse::parse;
 pub use runs::{RunOrder, RunSortKey, run_order, run_order_surql};
-pub use surql::{like_to_regex, to_surql};
+pub use surql::{like_to_regex, to_surql, to_surql_scoped};
 
 /// Longest filter accepted, in characters.
 pub const MAX_FILTER_LEN: usize = 4096;

@@ -57,8 +57,23 @@ fn json_of(value: &Value, lowercase: bool) -> serde_json::Value {
 /// `NOT IN` also matches rows without that tag, as MLflow's `mlflow.prompt.is_prompt` filter needs;
 /// `run_id` `!=`, `NOT IN` and LIKE never match versions without a run.
 pub fn to_surql(expr: &Expr, entity: Entity, params: &mut Vec<(String, serde_json::Value)>) -> String {
+    compile(expr, entity, None, params)
+}
+
+/// [`to_surql`] for logged models whose metrics count only when `metric_scope` (a condition over
+/// one metric entry, e.g. `dataset_name = $d0`) holds for them: MLflow's `datasets` argument.
+pub fn to_surql_scoped(
+    expr: &Expr,
+    entity: Entity,
+    metric_scope: &str,
+    params: &mut Vec<(String, serde_json::Value)>,
+) -> String {
+    compile(expr, entity, Some(metric_scope), params)
+}
+
+fn compile(expr: &Expr, entity: Entity, scope: Option<&str>, params: &mut Vec<(String, serde_json::Value)>) -> String {
     let group = |items: &[Expr], sep: &str, params: &mut Vec<_>| {
-        let parts: Vec<String> = items.iter().map(|e| to_surql(e, entity, params)).collect();
+        let parts: Vec<String> = items.iter().map(|e| compile(e, entity, scope, params)).collect();
         format!("({})", parts.join(sep))
     };
     match expr {
@@ -66,7 +81,7 @@ pub fn to_surql(expr: &Expr, entity: Entity, params: &mut Vec<(String, serde_jso
         Expr::Or(items) if items.is_empty() => "false".into(),
         Expr::And(items) => group(items, " AND ", params),
         Expr::Or(items) => group(items, " OR ", params),
-        Expr::Cmp { field, op, value } => compare(field, *op, value, entity, params),
+        Expr::Cmp { field, op, value } => compare(field, *op, value, entity, scope, params),
     }
 }
 
@@ -75,6 +90,7 @@ fn compare(
     op: Op,
     value: &Value,
     entity: Entity,
+    scope: Option<&str>,
     params: &mut Vec<(String, serde_json::Value)>,
 ) -> String {
     let is_like = matches!(op, Op::Like | Op::ILike);
@@ -93,7 +109,8 @@ fn compare(
     let versions = entity == Entity::Versions;
     // A run's copy of its metrics, params or tags: the condition holds when one entry with the
     // key matches (a run without the key matches nothing, as in MLflow, even for != and NOT IN).
-    let entry = |column: &str, key: &str, params: &mut Vec<_>| {
+    // `also`: a further condition on the entry (a logged model's metrics on given datasets).
+    let entry = |column: &str, key: &str, also: &str, params: &mut Vec<_>| {
         let key = bind(params, key.into());
         let cond = if is_like {
             pattern(params).map(|p| format!("string::matches(`value`, {p})"))
@@ -103,16 +120,19 @@ fn compare(
         if cond.is_none() {
             params.pop();
         }
-        cond.map(|cond| format!("{column}[WHERE key = {key} AND {cond}] != []"))
+        cond.map(|cond| format!("{column}[WHERE key = {key} AND {cond}{also}] != []"))
     };
     let out = match field {
         // Runs and experiments: a missing tag matches nothing, `!=` and `NOT IN` included (MLflow).
         Field::Tag(key) if matches!(entity, Entity::Runs | Entity::Experiments | Entity::LoggedModels) => {
-            entry("tags", key, params)
+            entry("tags", key, "", params)
         }
         // A logged model keeps every value logged for it: any of them may match (MLflow).
-        Field::Metric(key) if matches!(entity, Entity::Runs | Entity::LoggedModels) => entry("metrics", key, params),
-        Field::Param(key) if matches!(entity, Entity::Runs | Entity::LoggedModels) => entry("params", key, params),
+        Field::Metric(key) if entity == Entity::Runs => entry("metrics", key, "", params),
+        Field::Metric(key) if entity == Entity::LoggedModels => {
+            entry("metrics", key, &scope.map(|s| format!(" AND ({s})")).unwrap_or_default(), params)
+        }
+        Field::Param(key) if matches!(entity, Entity::Runs | Entity::LoggedModels) => entry("params", key, "", params),
         Field::ModelAttr(a) if entity == Entity::LoggedModels => {
             let cond = simple(a.column(), false, params);
             // A model without a source run matches no comparison of it.

@@ -13,6 +13,31 @@ use crate::store::internal;
 use crate::tracking::{LOGGED_MODEL_STATUSES, LoggedModel, ModelMetric};
 use crate::types::{Actor, Page, Tag};
 
+/// A dataset named in a logged model search: its name, and its digest when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetRef {
+    pub name: String,
+    pub digest: Option<String>,
+}
+
+/// The condition on one metric entry that it was measured on one of `datasets` (none: no scope),
+/// with names and digests bound as `d0`, `d1`, ….
+fn dataset_scope(datasets: &[DatasetRef], params: &mut Vec<(String, serde_json::Value)>) -> Option<String> {
+    let mut bind = |v: &str| {
+        let name = format!("d{}", params.len());
+        params.push((name.clone(), v.into()));
+        format!("${name}")
+    };
+    let alternatives: Vec<String> = datasets
+        .iter()
+        .map(|d| match &d.digest {
+            Some(digest) => format!("(dataset_name = {} AND dataset_digest = {})", bind(&d.name), bind(digest)),
+            None => format!("dataset_name = {}", bind(&d.name)),
+        })
+        .collect();
+    (!alternatives.is_empty()).then(|| alternatives.join(" OR "))
+}
+
 /// Most logged models one search returns.
 pub const MAX_LOGGED_MODELS_PER_SEARCH: i64 = 10_000;
 
@@ -243,16 +268,22 @@ impl Quiver {
 
     /// MLflow 3's search_logged_models: the logged models of some experiments matching `filter`
     /// (parsed for [`Entity::LoggedModels`]) in `order` (newest first after it), `limit` at a
-    /// time from an offset page token.
+    /// time from an offset page token. With `datasets` (name, and digest when given), only models
+    /// with metrics on one of them are found, and metric conditions look at those metrics only.
+    #[allow(clippy::too_many_arguments)]
     pub async fn search_logged_models(
         &self,
         _actor: &Actor,
         experiment_ids: &[String],
         filter: Option<&Expr>,
+        datasets: &[DatasetRef],
         order: &[ModelOrder],
         limit: i64,
         page_token: Option<&str>,
     ) -> Result<Page<LoggedModel>> {
+        if datasets.iter().any(|d| d.name.trim().is_empty()) {
+            return Err(Error::invalid("datasets", "`dataset_name` in the `datasets` clause must be specified."));
+        }
         if !(1..=MAX_LOGGED_MODELS_PER_SEARCH).contains(&limit) {
             return Err(Error::invalid(
                 "max_results",
@@ -262,8 +293,15 @@ impl Quiver {
         let nums = experiment_ids.iter().map(|e| experiment_num(e)).collect::<Result<Vec<i64>>>()?;
         let start = super::paging::offset(page_token)?;
         let mut params = Vec::new();
-        let cond =
-            filter.map_or_else(|| "true".to_string(), |f| filter::to_surql(f, Entity::LoggedModels, &mut params));
+        let scope = dataset_scope(datasets, &mut params);
+        let mut cond = match (filter, &scope) {
+            (None, _) => "true".to_string(),
+            (Some(f), None) => filter::to_surql(f, Entity::LoggedModels, &mut params),
+            (Some(f), Some(scope)) => filter::to_surql_scoped(f, Entity::LoggedModels, scope, &mut params),
+        };
+        if let Some(scope) = &scope {
+            cond = format!("metrics[WHERE {scope}] != [] AND ({cond})");
+        }
         let (sort_fields, order) = filter::model_order_surql(order, &mut params);
         let sql = format!(
             "LET $exps = (SELECT VALUE id FROM experiment WHERE num IN $nums);

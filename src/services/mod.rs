@@ -43,7 +43,7 @@ pub use accounts::LoginSession;
 pub use artifacts::resolve_artifact_path;
 pub use grants::Securable;
 pub use lineage::MAX_CHART_POINTS;
-pub use logged_models::MAX_LOGGED_MODELS_PER_SEARCH;
+pub use logged_models::{DatasetRef, MAX_LOGGED_MODELS_PER_SEARCH};
 pub use outbox::{AttemptOutcome, DeliveryJob};
 pub use tags::TagTarget;
 pub use tracking_search::{MAX_RUNS_PER_SEARCH, RunSearch};

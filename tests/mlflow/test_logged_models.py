@@ -34,6 +34,18 @@ def test_the_best_logged_model_is_found_by_its_metric_and_registered(client, iri
     assert (metric.key, metric.value, metric.dataset_name) == ("accuracy", scores[best.model_id], "iris-eval")
     assert metric.dataset_digest == evaluation.digest
 
+    # Scoped to the evaluation data (by name and digest), and to data nothing was measured on.
+    on_eval = mlflow.search_logged_models(
+        experiment_ids=[experiment_id],
+        filter_string="metrics.accuracy > 0.9",
+        datasets=[{"dataset_name": "iris-eval", "dataset_digest": evaluation.digest}],
+        output_format="list",
+    )
+    assert {m.model_id for m in on_eval} == set(expected)
+    assert mlflow.search_logged_models(
+        experiment_ids=[experiment_id], datasets=[{"dataset_name": "other"}], output_format="list"
+    ) == []
+
     # Params, tags and attributes filter too; pages come by token.
     [by_param] = mlflow.search_logged_models(
         experiment_ids=[experiment_id], filter_string="params.C = '0.01'", output_format="list"

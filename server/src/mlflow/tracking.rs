@@ -7,7 +7,7 @@ use axum::extract::Path;
 use axum::routing::{get, patch, post};
 use quiver::error::Error;
 use quiver::filter::{Entity, run_order};
-use quiver::services::{MAX_LOGGED_MODELS_PER_SEARCH, MAX_RUNS_PER_SEARCH, RunSearch};
+use quiver::services::{DatasetRef, MAX_LOGGED_MODELS_PER_SEARCH, MAX_RUNS_PER_SEARCH, RunSearch};
 use quiver::tracking::{Dataset, DatasetInput, LoggedModel, Metric, ModelOutput, Run, RunBatch};
 use serde_json::{Value, json};
 
@@ -394,19 +394,25 @@ async fn set_logged_model_tags(Path(id): Path<String>, a: Args) -> MlResult {
 
 /// MLflow 3's `mlflow.search_logged_models`: MLflow's filter over metrics (any value logged for
 /// the model), params, tags and attributes (plus OR and parentheses), `order_by` objects
-/// (metrics by their latest value, optionally on one dataset), paged by token. The client also
+/// (metrics by their latest value, optionally on one dataset), `datasets` scoping metrics to
+/// some datasets, paged by token. The client also
 /// resolves `runs:/…` sources with `name = '<name>'`.
 async fn search_logged_models(a: Args) -> MlResult {
     let experiments = a.list("experiment_ids")?;
     let raw = a.opt_str("filter")?.unwrap_or_default();
     let filter = quiver::filter::parse(&raw, Entity::LoggedModels).map_err(|e| a.err(e))?;
-    if a.map.get("datasets").and_then(Value::as_array).is_some_and(|d| !d.is_empty()) {
-        return Err(a.err(Error::invalid(
-            "datasets",
-            "Quiver does not scope logged model searches by dataset yet; filter on the metric alone, \
-             or order by it with dataset_name.",
-        )));
-    }
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    let datasets: Vec<DatasetRef> = match a.map.get("datasets") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|d| DatasetRef {
+                name: text(d, "dataset_name").unwrap_or_default(),
+                digest: text(d, "dataset_digest"),
+            })
+            .collect(),
+        Some(_) => return Err(a.err(Error::invalid("datasets", "'datasets' must be a list."))),
+    };
     let order = match a.map.get("order_by") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(list)) => {
@@ -418,7 +424,8 @@ async fn search_logged_models(a: Args) -> MlResult {
     let token = a.opt_str("page_token")?;
     let q = &a.ctx.state.quiver;
     let page = a.call(
-        q.search_logged_models(&a.ctx.actor, &experiments, filter.as_ref(), &order, limit, token.as_deref()).await,
+        q.search_logged_models(&a.ctx.actor, &experiments, filter.as_ref(), &datasets, &order, limit, token.as_deref())
+            .await,
     )?;
     let mut body = json!({});
     put_list(&mut body, "models", page.items.iter().map(logged_model_json).collect());
