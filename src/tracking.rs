@@ -132,7 +132,8 @@ impl Metric {
     }
 }
 
-/// A value logged for a logged model (MLflow 3's `LoggedModel.metrics`): every one is kept.
+/// The latest value of a metric logged for a logged model (MLflow 3's `LoggedModel.metrics`), per
+/// dataset: the greatest timestamp, then step. Every value is in the run's history too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelMetric {
     pub key: String,
@@ -255,7 +256,7 @@ pub struct LoggedModel {
     pub last_updated_timestamp_ms: i64,
     pub tags: Vec<Tag>,
     pub params: Vec<Tag>,
-    /// Every metric value logged for the model, in the order logged.
+    /// The latest value of each metric per dataset, in the order first logged.
     pub metrics: Vec<ModelMetric>,
 }
 

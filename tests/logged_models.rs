@@ -57,6 +57,10 @@ async fn the_best_logged_model_is_found_by_its_metrics() {
     }
     let rescore = RunBatch { metrics: vec![scored("accuracy", 0.99, 20, &ids[0].0, None)], ..Default::default() };
     q.log_batch(&a, &ids[0].1, &rescore).await.unwrap();
+    // A retried call and an older value change nothing: the model keeps the latest per dataset.
+    q.log_batch(&a, &ids[0].1, &rescore).await.unwrap();
+    let older = RunBatch { metrics: vec![scored("accuracy", 0.5, 5, &ids[0].0, Some("eval"))], ..Default::default() };
+    q.log_batch(&a, &ids[0].1, &older).await.unwrap();
     let first = q.get_logged_model(&a, &ids[0].0).await.unwrap();
     let values: Vec<(f64, Option<&str>, &str)> =
         first.metrics.iter().map(|m| (m.value, m.dataset_name.as_deref(), m.run_id.as_str())).collect();
@@ -115,6 +119,14 @@ async fn the_best_logged_model_is_found_by_its_metrics() {
     q.delete_logged_model_tag(&a, &ids[2].0, "kind").await.unwrap();
     assert!(search("tags.kind = 'forest'", &[], 10, None).await.0.is_empty());
     assert!(q.get_logged_model(&a, &ids[2].0).await.unwrap().tags.is_empty());
+    let e = q.delete_logged_model_tag(&a, &ids[2].0, "kind").await.unwrap_err();
+    assert!(e.is(ErrorKind::NotFound) && e.message.contains("no tag 'kind'"), "{e:?}");
+
+    // Params past log_model's first hundred arrive later, and are searched too.
+    let more: Vec<Tag> = (0..150).map(|i| tag(&format!("p{i}"), &i.to_string())).collect();
+    q.log_logged_model_params(&a, &ids[2].0, &more).await.unwrap();
+    assert_eq!(q.get_logged_model(&a, &ids[2].0).await.unwrap().params.len(), 151);
+    assert_eq!(search("params.p149 = '149'", &[], 10, None).await.0, ["lr-100.0"]);
 }
 
 #[tokio::test]

@@ -31,6 +31,7 @@ const AS_SCHEMA_11: &str = "
     REMOVE INDEX logged_model_experiment_newest ON logged_model; REMOVE INDEX logged_model_run ON logged_model;
     REMOVE FUNCTION fn::sync_logged_model;
     UPDATE logged_model UNSET params, tags, metrics;
+    REMOVE FIELD inputs_logged ON run; UPDATE run UNSET inputs_logged;
     UPSERT meta:schema SET schema_version = 11;";
 
 /// What a schema-10 store looked like: experiments without tags, no datasets.
@@ -288,10 +289,41 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history_and_onto_its_
     assert_eq!(q.get_run(&a, &runs[0]).await.unwrap().inputs, [input]);
     // Schema 12: the logged model from before is searched by its params and tags, and takes metrics.
     let lm = parse("params.C = '1.0' AND tags.C = '1.0'", Entity::LoggedModels).unwrap();
-    let found = q.search_logged_models(&a, &["1".to_string()], lm.as_ref(), &[], 10, None).await.unwrap();
+    let found = q.search_logged_models(&a, &["1".to_string()], lm.as_ref(), &[], &[], 10, None).await.unwrap();
     assert_eq!(found.items.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["lr"]);
     let model_id = found.items[0].model_id.clone();
     let scored = Metric { model_id: Some(model_id.clone()), ..metric("auc", 0.9, 1, 0) };
     q.log_batch(&a, &runs[0], &batch(vec![scored])).await.unwrap();
     assert_eq!(q.get_logged_model(&a, &model_id).await.unwrap().metrics.len(), 1);
+}
+
+#[tokio::test]
+async fn a_schema_11_store_keeps_showing_the_inputs_its_runs_logged() {
+    common::init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
+    let a = actor("alice");
+    let data = quiver::tracking::Dataset {
+        name: "train".into(),
+        digest: "abcd".into(),
+        source_type: "code".into(),
+        source: "{}".into(),
+        schema: None,
+        profile: None,
+    };
+    let input = quiver::tracking::DatasetInput { tags: vec![], dataset: data };
+    let run_id = {
+        let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
+        let exp = q.create_experiment(&a, "churn", None, &[]).await.unwrap();
+        let run = q.create_run(&a, &exp, None, None, &[]).await.unwrap();
+        q.log_inputs(&a, &run.run_id, std::slice::from_ref(&input), &[]).await.unwrap();
+        run.run_id
+    };
+    {
+        let db = quiver::store::open(&config).await.unwrap();
+        first_error(db.query(AS_SCHEMA_11).await.unwrap()).unwrap();
+    }
+    let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
+    assert_eq!(q.get_run(&a, &run_id).await.unwrap().inputs, [input]);
 }

@@ -218,6 +218,10 @@ test("an experiment's description and tags, and a run's datasets and logged mode
   await expect(tag.locator('.chip-key')).toHaveText(['team']);
   await expect(tag.locator('.chip-value')).toHaveText(['growth']);
 
+  // The runs table gets a column of datasets, with each one's role.
+  const chip = page.getByTestId('experiment-runs').locator('td.datasets .chip');
+  await expect(chip.locator('.chip-key')).toHaveText(['customers']);
+  await expect(chip.locator('.chip-value')).toHaveText(['training']);
   await page.getByRole('link', { name: 'with-data' }).click();
   const datasets = page.getByTestId('run-datasets');
   await expect(datasets.getByRole('row').nth(1)).toHaveText(/customers\s*a1b2c3d4\s*training\s*1200\s*\/data\/customers\.parquet\s*2 columns/);

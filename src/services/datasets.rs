@@ -60,7 +60,7 @@ pub(super) struct ModelInputRow {
 }
 
 fn check_len(field: &str, value: &str, max: usize) -> Result<()> {
-    if value.len() > max {
+    if value.chars().count() > max {
         return Err(Error::invalid(field, format!("'{field}' exceeds the maximum length of {max}.")));
     }
     Ok(())
@@ -128,6 +128,7 @@ impl Quiver {
                     CREATE run_input SET run = $r.id, dataset = $ds, tags = $d.tags, at = $at, pos = $d.pos;
                 };
             };
+            IF $datasets != [] OR $models != [] { UPDATE $r.id SET inputs_logged = true };
             FOR $m IN $models {
                 IF !(SELECT VALUE id FROM run_model_input WHERE run = $r.id AND model_id = $m LIMIT 1)[0] {
                     CREATE run_model_input SET run = $r.id, model_id = $m, at = $at;

@@ -232,6 +232,38 @@ impl Quiver {
         Ok(())
     }
 
+    /// MLflow's logged-models/{id}/params: params beyond the first hundred of `log_model` (the
+    /// client sends the rest in batches). A key logged again takes the new value.
+    pub async fn log_logged_model_params(&self, _actor: &Actor, model_id: &str, params: &[Tag]) -> Result<()> {
+        if params.len() > 1000 {
+            return Err(Error::invalid("params", "At most 1000 params are logged at once."));
+        }
+        for p in params {
+            check_kv("param", &p.key, &p.value, 6000)?;
+        }
+        let sql = "BEGIN TRANSACTION;
+            LET $m = (SELECT VALUE id FROM logged_model WHERE model_id = $id LIMIT 1)[0];
+            IF !$m { THROW $missing };
+            FOR $p IN $params {
+                DELETE run_param WHERE owner = $m AND key = $p.key;
+                CREATE run_param SET owner = $m, key = $p.key, value = $p.value;
+            };
+            fn::sync_logged_model($m);
+            COMMIT TRANSACTION;";
+        let params = json_tags(params);
+        self.write_content(
+            || {
+                self.q(sql)
+                    .bind(("id", model_id.to_string()))
+                    .bind(("params", params.clone()))
+                    .bind(("missing", thrown_not_found(&not_found(model_id))))
+            },
+            super::no_unique,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The models a run logged, newest first (at most `limit`), for its page.
     pub(super) async fn run_logged_models(&self, run_id: &str, limit: i64) -> Result<Vec<LoggedModel>> {
         let sql = format!(
@@ -245,11 +277,13 @@ impl Quiver {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// MLflow's tags/delete on a logged model. A key the model does not have is no error.
+    /// MLflow's tags/delete on a logged model. A key the model does not have is an error, as in
+    /// MLflow.
     pub async fn delete_logged_model_tag(&self, _actor: &Actor, model_id: &str, key: &str) -> Result<()> {
         let sql = "BEGIN TRANSACTION;
             LET $m = (SELECT VALUE id FROM logged_model WHERE model_id = $id LIMIT 1)[0];
             IF !$m { THROW $missing };
+            IF !(SELECT VALUE id FROM run_tag WHERE owner = $m AND key = $key LIMIT 1)[0] { THROW $no_tag };
             DELETE run_tag WHERE owner = $m AND key = $key;
             fn::sync_logged_model($m);
             COMMIT TRANSACTION;";
@@ -259,6 +293,10 @@ impl Quiver {
                     .bind(("id", model_id.to_string()))
                     .bind(("key", key.to_string()))
                     .bind(("missing", thrown_not_found(&not_found(model_id))))
+                    .bind((
+                        "no_tag",
+                        thrown_not_found(&Error::not_found(format!("Logged model '{model_id}' has no tag '{key}'."))),
+                    ))
             },
             super::no_unique,
         )

@@ -15,8 +15,8 @@ const MAX_KEY_LEN: usize = 250;
 const MAX_PARAM_LEN: usize = 6000;
 const MAX_TAG_VALUE_LEN: usize = 8000;
 const MAX_BATCH: usize = 1000;
-/// Metric values one logged model keeps (they live on its record).
-const MAX_MODEL_METRICS: usize = 10_000;
+/// Metrics (by key and dataset) one logged model has: their latest values live on its record.
+const MAX_MODEL_METRICS: usize = 1_000;
 
 /// A key of 1 to 250 characters (no `..`, no leading `/`, no control characters) and a value of
 /// at most `max_value` characters.
@@ -55,9 +55,10 @@ fn inactive(run_id: &str) -> String {
 pub(super) const RUN_FIELDS: &str = "run_id, experiment.num AS experiment_num, name, user_id, status, start_time, \
     end_time, artifact_uri, lifecycle_stage, params, tags, metrics, \
     (SELECT model_id, step FROM run_output WHERE owner = $parent.id) AS outputs, \
-    (SELECT tags, dataset.{name, digest, source_type, source, data_schema, profile} AS dataset, at, pos \
-        FROM run_input WHERE run = $parent.id ORDER BY at, pos) AS inputs, \
-    (SELECT model_id, at FROM run_model_input WHERE run = $parent.id ORDER BY at, model_id) AS model_inputs";
+    IF inputs_logged THEN (SELECT tags, dataset.{name, digest, source_type, source, data_schema, profile} AS dataset, \
+        at, pos FROM run_input WHERE run = $parent.id ORDER BY at, pos) ELSE [] END AS inputs, \
+    IF inputs_logged THEN (SELECT model_id, at FROM run_model_input WHERE run = $parent.id ORDER BY at, model_id) \
+        ELSE [] END AS model_inputs";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub(super) struct RunRow {
@@ -303,12 +304,20 @@ impl Quiver {
                     UPDATE $top.id SET value = $m.value, timestamp = $m.timestamp, step = $m.step;
                 };
             };
-            // MLflow 3: a value measuring a logged model is kept with that model too.
+            // MLflow 3: a value measuring a logged model also becomes the model's latest value of
+            // that metric on that dataset, unless a later one is there.
             FOR $mm IN $model_metrics {
-                LET $lm = (SELECT id, array::len(metrics) AS n FROM logged_model WHERE model_id = $mm.model_id LIMIT 1)[0];
+                LET $lm = (SELECT id, metrics FROM logged_model WHERE model_id = $mm.model_id LIMIT 1)[0];
                 IF !$lm { THROW $no_model + $mm.model_id };
-                IF $lm.n >= $max_model_metrics { THROW $too_many + $mm.model_id };
-                UPDATE $lm.id SET metrics += $mm.metric;
+                LET $m = $mm.metric;
+                LET $old = $lm.metrics[WHERE key = $m.key AND dataset_name = $m.dataset_name
+                    AND dataset_digest = $m.dataset_digest][0];
+                IF !$old OR $m.timestamp > $old.timestamp OR ($m.timestamp = $old.timestamp AND $m.step >= $old.step) {
+                    LET $rest = $lm.metrics[WHERE !(key = $m.key AND dataset_name = $m.dataset_name
+                        AND dataset_digest = $m.dataset_digest)];
+                    IF !$old AND array::len($rest) >= $max_model_metrics { THROW $too_many + $mm.model_id };
+                    UPDATE $lm.id SET metrics = array::push($rest, $m);
+                };
             };
             fn::sync_run($run);
             COMMIT TRANSACTION;",
@@ -365,7 +374,7 @@ impl Quiver {
                     .bind((
                         "too_many",
                         super::thrown_precondition(&format!(
-                            "A logged model keeps at most {MAX_MODEL_METRICS} metric values; this one is full: "
+                            "A logged model has at most {MAX_MODEL_METRICS} metrics (by key and dataset); this one is full: "
                         )),
                     ))
                     .bind(("no_run", thrown_not_found(&run_not_found(run_id))))

@@ -79,3 +79,17 @@ def test_the_best_logged_model_is_found_by_its_metric_and_registered(client, iri
         filter_string="metrics.accuracy > 'high'",
     )
     assert "unquoted number" in e.message, e.message
+
+
+def test_log_model_in_a_run_with_many_params_keeps_them_all(client, iris):
+    """log_model copies the run's params onto the logged model: the first 100 come with it, the
+    rest through logged-models/<id>/params (a wide sklearn Pipeline under autolog has hundreds)."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = iris
+    experiment_id = client.create_experiment(f"quiver-wide-{hexid()}")
+    with mlflow.start_run(experiment_id=experiment_id):
+        mlflow.log_params({f"p{i:03d}": str(i) for i in range(130)})
+        info = mlflow.sklearn.log_model(LogisticRegression(max_iter=200).fit(X, y), name="wide")
+    params = client.get_logged_model(info.model_id).params
+    assert len(params) == 130 and params["p129"] == "129"

@@ -43,7 +43,12 @@ pub async fn experiment_runs(
         page_token: page_token.as_deref(),
         ..Default::default()
     };
-    let (experiment, runs) = q.experiment_runs(&actor, &experiment_id, &search).await?;
+    let (experiment, mut runs) = q.experiment_runs(&actor, &experiment_id, &search).await?;
+    // The table shows each dataset's name and role: its schema and profile (up to megabytes
+    // each) stay on the server.
+    for input in runs.items.iter_mut().flat_map(|r| r.inputs.iter_mut()) {
+        (input.dataset.schema, input.dataset.profile) = (None, None);
+    }
     Ok((described(experiment), Ok(runs)))
 }
 

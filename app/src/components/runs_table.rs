@@ -148,6 +148,18 @@ fn hidden_note(metrics: usize, params: usize) -> Option<String> {
     (!parts.is_empty()).then(|| format!("{} {verb} on each run's page.", parts.join(" and ")))
 }
 
+/// A run's datasets as chips: the name, and the role it played (`train`, `eval`, …).
+fn dataset_chips(run: &Run) -> impl IntoView + use<> {
+    run.inputs
+        .iter()
+        .map(|i| {
+            let title = format!("{} · digest {}", i.dataset.name, i.dataset.digest);
+            let role = i.context().map(|c| view! { <span class="chip-value">{c.to_string()}</span> });
+            view! { <span class="chip" title=title><span class="chip-key">{i.dataset.name.clone()}</span>{role}</span> " " }
+        })
+        .collect_view()
+}
+
 /// One page of runs.
 #[component]
 pub fn RunsTable(runs: Vec<Run>, view: RunsView) -> impl IntoView {
@@ -156,6 +168,8 @@ pub fn RunsTable(runs: Vec<Run>, view: RunsView) -> impl IntoView {
     let (params, hidden_params) =
         columns(runs.iter().flat_map(|r| r.params.iter().map(|p| p.key.as_str())), MAX_PARAM_COLUMNS);
     let more = hidden_note(hidden_metrics, hidden_params).map(|note| view! { <p class="muted small">{note}</p> });
+    // A column of datasets when a run of the page logged any (autologging does).
+    let datasets = runs.iter().any(|r| !r.inputs.is_empty());
     let header = {
         let v = view.clone();
         let metric_headers = metrics
@@ -175,6 +189,7 @@ pub fn RunsTable(runs: Vec<Run>, view: RunsView) -> impl IntoView {
                 <SortHeader view=v.clone() key="attributes.start_time".into() label="Started".into() first_desc=true/>
                 <th>"Duration"</th>
                 <th>"By"</th>
+                {datasets.then(|| view! { <th>"Datasets"</th> })}
                 {metric_headers}
                 {param_headers}
             </tr>
@@ -204,6 +219,7 @@ pub fn RunsTable(runs: Vec<Run>, view: RunsView) -> impl IntoView {
                     <td>{DateTime::from_timestamp_millis(r.start_time).map(|at| view! { <Time at/> })}</td>
                     <td>{r.end_time.map(|end| duration(end - r.start_time)).unwrap_or_else(|| "still running".into())}</td>
                     <td>{r.user_id.clone()}</td>
+                    {datasets.then(|| view! { <td class="datasets">{dataset_chips(&r)}</td> })}
                     {metric_cells}
                     {param_cells}
                 </tr>

@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
             &format!("{base}/logged-models/{{model_id}}/tags/{{key}}"),
             axum::routing::delete(delete_logged_model_tag),
         )
+        .route(&format!("{base}/logged-models/{{model_id}}/params"), post(log_logged_model_params))
 }
 
 /// What this server supports: plain uploads and downloads through the artifact proxy.
@@ -433,6 +434,13 @@ async fn search_logged_models(a: Args) -> MlResult {
         body["next_page_token"] = json!(t);
     }
     ok(body)
+}
+
+/// The params of `log_model` beyond the first hundred, in batches.
+async fn log_logged_model_params(Path(id): Path<String>, a: Args) -> MlResult {
+    let params = a.tags("params")?;
+    a.call(a.ctx.state.quiver.log_logged_model_params(&a.ctx.actor, &id, &params).await)?;
+    ok(json!({}))
 }
 
 async fn delete_logged_model_tag(Path((id, key)): Path<(String, String)>, a: Args) -> MlResult {
