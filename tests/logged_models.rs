@@ -73,7 +73,7 @@ async fn the_best_logged_model_is_found_by_its_metrics() {
         (page.items.into_iter().map(|m| m.name).collect::<Vec<_>>(), page.next_page_token)
     };
     let by = |v: serde_json::Value| vec![model_order(&v).unwrap()];
-    // Any value logged for a model may match a metric filter (MLflow's rule): lr-0.01 matches
+    // The latest value on any dataset may match a metric filter: lr-0.01 matches
     // through its re-scoring.
     let (names, _) =
         search("metrics.accuracy > 0.96", &by(json!({"field_name": "metrics.accuracy", "ascending": false})), 10, None)

@@ -20,8 +20,8 @@
 //!
 //! Logged models ([`Entity::LoggedModels`], MLflow 3's `search_logged_models`) take the same
 //! prefixes, with their own attributes: `model_id`, `name`, `status`, `source_run_id`,
-//! `model_type`, `creation_timestamp`, `last_updated_timestamp`; a metric matches when any value
-//! logged for the model does.
+//! `model_type`, `creation_timestamp`, `last_updated_timestamp`; a metric matches when its latest
+//! value on any dataset does (MLflow looks at every value logged; Quiver keeps the latest).
 //!
 //! Strings accept `\'`, `\"`, `\\` and a doubled quote as escapes; any other backslash is kept.
 //! An empty (or blank) filter is no filter.

@@ -127,7 +127,7 @@ fn compare(
         Field::Tag(key) if matches!(entity, Entity::Runs | Entity::Experiments | Entity::LoggedModels) => {
             entry("tags", key, "", params)
         }
-        // A logged model keeps every value logged for it: any of them may match (MLflow).
+        // A logged model keeps the latest value per dataset: any of them may match.
         Field::Metric(key) if entity == Entity::Runs => entry("metrics", key, "", params),
         Field::Metric(key) if entity == Entity::LoggedModels => {
             entry("metrics", key, &scope.map(|s| format!(" AND ({s})")).unwrap_or_default(), params)
