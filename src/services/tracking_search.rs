@@ -45,7 +45,7 @@ fn stage_cond(view: RunView) -> &'static str {
 /// The SELECT of one page (and one row more) of the runs of the experiments in `$exps`. Newest
 /// first in one experiment (`$exp`, the experiment page and most searches) walks the index
 /// `run_experiment_newest` and stops at the page's end; any other order reads every run of the
-/// experiments and sorts them (10,000 runs, p50: 4.7 ms against 110–180 ms, `benches/runs.rs`).
+/// experiments and sorts them (10,000 runs, p50: 6–7 ms against 110–210 ms, `benches/runs.rs`).
 fn runs_select(search: &RunSearch<'_>, one_experiment: bool, params: &mut Params) -> Result<String> {
     if !(1..=MAX_RUNS_PER_SEARCH).contains(&search.limit) {
         return Err(Error::invalid(
