@@ -12,6 +12,19 @@ use quiver::tracking::{Metric, RunBatch, RunView};
 use quiver::types::{AuditFilter, PageRequest};
 use quiver::{Quiver, ServiceConfig};
 
+/// A dataset a run used, as `mlflow.log_input` sends the least of one.
+fn training_data() -> quiver::tracking::DatasetInput {
+    let dataset = quiver::tracking::Dataset {
+        name: "train".into(),
+        digest: "abcd".into(),
+        source_type: "code".into(),
+        source: "{}".into(),
+        schema: None,
+        profile: None,
+    };
+    quiver::tracking::DatasetInput { tags: vec![], dataset }
+}
+
 fn all() -> PageRequest {
     PageRequest { max_results: Some(1000), page_token: None }
 }
@@ -276,15 +289,7 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history_and_onto_its_
     let tagged = parse("tags.team = 'growth'", Entity::Experiments).unwrap();
     let page = q.search_experiments(&a, tagged.as_ref(), &order, RunView::ActiveOnly, 10, None).await.unwrap();
     assert_eq!(page.items.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["churn"]);
-    let data = quiver::tracking::Dataset {
-        name: "train".into(),
-        digest: "abcd".into(),
-        source_type: "code".into(),
-        source: "{}".into(),
-        schema: None,
-        profile: None,
-    };
-    let input = quiver::tracking::DatasetInput { tags: vec![], dataset: data };
+    let input = training_data();
     q.log_inputs(&a, &runs[0], std::slice::from_ref(&input), &[]).await.unwrap();
     assert_eq!(q.get_run(&a, &runs[0]).await.unwrap().inputs, [input]);
     // Schema 12: the logged model from before is searched by its params and tags, and takes metrics.
@@ -304,15 +309,7 @@ async fn a_schema_11_store_keeps_showing_the_inputs_its_runs_logged() {
     let config =
         StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
     let a = actor("alice");
-    let data = quiver::tracking::Dataset {
-        name: "train".into(),
-        digest: "abcd".into(),
-        source_type: "code".into(),
-        source: "{}".into(),
-        schema: None,
-        profile: None,
-    };
-    let input = quiver::tracking::DatasetInput { tags: vec![], dataset: data };
+    let input = training_data();
     let run_id = {
         let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
         let exp = q.create_experiment(&a, "churn", None, &[]).await.unwrap();

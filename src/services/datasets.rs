@@ -5,7 +5,7 @@ use surrealdb::types::SurrealValue;
 
 use super::Quiver;
 use super::rows::TagRow;
-use super::tracking::run_not_found;
+use super::tracking::{ACTIVE_RUN, inactive, run_not_found};
 use crate::error::{Error, Result};
 use crate::tracking::{Dataset, DatasetInput};
 use crate::types::{Actor, Tag};
@@ -114,10 +114,11 @@ impl Quiver {
         }
         datasets.iter().try_for_each(check_input)?;
         models.iter().try_for_each(|m| check_model_id(m))?;
-        let sql = "BEGIN TRANSACTION;
-            LET $r = (SELECT id, experiment, lifecycle_stage FROM run WHERE run_id = $run_id LIMIT 1)[0];
-            IF !$r { THROW $no_run };
-            IF $r.lifecycle_stage != 'active' { THROW $deleted };
+        let sql = [
+            "BEGIN TRANSACTION;",
+            ACTIVE_RUN,
+            "
+            LET $r = { id: $run, experiment: $found.experiment };
             FOR $d IN $datasets {
                 LET $found = (SELECT VALUE id FROM dataset
                     WHERE experiment = $r.experiment AND name = $d.name AND digest = $d.digest LIMIT 1)[0];
@@ -134,7 +135,9 @@ impl Quiver {
                     CREATE run_model_input SET run = $r.id, model_id = $m, at = $at;
                 };
             };
-            COMMIT TRANSACTION;";
+            COMMIT TRANSACTION;",
+        ]
+        .concat();
         let tags = |tags: &[Tag]| -> Vec<serde_json::Value> {
             tags.iter().map(|t| serde_json::json!({"key": t.key, "value": t.value})).collect()
         };
@@ -157,16 +160,15 @@ impl Quiver {
             })
             .collect();
         let at = chrono::Utc::now().timestamp_millis();
-        let deleted = super::thrown_precondition(&format!("Run {run_id} is deleted: restore it to log inputs."));
         self.write_content(
             || {
-                self.q(sql)
+                self.q(&sql)
                     .bind(("run_id", run_id.to_string()))
                     .bind(("datasets", datasets.clone()))
                     .bind(("models", models.to_vec()))
                     .bind(("at", at))
                     .bind(("no_run", super::thrown_not_found(&run_not_found(run_id))))
-                    .bind(("deleted", deleted.clone()))
+                    .bind(("inactive", inactive(run_id)))
             },
             // Two runs logging a new dataset at once: the loser's transaction conflicts and is
             // retried; a violation surfacing anyway means the same.

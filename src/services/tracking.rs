@@ -39,14 +39,14 @@ pub(super) fn run_not_found(id: &str) -> Error {
 
 /// Finds the run `$run_id` as `$run`, throwing `$no_run` when there is none and `$inactive` when
 /// it is deleted: like MLflow, a deleted run takes no more params, metrics, tags or outputs.
-const ACTIVE_RUN: &str = "
-    LET $found = (SELECT id, lifecycle_stage FROM run WHERE run_id = $run_id LIMIT 1)[0];
+pub(super) const ACTIVE_RUN: &str = "
+    LET $found = (SELECT id, lifecycle_stage, experiment FROM run WHERE run_id = $run_id LIMIT 1)[0];
     IF !$found { THROW $no_run };
     IF $found.lifecycle_stage != 'active' { THROW $inactive };
     LET $run = $found.id;";
 
 /// What `$inactive` throws.
-fn inactive(run_id: &str) -> String {
+pub(super) fn inactive(run_id: &str) -> String {
     super::thrown_precondition(&format!("Run {run_id} is deleted: restore it before changing it."))
 }
 
