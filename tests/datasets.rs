@@ -65,6 +65,26 @@ async fn a_run_lists_the_datasets_it_used_in_the_order_logged() {
     // A search returns the same inputs with each run.
     let page = q.search_runs(&a, std::slice::from_ref(&exp), &RunSearch::default()).await.unwrap();
     assert_eq!(seen(&page.items[0]), want);
+    let bare = q.create_run(&a, &exp, None, None, &[]).await.unwrap();
+
+    // MLflow's `datasets.*` filters: a run matches when one of its datasets does; a run without
+    // datasets matches none of them, `!=` included.
+    let found = async |filter: &str| {
+        let f = quiver::filter::parse(filter, quiver::filter::Entity::Runs).unwrap();
+        let search = RunSearch { filter: f.as_ref(), ..Default::default() };
+        let page = q.search_runs(&a, std::slice::from_ref(&exp), &search).await.unwrap();
+        page.items.into_iter().map(|r| r.run_id).collect::<Vec<_>>()
+    };
+    let only = vec![run.run_id.clone()];
+    assert_eq!(found("datasets.name = 'eval'").await, only);
+    assert_eq!(found("datasets.digest IN ('aaaa', 'zzzz')").await, only);
+    assert_eq!(found("datasets.context = 'training' AND datasets.name LIKE 'tr%'").await, only);
+    assert_eq!(found("datasets.name != 'eval'").await, only, "its other dataset is not eval");
+    assert!(found("datasets.context = 'other'").await.is_empty(), "the first logging's tags stay");
+    assert_eq!(
+        found("datasets.name = 'eval' OR attributes.run_id = '{}'".replace("{}", &bare.run_id).as_str()).await.len(),
+        2
+    );
 
     // A new version of the data (another digest) is another dataset; the old one stays listed.
     q.log_inputs(&a, &run.run_id, &[input("train", "cccc", "training")], &[]).await.unwrap();

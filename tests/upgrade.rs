@@ -44,7 +44,9 @@ const AS_SCHEMA_11: &str = "
     REMOVE INDEX logged_model_experiment_newest ON logged_model; REMOVE INDEX logged_model_run ON logged_model;
     REMOVE FUNCTION fn::sync_logged_model;
     UPDATE logged_model UNSET params, tags, metrics;
-    REMOVE FIELD inputs_logged ON run; UPDATE run UNSET inputs_logged;
+    REMOVE FIELD datasets[*].name ON run; REMOVE FIELD datasets[*].digest ON run;
+    REMOVE FIELD datasets[*].context ON run; REMOVE FIELD datasets ON run; REMOVE FUNCTION fn::sync_run_inputs;
+    REMOVE FIELD inputs_logged ON run; UPDATE run UNSET inputs_logged, datasets;
     UPSERT meta:schema SET schema_version = 11;";
 
 /// What a schema-10 store looked like: experiments without tags, no datasets.
@@ -323,4 +325,9 @@ async fn a_schema_11_store_keeps_showing_the_inputs_its_runs_logged() {
     }
     let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
     assert_eq!(q.get_run(&a, &run_id).await.unwrap().inputs, [input]);
+    // ... and finds the run by them.
+    let filter = parse("datasets.name = 'train'", Entity::Runs).unwrap();
+    let search = RunSearch { filter: filter.as_ref(), ..Default::default() };
+    let found = q.search_runs(&a, &["1".to_string()], &search).await.unwrap();
+    assert_eq!(found.items.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(), [run_id.as_str()]);
 }

@@ -15,7 +15,8 @@
 //! Runs ([`Entity::Runs`], MLflow's `search_runs`) have their own fields instead:
 //! `metrics.<key>` (compared with numbers), `params.<key>`, `tags.<key>`, and
 //! `attributes.<name>` (or the bare name): `run_id`, `run_name`, `status`, `user_id`,
-//! `artifact_uri`, `start_time`, `end_time` (times in epoch milliseconds). The prefixes take
+//! `artifact_uri`, `start_time`, `end_time` (times in epoch milliseconds), and
+//! `datasets.<name|digest|context>` (a run matches when one of its datasets does). The prefixes take
 //! MLflow's spellings (`metric`, `param`, `parameter(s)`, `tag`, `attribute`, `attr`, `run`).
 //!
 //! Logged models ([`Entity::LoggedModels`], MLflow 3's `search_logged_models`) take the same
@@ -135,6 +136,34 @@ pub enum Field {
     Attr(RunAttr),
     /// A logged model's attribute.
     ModelAttr(ModelAttr),
+    /// What a run's datasets are matched on: `datasets.name`, `.digest` or `.context`.
+    Dataset(DatasetAttr),
+}
+
+/// A field of the datasets a run used (MLflow's `datasets.<name|digest|context>`): the run
+/// matches when one of its datasets does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatasetAttr {
+    Name,
+    Digest,
+    /// The role it played (`mlflow.data.context`: train, eval, …).
+    Context,
+}
+
+impl DatasetAttr {
+    pub const ALL: [DatasetAttr; 3] = [DatasetAttr::Name, DatasetAttr::Digest, DatasetAttr::Context];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DatasetAttr::Name => "name",
+            DatasetAttr::Digest => "digest",
+            DatasetAttr::Context => "context",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<DatasetAttr> {
+        DatasetAttr::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(name))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +210,7 @@ impl Field {
             Field::Param(key) => format!("params.{}", key_source(key)),
             Field::Attr(a) => format!("attributes.{}", a.name()),
             Field::ModelAttr(a) => format!("attributes.{}", a.name()),
+            Field::Dataset(a) => format!("datasets.{}", a.name()),
         }
     }
 
@@ -221,7 +251,9 @@ impl Entity {
         match self {
             Entity::Models => "name, tags.<key>",
             Entity::Versions => "name, version_number, run_id, source_path, tags.<key>",
-            Entity::Runs => "metrics.<key>, params.<key>, tags.<key>, attributes.<name>",
+            Entity::Runs => {
+                "metrics.<key>, params.<key>, tags.<key>, attributes.<name>, datasets.<name|digest|context>"
+            }
             Entity::Experiments => "name, tags.<key>",
             Entity::LoggedModels => "metrics.<key>, params.<key>, tags.<key>, attributes.<name>",
         }

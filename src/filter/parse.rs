@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{Entity, Expr, Field, MAX_CLAUSES, MAX_DEPTH, MAX_FILTER_LEN, ModelAttr, Op, RunAttr, Value};
+use super::{DatasetAttr, Entity, Expr, Field, MAX_CLAUSES, MAX_DEPTH, MAX_FILTER_LEN, ModelAttr, Op, RunAttr, Value};
 use crate::error::Error;
 
 // ---------------------------------------------------------------------------------------------
@@ -398,6 +398,13 @@ impl Parser {
                     err(at, format_args!("unknown attribute '{name}'; the attributes are {}", names.join(", ")))
                 })
             }
+            "dataset" | "datasets" if !models => {
+                let at = self.pos();
+                let name = self.key_after("dataset field", &head)?;
+                DatasetAttr::parse(&name).map(Field::Dataset).ok_or_else(|| {
+                    err(at, format_args!("unknown dataset field '{name}'; the fields are name, digest and context"))
+                })
+            }
             "run" if !models => {
                 let at = self.pos();
                 let name = self.key_after("attribute", &head)?;
@@ -409,7 +416,7 @@ impl Parser {
             _ => Err(err(
                 pos,
                 format_args!(
-                    "unknown field prefix '{head}'; use metrics.<key>, params.<key>, tags.<key> or attributes.<name>"
+                    "unknown field prefix '{head}'; use metrics.<key>, params.<key>, tags.<key>, attributes.<name> or datasets.<name|digest|context>"
                 ),
             )),
         }

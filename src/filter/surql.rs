@@ -133,6 +133,11 @@ fn compare(
             entry("metrics", key, &scope.map(|s| format!(" AND ({s})")).unwrap_or_default(), params)
         }
         Field::Param(key) if matches!(entity, Entity::Runs | Entity::LoggedModels) => entry("params", key, "", params),
+        // The run's copy of its datasets: one of them must match. A run that logged none has
+        // no copy (NONE), and must match nothing, `!=` included.
+        Field::Dataset(a) if entity == Entity::Runs => {
+            simple(a.name(), false, params).map(|cond| format!("(datasets ?? [])[WHERE {cond}] != []"))
+        }
         Field::ModelAttr(a) if entity == Entity::LoggedModels => {
             let cond = simple(a.column(), false, params);
             // A model without a source run matches no comparison of it.

@@ -439,6 +439,7 @@ fn random_run_cmp(rng: &mut XorShift, models: bool) -> Expr {
         1 => Field::Param(random_key(rng)),
         2 => Field::Tag(random_key(rng)),
         _ if models => Field::ModelAttr(rng.pick(&ModelAttr::ALL)),
+        _ if rng.below(4) == 0 => Field::Dataset(rng.pick(&DatasetAttr::ALL)),
         _ => Field::Attr(rng.pick(&RunAttr::ALL)),
     };
     let numeric = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge];

@@ -17,6 +17,8 @@ fn run_filters_read_mlflow_search_runs_syntax() {
     assert_eq!(ok("run_name LIKE 'x%'", Runs), cmp(Field::Attr(RunAttr::RunName), Op::Like, s("x%")));
     assert_eq!(ok("attr.created >= 1700", Runs), cmp(Field::Attr(RunAttr::StartTime), Op::Ge, Value::Int(1700)));
     assert_eq!(ok("run.run_uuid = 'ab'", Runs), cmp(Field::Attr(RunAttr::RunId), Op::Eq, s("ab")));
+    assert_eq!(ok("datasets.context = 'train'", Runs), cmp(Field::Dataset(DatasetAttr::Context), Op::Eq, s("train")));
+    assert_eq!(ok("dataset.NAME IN ('a')", Runs), cmp(Field::Dataset(DatasetAttr::Name), Op::In, list(&["a"])));
     // A number may only follow a comparison: elsewhere digits are words, as in tag keys.
     assert_eq!(ok("tags.v1.2 = 'x'", Runs), cmp(tag("v1.2"), Op::Eq, s("x")));
 }
@@ -32,7 +34,8 @@ fn run_filter_errors_say_what_is_wrong() {
         ("metrics.acc LIKE 'x'", "position 13: metrics.acc can be compared only with =, !=, <, <=, > or >="),
         ("params.x > '1'", "position 10: '>' applies only to metrics, start_time and end_time"),
         ("start_time > 1.5", "position 14: attributes.start_time must be compared with an integer, found '1.5'"),
-        ("datasets.x = 'y'", "position 1: unknown field prefix 'datasets'"),
+        ("datasets.x = 'y'", "position 10: unknown dataset field 'x'; the fields are name, digest and context"),
+        ("datasets.name > 'y'", "position 15: '>' applies only to metrics"),
         ("attributes.size = 'y'", "position 12: unknown attribute 'size'; the attributes are run_id, run_name"),
         ("loss < 1", "position 1: unknown field 'loss'; the fields are metrics.<key>, params.<key>"),
         ("metrics. > 1", "position 10: expected a metric key after 'metrics.', found '>'"),

@@ -129,12 +129,12 @@ impl Quiver {
                     CREATE run_input SET run = $r.id, dataset = $ds, tags = $d.tags, at = $at, pos = $d.pos;
                 };
             };
-            IF $datasets != [] OR $models != [] { UPDATE $r.id SET inputs_logged = true };
             FOR $m IN $models {
                 IF !(SELECT VALUE id FROM run_model_input WHERE run = $r.id AND model_id = $m LIMIT 1)[0] {
                     CREATE run_model_input SET run = $r.id, model_id = $m, at = $at;
                 };
             };
+            IF $datasets != [] OR $models != [] { fn::sync_run_inputs($r.id) };
             COMMIT TRANSACTION;",
         ]
         .concat();

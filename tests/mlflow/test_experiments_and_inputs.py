@@ -66,6 +66,11 @@ def test_sklearn_autolog_records_the_training_data(client, iris):
 
     [searched] = client.search_runs([experiment_id])
     assert {i.dataset.name for i in searched.inputs.dataset_inputs} == {"dataset", "iris-eval"}
+    # MLflow's datasets.* filters find the run by its data.
+    both = "datasets.name = 'iris-eval' AND datasets.context = 'train'"
+    found = client.search_runs([experiment_id], filter_string=both)
+    assert [r.info.run_id for r in found] == [run.info.run_id]
+    assert client.search_runs([experiment_id], filter_string=f"datasets.digest = '{evaluation.digest}x'") == []
 
     # Logging the same data again adds nothing.
     MlflowClient().log_inputs(run.info.run_id, datasets=got.inputs.dataset_inputs)
