@@ -209,27 +209,7 @@ impl Quiver {
         for t in tags {
             check_kv("tag", &t.key, &t.value, 8000)?;
         }
-        let sql = "BEGIN TRANSACTION;
-            LET $m = (SELECT VALUE id FROM logged_model WHERE model_id = $id LIMIT 1)[0];
-            IF !$m { THROW $missing };
-            FOR $t IN $tags {
-                DELETE run_tag WHERE owner = $m AND key = $t.key;
-                CREATE run_tag SET owner = $m, key = $t.key, value = $t.value;
-            };
-            fn::sync_logged_model($m);
-            COMMIT TRANSACTION;";
-        let tags = json_tags(tags);
-        self.write_content(
-            || {
-                self.q(sql)
-                    .bind(("id", model_id.to_string()))
-                    .bind(("tags", tags.clone()))
-                    .bind(("missing", thrown_not_found(&not_found(model_id))))
-            },
-            super::no_unique,
-        )
-        .await?;
-        Ok(())
+        self.put_entries(model_id, "run_tag", tags).await
     }
 
     /// MLflow's logged-models/{id}/params: params beyond the first hundred of `log_model` (the
@@ -241,21 +221,29 @@ impl Quiver {
         for p in params {
             check_kv("param", &p.key, &p.value, 6000)?;
         }
-        let sql = "BEGIN TRANSACTION;
+        self.put_entries(model_id, "run_param", params).await
+    }
+
+    /// Sets `entries` (checked) as the model's tags or params (`table`: `run_tag` or `run_param`),
+    /// replacing the values of keys it has, and refreshes the copies on its record.
+    async fn put_entries(&self, model_id: &str, table: &'static str, entries: &[Tag]) -> Result<()> {
+        let sql = format!(
+            "BEGIN TRANSACTION;
             LET $m = (SELECT VALUE id FROM logged_model WHERE model_id = $id LIMIT 1)[0];
-            IF !$m { THROW $missing };
-            FOR $p IN $params {
-                DELETE run_param WHERE owner = $m AND key = $p.key;
-                CREATE run_param SET owner = $m, key = $p.key, value = $p.value;
-            };
+            IF !$m {{ THROW $missing }};
+            FOR $e IN $entries {{
+                DELETE {table} WHERE owner = $m AND key = $e.key;
+                CREATE {table} SET owner = $m, key = $e.key, value = $e.value;
+            }};
             fn::sync_logged_model($m);
-            COMMIT TRANSACTION;";
-        let params = json_tags(params);
+            COMMIT TRANSACTION;"
+        );
+        let entries = json_tags(entries);
         self.write_content(
             || {
-                self.q(sql)
+                self.q(&sql)
                     .bind(("id", model_id.to_string()))
-                    .bind(("params", params.clone()))
+                    .bind(("entries", entries.clone()))
                     .bind(("missing", thrown_not_found(&not_found(model_id))))
             },
             super::no_unique,
