@@ -3,6 +3,7 @@
 
 pub mod approvals;
 pub mod error;
+pub mod experiment_permissions;
 pub mod filter;
 pub mod names;
 pub mod privileges;

@@ -402,6 +402,17 @@ pub enum PrincipalKind {
     Group,
 }
 
+impl PrincipalKind {
+    /// For people: "user", "service principal", "group".
+    pub fn label(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "user",
+            PrincipalKind::ServicePrincipal => "service principal",
+            PrincipalKind::Group => "group",
+        }
+    }
+}
+
 /// A principal a grant can name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

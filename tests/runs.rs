@@ -131,8 +131,16 @@ async fn a_run_page_lists_the_versions_registered_from_it_that_the_caller_may_se
     let listed: Vec<(String, i64)> = d.versions.iter().map(|v| (v.model_full_name(), v.version)).collect();
     assert_eq!(listed, [("prod.ml.churn".to_string(), 2), ("staging.ml.churn".to_string(), 1)], "newest first");
 
-    // A user who may read only prod sees only prod's version.
+    // A user who may read only prod, and the experiment, sees only prod's version; without the
+    // experiment the run's page is closed to them.
     let reader = common::user_with(&q, "bob", "prod", &["USE_CATALOG", "USE_SCHEMA", "EXECUTE"]).await;
+    let closed = q.run_details(&reader, &run.run_id).await.unwrap_err();
+    assert!(closed.is(ErrorKind::PermissionDenied), "{closed:?}");
+    let read = quiver::experiment_permissions::ExperimentGrantChange {
+        principal: "bob".into(),
+        level: Some(quiver::experiment_permissions::ExperimentLevel::Read),
+    };
+    q.update_experiment_permissions(&a, &exp, &[read], false).await.unwrap();
     let seen = q.run_details(&reader, &run.run_id).await.unwrap().versions;
     assert_eq!(seen.iter().map(|v| v.model_full_name()).collect::<Vec<_>>(), ["prod.ml.churn"]);
 

@@ -31,6 +31,12 @@ fn all() -> PageRequest {
 
 /// What a schema-8 store looked like: /// No table of latest metrics (only their history), no newest-first index of runs, no index of
 /// versions by run.
+/// What a schema-12 store looked like: no experiment permissions (every signed-in caller used
+/// every experiment), no index of versions by logged model.
+const AS_SCHEMA_12: &str = "
+    REMOVE TABLE experiment_grant; REMOVE INDEX version_logged_model ON model_version;
+    UPSERT meta:schema SET schema_version = 12;";
+
 /// What a schema-11 store looked like: logged models without copies of their params and tags,
 /// nor metrics of their own.
 const AS_SCHEMA_11: &str = "
@@ -128,12 +134,13 @@ async fn activity_of(q: &Quiver, p: &ModelPath) -> Vec<Entry> {
 
 #[tokio::test]
 async fn a_schema_7_store_is_upgraded_to_one_journal() {
-    upgraded_from(&[AS_SCHEMA_11, AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7]).await;
+    upgraded_from(&[AS_SCHEMA_12, AS_SCHEMA_11, AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7]).await;
 }
 
 #[tokio::test]
 async fn a_schema_3_store_is_upgraded_without_losing_anything() {
-    upgraded_from(&[AS_SCHEMA_11, AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7, AS_SCHEMA_3]).await;
+    upgraded_from(&[AS_SCHEMA_12, AS_SCHEMA_11, AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8, AS_SCHEMA_7, AS_SCHEMA_3])
+        .await;
 }
 
 /// Writes a model's history, turns the store into an older one with `steps`, opens it again
@@ -255,7 +262,7 @@ async fn a_schema_8_store_gets_its_latest_metrics_from_the_history_and_onto_its_
     assert_eq!(before[1].iter().map(|m| (m.key.as_str(), m.value)).collect::<Vec<_>>(), [("acc", 0.7), ("loss", 1.3)]);
     {
         let db = quiver::store::open(&config).await.unwrap();
-        for step in [AS_SCHEMA_11, AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8] {
+        for step in [AS_SCHEMA_12, AS_SCHEMA_11, AS_SCHEMA_10, AS_SCHEMA_9, AS_SCHEMA_8] {
             first_error(db.query(step).await.unwrap()).unwrap();
         }
     }
@@ -321,7 +328,9 @@ async fn a_schema_11_store_keeps_showing_the_inputs_its_runs_logged() {
     };
     {
         let db = quiver::store::open(&config).await.unwrap();
-        first_error(db.query(AS_SCHEMA_11).await.unwrap()).unwrap();
+        for step in [AS_SCHEMA_12, AS_SCHEMA_11] {
+            first_error(db.query(step).await.unwrap()).unwrap();
+        }
     }
     let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
     assert_eq!(q.get_run(&a, &run_id).await.unwrap().inputs, [input]);
@@ -330,4 +339,38 @@ async fn a_schema_11_store_keeps_showing_the_inputs_its_runs_logged() {
     let search = RunSearch { filter: filter.as_ref(), ..Default::default() };
     let found = q.search_runs(&a, &["1".to_string()], &search).await.unwrap();
     assert_eq!(found.items.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(), [run_id.as_str()]);
+}
+
+#[tokio::test]
+async fn a_schema_12_store_keeps_everyone_in_the_experiments_they_logged_into() {
+    use quiver::experiment_permissions::{ExperimentGrantChange, ExperimentLevel};
+    common::init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
+    let admin = actor("admin");
+    let (shared, own) = {
+        let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
+        let dana = common::user_with(&q, "dana", "", &[]).await;
+        let erin = common::user_with(&q, "erin", "", &[]).await;
+        let shared = q.create_experiment(&admin, "shared", None, &[]).await.unwrap();
+        let edit = ExperimentGrantChange { principal: "dana".into(), level: Some(ExperimentLevel::Edit) };
+        q.update_experiment_permissions(&admin, &shared, &[edit], false).await.unwrap();
+        q.create_run(&dana, &shared, None, None, &[]).await.unwrap();
+        q.create_run(&admin, &shared, None, None, &[]).await.unwrap();
+        let own = q.create_experiment(&erin, "erin's", None, &[]).await.unwrap();
+        q.create_run(&erin, &own, None, None, &[]).await.unwrap();
+        (shared, own)
+    };
+    {
+        let db = quiver::store::open(&config).await.unwrap();
+        first_error(db.query(AS_SCHEMA_12).await.unwrap()).unwrap();
+    }
+    let q = Quiver::open(&config, ServiceConfig::default()).await.unwrap();
+    let p = q.experiment_permissions(&admin, &shared).await.unwrap();
+    let grants: Vec<(&str, ExperimentLevel)> = p.grants.iter().map(|g| (g.principal.as_str(), g.level)).collect();
+    assert_eq!(grants, [("dana", ExperimentLevel::Edit)], "whoever logged runs there, not its owner");
+    // Erin logged only into her own experiment, which she owns: no grant needed, none made.
+    assert!(q.experiment_permissions(&admin, &own).await.unwrap().grants.is_empty());
+    assert_eq!(q.experiment_permissions(&admin, &own).await.unwrap().owner, "erin");
 }

@@ -89,15 +89,21 @@ impl Quiver {
     }
 
     /// [`Self::version_artifact_uri`] of a version registered from `source` and, with MLflow 3,
-    /// the logged model `model_id`.
-    async fn artifact_uri_of(&self, actor: &Actor, mut model_id: Option<String>, mut source: String) -> Result<String> {
+    /// the logged model `model_id`. The caller may read the version: its run and logged model
+    /// are not checked again (a model's consumers need not see the experiment it came from).
+    pub(super) async fn artifact_uri_of(
+        &self,
+        actor: &Actor,
+        mut model_id: Option<String>,
+        mut source: String,
+    ) -> Result<String> {
         for _ in 0..8 {
             if let Some(id) = &model_id {
-                return Ok(self.get_logged_model(actor, id).await?.artifact_uri);
+                return Ok(self.fetch_logged_model(id).await?.artifact_uri);
             }
             let Some(rest) = source.strip_prefix("models:/") else { break };
             if rest.starts_with("m-") {
-                return Ok(self.get_logged_model(actor, rest).await?.artifact_uri);
+                return Ok(self.fetch_logged_model(rest).await?.artifact_uri);
             }
             let (model, reference) = match rest.rsplit_once('@') {
                 Some((m, alias)) => (m, format!("@{alias}")),
@@ -112,7 +118,7 @@ impl Quiver {
         }
         if let Some(rest) = source.strip_prefix("runs:/") {
             let (run_id, sub) = rest.split_once('/').unwrap_or((rest, ""));
-            let run = self.get_run(actor, run_id).await?;
+            let run = self.fetch_run(run_id).await?;
             return Ok(if sub.is_empty() { run.artifact_uri } else { format!("{}/{sub}", run.artifact_uri) });
         }
         Ok(source)

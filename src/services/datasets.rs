@@ -7,6 +7,7 @@ use super::Quiver;
 use super::rows::TagRow;
 use super::tracking::{ACTIVE_RUN, inactive, run_not_found};
 use crate::error::{Error, Result};
+use crate::experiment_permissions::ExperimentLevel;
 use crate::tracking::{Dataset, DatasetInput};
 use crate::types::{Actor, Tag};
 
@@ -104,7 +105,7 @@ impl Quiver {
     /// nothing (the first logging's tags stay), as in MLflow.
     pub async fn log_inputs(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         run_id: &str,
         datasets: &[DatasetInput],
         models: &[String],
@@ -114,6 +115,7 @@ impl Quiver {
         }
         datasets.iter().try_for_each(check_input)?;
         models.iter().try_for_each(|m| check_model_id(m))?;
+        self.require_run(actor, run_id, ExperimentLevel::Edit, "log to its runs").await?;
         let sql = [
             "BEGIN TRANSACTION;",
             ACTIVE_RUN,

@@ -3,10 +3,12 @@
 
 use surrealdb::types::SurrealValue;
 
+use super::experiment_access::{EXPERIMENT_IN_SCOPE, EXPERIMENT_SCOPE, InExperiment, bind_experiment_scope};
 use super::rows::TagRow;
 use super::tracking::check_kv;
 use super::{Quiver, paging, returned, thrown_not_found};
 use crate::error::{Error, Result};
+use crate::experiment_permissions::ExperimentLevel;
 use crate::store::internal;
 use crate::tracking::Experiment;
 use crate::types::{Actor, Page, PageRequest, Tag};
@@ -74,6 +76,9 @@ impl Quiver {
         artifact_location: Option<&str>,
         tags: &[Tag],
     ) -> Result<String> {
+        if !actor.principal.admin && actor.principal.user_id.is_empty() {
+            return Err(Error::permission_denied("Sign in first."));
+        }
         let name = check_experiment_name(name)?;
         for t in tags {
             check_experiment_tag(&t.key, &t.value)?;
@@ -115,11 +120,13 @@ impl Quiver {
     /// MLflow's experiments/delete: the experiment and its active runs are marked deleted (the
     /// name stays taken); with `deleted` false, experiments/restore brings both back (runs deleted
     /// on their own before stay deleted).
-    pub async fn set_experiment_deleted(&self, _actor: &Actor, id: &str, deleted: bool) -> Result<()> {
+    pub async fn set_experiment_deleted(&self, actor: &Actor, id: &str, deleted: bool) -> Result<()> {
         let num = experiment_num(id)?;
         if num == 0 && deleted {
             return Err(Error::invalid("experiment_id", "The Default experiment (id 0) cannot be deleted."));
         }
+        let what = if deleted { "delete it" } else { "restore it" };
+        self.require_experiment(actor, InExperiment::Experiment(num), ExperimentLevel::Manage, what).await?;
         let sql = "BEGIN TRANSACTION;
             LET $exp = (SELECT id, lifecycle_stage FROM experiment WHERE num = $num LIMIT 1)[0];
             IF !$exp { THROW $missing };
@@ -149,9 +156,10 @@ impl Quiver {
     }
 
     /// MLflow's experiments/update: a new name, unique among all experiments (deleted ones too).
-    pub async fn rename_experiment(&self, _actor: &Actor, id: &str, new_name: &str) -> Result<()> {
+    pub async fn rename_experiment(&self, actor: &Actor, id: &str, new_name: &str) -> Result<()> {
         let num = experiment_num(id)?;
         let name = check_experiment_name(new_name)?;
+        self.require_experiment(actor, InExperiment::Experiment(num), ExperimentLevel::Manage, "rename it").await?;
         let sql = "BEGIN TRANSACTION;
             LET $exp = (SELECT VALUE id FROM experiment WHERE num = $num LIMIT 1)[0];
             IF !$exp { THROW $missing };
@@ -170,36 +178,48 @@ impl Quiver {
         Ok(())
     }
 
-    pub async fn get_experiment(&self, _actor: &Actor, id: &str) -> Result<Experiment> {
+    pub async fn get_experiment(&self, actor: &Actor, id: &str) -> Result<Experiment> {
         let num = experiment_num(id)?;
+        self.require_experiment(actor, InExperiment::Experiment(num), ExperimentLevel::Read, "read it").await?;
+        self.fetch_experiment(num).await
+    }
+
+    /// An experiment by number, unchecked: for callers that checked access another way.
+    pub(super) async fn fetch_experiment(&self, num: i64) -> Result<Experiment> {
         let sql = format!("SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE num = $num LIMIT 1");
         let mut res = self.read(self.q(&sql).bind(("num", num))).await?;
         let row: Option<ExperimentRow> = res.take(0).map_err(internal)?;
-        row.map(Into::into).ok_or_else(|| experiment_not_found(id))
+        row.map(Into::into).ok_or_else(|| experiment_not_found(&num.to_string()))
     }
 
-    pub async fn get_experiment_by_name(&self, _actor: &Actor, name: &str) -> Result<Experiment> {
+    /// An experiment by name. One the caller may not read is refused rather than reported
+    /// missing, so that `mlflow.set_experiment` says why instead of failing to create it.
+    pub async fn get_experiment_by_name(&self, actor: &Actor, name: &str) -> Result<Experiment> {
         let sql = format!("SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE name = $name LIMIT 1");
         let mut res = self.read(self.q(&sql).bind(("name", name.to_string()))).await?;
         let row: Option<ExperimentRow> = res.take(0).map_err(internal)?;
-        row.map(Into::into).ok_or_else(|| Error::not_found(format!("Could not find experiment with name '{name}'")))
+        let row = row.ok_or_else(|| Error::not_found(format!("Could not find experiment with name '{name}'")))?;
+        self.require_experiment(actor, InExperiment::Experiment(row.num), ExperimentLevel::Read, "read it").await?;
+        Ok(row.into())
     }
 
-    /// One page of active experiments, newest first (the UI's list), paged by number.
-    pub async fn experiments_page(&self, _actor: &Actor, page: &PageRequest) -> Result<Page<Experiment>> {
+    /// One page of the active experiments the caller may read, newest first (the UI's list),
+    /// paged by number.
+    pub async fn experiments_page(&self, actor: &Actor, page: &PageRequest) -> Result<Page<Experiment>> {
         let limit = paging::limit(page)?;
         let sql = format!(
-            "SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE num < $below AND lifecycle_stage = 'active' \
-             ORDER BY num DESC LIMIT $limit"
+            "{EXPERIMENT_SCOPE} SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE num < $below \
+             AND lifecycle_stage = 'active' AND {EXPERIMENT_IN_SCOPE} ORDER BY num DESC LIMIT $limit"
         );
         let query = self.q(&sql).bind(("below", paging::below_number(page)?)).bind(("limit", limit + 1));
-        let rows: Vec<ExperimentRow> = self.read(query).await?.take(0).map_err(internal)?;
+        let rows: Vec<ExperimentRow> =
+            self.read(bind_experiment_scope(query, actor)).await?.take(2).map_err(internal)?;
         Ok(paging::page(rows, limit, |r| paging::number_token(r.num), Into::into))
     }
 
     /// MLflow's experiments/set-experiment-tag: sets one tag, replacing the key's value. Deleted
     /// experiments keep their tags as they are (MLflow refuses the change too).
-    pub async fn set_experiment_tag(&self, _actor: &Actor, id: &str, key: &str, value: &str) -> Result<()> {
+    pub async fn set_experiment_tag(&self, actor: &Actor, id: &str, key: &str, value: &str) -> Result<()> {
         check_experiment_tag(key, value)?;
         let sql = "BEGIN TRANSACTION;
             LET $exp = (SELECT id, lifecycle_stage, tags ?? [] AS tags FROM experiment WHERE num = $num LIMIT 1)[0];
@@ -209,12 +229,12 @@ impl Quiver {
             IF array::len($others) >= $max { THROW $too_many };
             UPDATE $exp.id SET tags = array::push($others, { key: $key, value: $value }), updated_at = time::now();
             COMMIT TRANSACTION;";
-        self.experiment_tag_change(id, sql, key, Some(value)).await
+        self.experiment_tag_change(actor, id, sql, key, Some(value)).await
     }
 
     /// MLflow's experiments/delete-experiment-tag. A key the experiment does not have is an
     /// error, as in MLflow.
-    pub async fn delete_experiment_tag(&self, _actor: &Actor, id: &str, key: &str) -> Result<()> {
+    pub async fn delete_experiment_tag(&self, actor: &Actor, id: &str, key: &str) -> Result<()> {
         let sql = "BEGIN TRANSACTION;
             LET $exp = (SELECT id, lifecycle_stage, tags ?? [] AS tags FROM experiment WHERE num = $num LIMIT 1)[0];
             IF !$exp { THROW $missing };
@@ -222,11 +242,19 @@ impl Quiver {
             IF $exp.tags[WHERE key = $key] = [] { THROW $no_tag };
             UPDATE $exp.id SET tags = $exp.tags[WHERE key != $key], updated_at = time::now();
             COMMIT TRANSACTION;";
-        self.experiment_tag_change(id, sql, key, None).await
+        self.experiment_tag_change(actor, id, sql, key, None).await
     }
 
-    async fn experiment_tag_change(&self, id: &str, sql: &str, key: &str, value: Option<&str>) -> Result<()> {
+    async fn experiment_tag_change(
+        &self,
+        actor: &Actor,
+        id: &str,
+        sql: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<()> {
         let num = experiment_num(id)?;
+        self.require_experiment(actor, InExperiment::Experiment(num), ExperimentLevel::Edit, "change its tags").await?;
         let deleted =
             super::thrown_precondition(&format!("Experiment {id} is deleted: restore it before changing its tags."));
         let no_tag = thrown_not_found(&Error::not_found(format!("Experiment {id} has no tag '{key}'.")));

@@ -4,6 +4,7 @@
 use surrealdb::types::SurrealValue;
 
 use super::Quiver;
+use super::experiments::experiment_num;
 use crate::error::{ErrorKind, Result};
 use crate::filter::{Expr, Field, Op, Value};
 use crate::names::{ModelPath, VersionRef};
@@ -36,12 +37,13 @@ fn absent_if_missing<T>(found: Result<T>) -> Result<Option<T>> {
 
 impl Quiver {
     /// The run a version was trained in: the run it names, else the run that logged its model.
-    /// `None` when it names neither or the run is not in Quiver (trained against another server).
+    /// `None` when it names neither or the run is not in Quiver (trained against another server);
+    /// PermissionDenied when the caller may read the version but not the run's experiment.
     pub async fn version_run(&self, actor: &Actor, path: &ModelPath, at: &VersionRef) -> Result<Option<TrainingRun>> {
         let v = self.get_version_ref(actor, path, at).await?;
         let run_id = match (v.run_id, v.model_id) {
             (Some(run_id), _) => run_id,
-            (None, Some(model_id)) => match absent_if_missing(self.get_logged_model(actor, &model_id).await)? {
+            (None, Some(model_id)) => match absent_if_missing(self.fetch_logged_model(&model_id).await)? {
                 Some(logged) => match logged.source_run_id {
                     Some(run_id) => run_id,
                     None => return Ok(None),
@@ -51,7 +53,7 @@ impl Quiver {
             (None, None) => return Ok(None),
         };
         let Some(run) = absent_if_missing(self.get_run(actor, &run_id).await)? else { return Ok(None) };
-        let experiment_name = self.get_experiment(actor, &run.experiment_id).await?.name;
+        let experiment_name = self.fetch_experiment(experiment_num(&run.experiment_id)?).await?.name;
         Ok(Some(TrainingRun { run, experiment_name }))
     }
 
@@ -59,7 +61,7 @@ impl Quiver {
     /// see and the models it logged (each newest first, at most [`MAX_REGISTERED`]).
     pub async fn run_details(&self, actor: &Actor, run_id: &str) -> Result<RunDetails> {
         let run = self.get_run(actor, run_id).await?;
-        let experiment_name = self.get_experiment(actor, &run.experiment_id).await?.name;
+        let experiment_name = self.fetch_experiment(experiment_num(&run.experiment_id)?).await?.name;
         let from_run = Expr::Cmp { field: Field::RunId, op: Op::Eq, value: Value::Str(run.run_id.clone()) };
         let order = ["creation_timestamp DESC".to_string()];
         let versions = self.search_model_versions(actor, Some(&from_run), &order, MAX_REGISTERED, None).await?;

@@ -3,11 +3,13 @@
 
 use surrealdb::types::SurrealValue;
 
+use super::experiment_access::InExperiment;
 use super::experiments::experiment_num;
 use super::rows::TagRow;
 use super::tracking::{check_kv, run_not_found};
 use super::{Quiver, thrown_not_found};
 use crate::error::{Error, Result};
+use crate::experiment_permissions::ExperimentLevel;
 use crate::filter::{self, Entity, Expr, ModelOrder};
 use crate::store::internal;
 use crate::tracking::{LOGGED_MODEL_STATUSES, LoggedModel, ModelMetric};
@@ -104,7 +106,7 @@ impl From<Row> for LoggedModel {
     }
 }
 
-fn not_found(id: &str) -> Error {
+pub(super) fn not_found(id: &str) -> Error {
     Error::not_found(format!("Logged model '{id}' not found."))
 }
 
@@ -131,6 +133,8 @@ impl Quiver {
         for t in tags {
             check_kv("tag", &t.key, &t.value, 8000)?;
         }
+        self.require_experiment(actor, InExperiment::Experiment(num), ExperimentLevel::Edit, "log models into it")
+            .await?;
         let model_id = format!("m-{}", hex::encode(rand::random::<[u8; 16]>()));
         let sql = "BEGIN TRANSACTION;
             LET $exp = (SELECT id, artifact_location FROM experiment WHERE num = $num LIMIT 1)[0];
@@ -166,10 +170,21 @@ impl Quiver {
             super::no_unique,
         )
         .await?;
-        self.get_logged_model(actor, &model_id).await
+        self.fetch_logged_model(&model_id).await
     }
 
-    pub async fn get_logged_model(&self, _actor: &Actor, model_id: &str) -> Result<LoggedModel> {
+    /// Logged models are read with CAN_READ on their experiment.
+    pub async fn get_logged_model(&self, actor: &Actor, model_id: &str) -> Result<LoggedModel> {
+        self.require_model(actor, model_id, ExperimentLevel::Read, "read its models").await?;
+        self.fetch_logged_model(model_id).await
+    }
+
+    async fn require_model(&self, actor: &Actor, model_id: &str, need: ExperimentLevel, what: &str) -> Result<()> {
+        self.require_experiment(actor, InExperiment::LoggedModel(model_id), need, what).await
+    }
+
+    /// A logged model, unchecked: for callers that checked access another way.
+    pub(super) async fn fetch_logged_model(&self, model_id: &str) -> Result<LoggedModel> {
         let sql = format!("SELECT {FIELDS} FROM logged_model WHERE model_id = $id LIMIT 1");
         let mut res = self.read(self.q(&sql).bind(("id", model_id.to_string()))).await?;
         let row: Option<Row> = res.take(0).map_err(internal)?;
@@ -186,6 +201,7 @@ impl Quiver {
         if let Some(s) = status.filter(|s| !LOGGED_MODEL_STATUSES.contains(s)) {
             return Err(Error::invalid("status", format!("'{s}' is not a logged model status.")));
         }
+        self.require_model(actor, model_id, ExperimentLevel::Edit, "change its models").await?;
         let sql = "BEGIN TRANSACTION;
             LET $m = (SELECT VALUE id FROM logged_model WHERE model_id = $id LIMIT 1)[0];
             IF !$m { THROW $missing };
@@ -202,25 +218,27 @@ impl Quiver {
             super::no_unique,
         )
         .await?;
-        self.get_logged_model(actor, model_id).await
+        self.fetch_logged_model(model_id).await
     }
 
-    pub async fn set_logged_model_tags(&self, _actor: &Actor, model_id: &str, tags: &[Tag]) -> Result<()> {
+    pub async fn set_logged_model_tags(&self, actor: &Actor, model_id: &str, tags: &[Tag]) -> Result<()> {
         for t in tags {
             check_kv("tag", &t.key, &t.value, 8000)?;
         }
+        self.require_model(actor, model_id, ExperimentLevel::Edit, "change its models").await?;
         self.put_entries(model_id, "run_tag", tags).await
     }
 
     /// MLflow's logged-models/{id}/params: params beyond the first hundred of `log_model` (the
     /// client sends the rest in batches). A key logged again takes the new value.
-    pub async fn log_logged_model_params(&self, _actor: &Actor, model_id: &str, params: &[Tag]) -> Result<()> {
+    pub async fn log_logged_model_params(&self, actor: &Actor, model_id: &str, params: &[Tag]) -> Result<()> {
         if params.len() > 1000 {
             return Err(Error::invalid("params", "At most 1000 params are logged at once."));
         }
         for p in params {
             check_kv("param", &p.key, &p.value, 6000)?;
         }
+        self.require_model(actor, model_id, ExperimentLevel::Edit, "change its models").await?;
         self.put_entries(model_id, "run_param", params).await
     }
 
@@ -267,7 +285,8 @@ impl Quiver {
 
     /// MLflow's tags/delete on a logged model. A key the model does not have is an error, as in
     /// MLflow.
-    pub async fn delete_logged_model_tag(&self, _actor: &Actor, model_id: &str, key: &str) -> Result<()> {
+    pub async fn delete_logged_model_tag(&self, actor: &Actor, model_id: &str, key: &str) -> Result<()> {
+        self.require_model(actor, model_id, ExperimentLevel::Edit, "change its models").await?;
         let sql = "BEGIN TRANSACTION;
             LET $m = (SELECT VALUE id FROM logged_model WHERE model_id = $id LIMIT 1)[0];
             IF !$m { THROW $missing };
@@ -299,7 +318,7 @@ impl Quiver {
     #[allow(clippy::too_many_arguments)]
     pub async fn search_logged_models(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         experiment_ids: &[String],
         filter: Option<&Expr>,
         datasets: &[DatasetRef],
@@ -317,6 +336,7 @@ impl Quiver {
             ));
         }
         let nums = experiment_ids.iter().map(|e| experiment_num(e)).collect::<Result<Vec<i64>>>()?;
+        self.require_readable(actor, &nums, "search its models").await?;
         let start = super::paging::offset(page_token)?;
         let mut params = Vec::new();
         let scope = dataset_scope(datasets, &mut params);

@@ -3,10 +3,12 @@
 
 use surrealdb::types::SurrealValue;
 
+use super::experiment_access::InExperiment;
 use super::experiments::{experiment_not_found, experiment_num};
 use super::rows::TagRow;
 use super::{Quiver, thrown_not_found};
 use crate::error::{Error, Result};
+use crate::experiment_permissions::ExperimentLevel;
 use crate::store::internal;
 use crate::tracking::{Metric, ModelOutput, RUN_STATUSES, Run, RunBatch};
 use crate::types::{Actor, Tag};
@@ -135,6 +137,8 @@ impl Quiver {
         for t in tags {
             check_kv("tag", &t.key, &t.value, MAX_TAG_VALUE_LEN)?;
         }
+        self.require_experiment(actor, InExperiment::Experiment(num), ExperimentLevel::Edit, "log runs into it")
+            .await?;
         let run_id = hex::encode(rand::random::<[u8; 16]>());
         let name = run_name
             .filter(|n| !n.trim().is_empty())
@@ -178,10 +182,28 @@ impl Quiver {
             super::no_unique,
         )
         .await?;
-        self.get_run(actor, &run_id).await
+        self.fetch_run(&run_id).await
     }
 
-    pub async fn get_run(&self, _actor: &Actor, run_id: &str) -> Result<Run> {
+    /// Runs are read with CAN_READ on their experiment.
+    pub async fn get_run(&self, actor: &Actor, run_id: &str) -> Result<Run> {
+        self.require_run(actor, run_id, ExperimentLevel::Read, "read its runs").await?;
+        self.fetch_run(run_id).await
+    }
+
+    /// The caller holds `need` on the experiment of the run `run_id`.
+    pub(super) async fn require_run(
+        &self,
+        actor: &Actor,
+        run_id: &str,
+        need: ExperimentLevel,
+        what: &str,
+    ) -> Result<()> {
+        self.require_experiment(actor, InExperiment::Run(run_id), need, what).await
+    }
+
+    /// A run, unchecked: for callers that checked access another way.
+    pub(super) async fn fetch_run(&self, run_id: &str) -> Result<Run> {
         let sql = format!("SELECT {RUN_FIELDS} FROM run WHERE run_id = $run_id LIMIT 1;");
         let mut res = self.read(self.q(&sql).bind(("run_id", run_id.to_string()))).await?;
         let row: Option<RunRow> = res.take(0).map_err(internal)?;
@@ -200,6 +222,7 @@ impl Quiver {
         if let Some(s) = status.filter(|s| !RUN_STATUSES.contains(s)) {
             return Err(Error::invalid("status", format!("'{s}' is not a run status.")));
         }
+        self.require_run(actor, run_id, ExperimentLevel::Edit, "change its runs").await?;
         let sql = [
             "BEGIN TRANSACTION;",
             ACTIVE_RUN,
@@ -229,12 +252,14 @@ impl Quiver {
             super::no_unique,
         )
         .await?;
-        self.get_run(actor, run_id).await
+        self.fetch_run(run_id).await
     }
 
     /// Deletes a run (MLflow's soft delete: searches skip it unless asked for deleted runs) or,
     /// with `deleted` false, restores it.
-    pub async fn set_run_deleted(&self, _actor: &Actor, run_id: &str, deleted: bool) -> Result<()> {
+    pub async fn set_run_deleted(&self, actor: &Actor, run_id: &str, deleted: bool) -> Result<()> {
+        let what = if deleted { "delete its runs" } else { "restore its runs" };
+        self.require_run(actor, run_id, ExperimentLevel::Edit, what).await?;
         let sql = "BEGIN TRANSACTION;
             LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
             IF !$run { THROW $no_run };
@@ -258,7 +283,7 @@ impl Quiver {
 
     /// Params, metrics and tags of a run in one transaction. A param, once logged, keeps its
     /// value (as in MLflow); logging it again with another value is refused.
-    pub async fn log_batch(&self, _actor: &Actor, run_id: &str, batch: &RunBatch) -> Result<()> {
+    pub async fn log_batch(&self, actor: &Actor, run_id: &str, batch: &RunBatch) -> Result<()> {
         if batch.metrics.len() + batch.params.len() + batch.tags.len() > MAX_BATCH {
             return Err(Error::invalid("metrics", format!("A batch holds at most {MAX_BATCH} entries.")));
         }
@@ -279,6 +304,24 @@ impl Quiver {
                 || m.dataset_digest.as_ref().is_some_and(|d| d.len() > 36)
             {
                 return Err(Error::invalid("metrics", "A metric's dataset_name or dataset_digest is too long."));
+            }
+        }
+        self.require_run(actor, run_id, ExperimentLevel::Edit, "log to its runs").await?;
+        // A metric measured on a logged model also changes that model, which may live in
+        // another experiment. A model that does not exist is refused by the write itself.
+        let mut models: Vec<&str> = batch.metrics.iter().filter_map(|m| m.model_id.as_deref()).collect();
+        models.sort_unstable();
+        models.dedup();
+        for id in models {
+            let need = self.require_experiment(
+                actor,
+                InExperiment::LoggedModel(id),
+                ExperimentLevel::Edit,
+                "log its models' metrics",
+            );
+            match need.await {
+                Err(e) if e.is(crate::error::ErrorKind::NotFound) => {}
+                other => other?,
             }
         }
         let sql = [
@@ -390,7 +433,8 @@ impl Quiver {
         Ok(())
     }
 
-    pub async fn delete_run_tag(&self, _actor: &Actor, run_id: &str, key: &str) -> Result<()> {
+    pub async fn delete_run_tag(&self, actor: &Actor, run_id: &str, key: &str) -> Result<()> {
+        self.require_run(actor, run_id, ExperimentLevel::Edit, "change its runs' tags").await?;
         let sql = [
             "BEGIN TRANSACTION;",
             ACTIVE_RUN,
@@ -415,7 +459,8 @@ impl Quiver {
     }
 
     /// Records the models a run produced (`runs/outputs`).
-    pub async fn log_outputs(&self, _actor: &Actor, run_id: &str, outputs: &[ModelOutput]) -> Result<()> {
+    pub async fn log_outputs(&self, actor: &Actor, run_id: &str, outputs: &[ModelOutput]) -> Result<()> {
+        self.require_run(actor, run_id, ExperimentLevel::Edit, "log to its runs").await?;
         let sql = [
             "BEGIN TRANSACTION;",
             ACTIVE_RUN,
@@ -444,7 +489,8 @@ impl Quiver {
     }
 
     /// The history of one metric of a run, oldest step first.
-    pub async fn metric_history(&self, _actor: &Actor, run_id: &str, key: &str, limit: i64) -> Result<Vec<Metric>> {
+    pub async fn metric_history(&self, actor: &Actor, run_id: &str, key: &str, limit: i64) -> Result<Vec<Metric>> {
+        self.require_run(actor, run_id, ExperimentLevel::Read, "read its runs").await?;
         let sql = "LET $run = (SELECT VALUE id FROM run WHERE run_id = $run_id LIMIT 1)[0];
              SELECT key, value, timestamp, step FROM run_metric WHERE owner = $run AND key = $key
                  ORDER BY step, timestamp LIMIT $limit;

@@ -2,10 +2,12 @@
 //! page of runs, and `experiments/search`. Runs are filtered and ordered on each run's own record
 //! (its copies of params, tags and latest metrics); every value is a bound parameter.
 
+use super::experiment_access::{EXPERIMENT_IN_SCOPE, EXPERIMENT_SCOPE, InExperiment, bind_experiment_scope};
 use super::experiments::{EXPERIMENT_FIELDS, ExperimentRow, experiment_not_found, experiment_num};
 use super::tracking::{RUN_FIELDS, RunRow};
 use super::{Quiver, paging};
 use crate::error::{Error, Result};
+use crate::experiment_permissions::ExperimentLevel;
 use crate::filter::{self, Entity, Expr, RunOrder};
 use crate::store::internal;
 use crate::tracking::{Experiment, Run, RunView};
@@ -73,11 +75,12 @@ impl Quiver {
     /// experiments contribute no runs (as in MLflow).
     pub async fn search_runs(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         experiment_ids: &[String],
         search: &RunSearch<'_>,
     ) -> Result<Page<Run>> {
         let nums = experiment_ids.iter().map(|id| experiment_num(id)).collect::<Result<Vec<i64>>>()?;
+        self.require_readable(actor, &nums, "search its runs").await?;
         let start = paging::offset(search.page_token)?;
         let mut params = Vec::new();
         let select = runs_select(search, nums.len() == 1, &mut params)?;
@@ -97,11 +100,12 @@ impl Quiver {
     /// An experiment and one page of its runs matching `search`, in one round trip.
     pub async fn experiment_runs(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         experiment_id: &str,
         search: &RunSearch<'_>,
     ) -> Result<(Experiment, Page<Run>)> {
         let num = experiment_num(experiment_id)?;
+        self.require_experiment(actor, InExperiment::Experiment(num), ExperimentLevel::Read, "read it").await?;
         let start = paging::offset(search.page_token)?;
         let mut params = Vec::new();
         let select = runs_select(search, true, &mut params)?;
@@ -148,11 +152,12 @@ fn experiment_order(raw: &str) -> Result<String> {
 }
 
 impl Quiver {
-    /// MLflow's `experiments/search`: experiments whose name matches `filter` (parsed for
-    /// [`Entity::Experiments`]), newest first unless `order` says otherwise, `limit` at a time.
+    /// MLflow's `experiments/search`: the experiments the caller may read whose name matches
+    /// `filter` (parsed for [`Entity::Experiments`]), newest first unless `order` says
+    /// otherwise, `limit` at a time.
     pub async fn search_experiments(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         filter: Option<&Expr>,
         order: &[String],
         view: RunView,
@@ -177,15 +182,16 @@ impl Quiver {
             clauses.push("num ASC".into());
         }
         let sql = format!(
-            "SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE {} AND ({cond}) ORDER BY {} LIMIT $limit START $start;",
+            "{EXPERIMENT_SCOPE} SELECT {EXPERIMENT_FIELDS} FROM experiment WHERE {} AND {EXPERIMENT_IN_SCOPE} \
+             AND ({cond}) ORDER BY {} LIMIT $limit START $start;",
             stage_cond(view),
             clauses.join(", ")
         );
-        let mut query = self.q(&sql).bind(("limit", limit + 1)).bind(("start", start));
+        let mut query = bind_experiment_scope(self.q(&sql), actor).bind(("limit", limit + 1)).bind(("start", start));
         for p in params {
             query = query.bind(p);
         }
-        let rows: Vec<ExperimentRow> = self.read(query).await?.take(0).map_err(internal)?;
+        let rows: Vec<ExperimentRow> = self.read(query).await?.take(2).map_err(internal)?;
         Ok(paging::offset_page(rows, limit, start))
     }
 }

@@ -14,7 +14,7 @@ pub mod journal;
 pub type Db = Surreal<Any>;
 
 /// The schema version this build writes. Bumped with every schema change.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 const SCHEMA: &str = include_str!("schema.surql");
 
 /// Where the store lives and how to reach it.

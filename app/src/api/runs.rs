@@ -67,3 +67,35 @@ pub async fn list_experiments(
     let page = quiver::types::PageRequest { max_results: Some(50), page_token };
     Ok(quiver().experiments_page(&actor()?, &page).await?)
 }
+
+/// The caller's level on an experiment and, for those who manage it, who else may use it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExperimentAccessView {
+    pub level: Option<quiver::experiment_permissions::ExperimentLevel>,
+    pub permissions: Option<quiver::experiment_permissions::ExperimentPermissions>,
+}
+
+/// The experiment page's Permissions section.
+#[server]
+pub async fn experiment_access(experiment_id: String) -> AppResult<ExperimentAccessView> {
+    use quiver::experiment_permissions::ExperimentLevel;
+    let (q, actor) = (quiver(), actor()?);
+    let level = q.my_experiment_level(&actor, &experiment_id).await?;
+    let permissions = if level == Some(ExperimentLevel::Manage) {
+        Some(q.experiment_permissions(&actor, &experiment_id).await?)
+    } else {
+        None
+    };
+    Ok(ExperimentAccessView { level, permissions })
+}
+
+/// Gives `principal` a level on the experiment, or (`None`) takes it away.
+#[server]
+pub async fn change_experiment_permission(
+    experiment_id: String,
+    principal: String,
+    level: Option<quiver::experiment_permissions::ExperimentLevel>,
+) -> AppResult<quiver::experiment_permissions::ExperimentPermissions> {
+    let change = quiver::experiment_permissions::ExperimentGrantChange { principal, level };
+    Ok(quiver().update_experiment_permissions(&actor()?, &experiment_id, &[change], false).await?)
+}

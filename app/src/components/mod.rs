@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod comments;
 pub mod crumbs;
 pub mod datasets;
+pub mod experiment_permissions;
 pub mod form;
 pub mod layout;
 pub mod logged_models;

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use quiver::privileges::{EffectivePrivilege, Operation, PermissionsChange, Privilege, SecurableType};
-use quiver::types::PrincipalKind;
 
 use crate::RegistryVersion;
 use crate::api::governance::{
@@ -106,12 +105,7 @@ pub fn PermissionsPanel(kind: SecurableType, full_name: String, #[prop(into)] ow
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         principals.await.unwrap_or_default().into_iter().map(|p| {
-                            let label = match p.kind {
-                                PrincipalKind::User => "user",
-                                PrincipalKind::ServicePrincipal => "service principal",
-                                PrincipalKind::Group => "group",
-                            };
-                            view! { <option value=p.name.clone()>{label}</option> }
+                            view! { <option value=p.name.clone()>{p.kind.label()}</option> }
                         }).collect_view()
                     })}
                 </Suspense>

@@ -12,10 +12,23 @@ use crate::error::AppResult;
 /// Most params or metrics listed; a run may log thousands.
 const MAX_ROWS: usize = 100;
 
-/// Nothing when the version names no run Quiver tracked. The page reads the run in the same
-/// `Suspend` as the version, so both render (and hydrate) together.
+/// Nothing when the version names no run Quiver tracked; a note when the run's experiment is
+/// one the caller may not read. The page reads the run in the same `Suspend` as the version, so
+/// both render (and hydrate) together.
 #[component]
 pub fn TrainingRunCard(run: AppResult<Option<TrainingRun>>) -> impl IntoView {
+    if let Err(e) = &run {
+        if e.kind() == quiver::error::ErrorKind::PermissionDenied {
+            let why = e.message().to_string();
+            return view! {
+                <h2>"Training run"</h2>
+                <p class="muted" data-testid="training-run-hidden">
+                    "This version was trained in an experiment you may not read. " {why}
+                </p>
+            }
+            .into_any();
+        }
+    }
     crate::pages::loaded_part(run, |found| {
         found.map(|t| {
             view! {

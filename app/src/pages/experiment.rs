@@ -10,6 +10,7 @@ use quiver::types::Tag;
 
 use super::{loaded, page_token, param};
 use crate::api::runs::{experiment_runs, list_experiments};
+use crate::components::experiment_permissions::ExperimentPermissionsSection;
 use crate::components::markdown::Markdown;
 use crate::components::runs_table::{RunFilter, RunsTable, RunsView};
 use crate::components::widgets::{EmptyState, Pager, Time};
@@ -95,6 +96,7 @@ pub fn ExperimentPage() -> impl IntoView {
                         <h2>"Runs"</h2>
                         <RunFilter view=view.clone() error/>
                         {list}
+                        <ExperimentPermissionsSection experiment_id=experiment.experiment_id.clone()/>
                     }
                 })
             })}

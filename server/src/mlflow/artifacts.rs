@@ -27,16 +27,27 @@ pub fn routes() -> Router<AppState> {
     Router::new().route(base, get(list)).route(&format!("{base}/{{*path}}"), get(download).put(upload).delete(remove))
 }
 
-/// The caller's request id and the settings; the authentication layer already refused anonymous
-/// callers.
-fn context(req: &Request) -> Result<(String, Arc<MlflowConfig>), MlError> {
-    let auth = req.extensions().get::<RequestAuth>();
-    let request_id = auth.map(|a| a.request_id.clone()).unwrap_or_default();
-    if auth.and_then(|a| a.actor.as_ref()).is_none() {
+/// What the authentication layer left on the request: the caller and the settings.
+type Caller = (Option<RequestAuth>, Option<Arc<MlflowConfig>>);
+
+fn caller(req: &Request) -> Caller {
+    (req.extensions().get::<RequestAuth>().cloned(), req.extensions().get::<Arc<MlflowConfig>>().cloned())
+}
+
+/// The caller's request id and the settings, once the caller may read (`write` false) or write
+/// the artifacts at `path`; the authentication layer already refused anonymous callers.
+async fn context(
+    state: &AppState,
+    (auth, config): Caller,
+    path: &str,
+    write: bool,
+) -> Result<(String, Arc<MlflowConfig>), MlError> {
+    let request_id = auth.as_ref().map(|a| a.request_id.clone()).unwrap_or_default();
+    let Some(actor) = auth.and_then(|a| a.actor) else {
         return Err(MlError(Error::unauthenticated(), request_id));
-    }
-    let config = req.extensions().get::<Arc<MlflowConfig>>().cloned();
+    };
     let config = config.ok_or_else(|| MlError(Error::internal("MLflow settings missing"), request_id.clone()))?;
+    state.quiver.authorize_artifact(&actor, path, write).await.map_err(|e| MlError(e, request_id.clone()))?;
     Ok((request_id, config))
 }
 
@@ -49,7 +60,7 @@ struct ListQuery {
 /// The entries of a folder, relative to it. A folder that does not exist lists nothing (as in
 /// MLflow, whose clients probe for folders this way).
 async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, req: Request) -> Result<Response, MlError> {
-    let (rid, _) = context(&req)?;
+    let (rid, _) = context(&state, caller(&req), &q.path, false).await?;
     let entries = state.quiver.list_artifacts(&q.path).await.map_err(|e| MlError(e, rid.clone()))?;
     let files: Vec<serde_json::Value> = entries
         .into_iter()
@@ -67,7 +78,7 @@ async fn download(
     UrlPath(path): UrlPath<String>,
     req: Request,
 ) -> Result<Response, MlError> {
-    let (rid, _) = context(&req)?;
+    let (rid, _) = context(&state, caller(&req), &path, false).await?;
     let file_path = resolve_artifact_path(state.quiver.artifact_root(), &path).map_err(|e| MlError(e, rid.clone()))?;
     let missing = || MlError(Error::not_found(format!("Artifact '{path}' does not exist.")), rid.clone());
     let file = tokio::fs::File::open(&file_path).await.map_err(|_| missing())?;
@@ -102,7 +113,7 @@ async fn upload(
     UrlPath(path): UrlPath<String>,
     req: Request,
 ) -> Result<Response, MlError> {
-    let (rid, config) = context(&req)?;
+    let (rid, config) = context(&state, caller(&req), &path, true).await?;
     let err = |e: Error| MlError(e, rid.clone());
     let root = state.quiver.artifact_root();
     let target = resolve_artifact_path(root, &path).map_err(err)?;
@@ -153,7 +164,7 @@ async fn remove(
     UrlPath(path): UrlPath<String>,
     req: Request,
 ) -> Result<Response, MlError> {
-    let (rid, _) = context(&req)?;
+    let (rid, _) = context(&state, caller(&req), &path, true).await?;
     let target = resolve_artifact_path(state.quiver.artifact_root(), &path).map_err(|e| MlError(e, rid.clone()))?;
     let meta = tokio::fs::metadata(&target).await;
     let done = match meta {

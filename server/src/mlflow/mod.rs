@@ -6,6 +6,7 @@ mod artifacts;
 mod experiments;
 mod json;
 mod names;
+mod permissions;
 mod registry;
 mod tracking;
 mod webhooks;
@@ -43,6 +44,7 @@ pub fn router(config: MlflowConfig) -> Router<AppState> {
         .merge(tracking::routes())
         .merge(artifacts::routes())
         .merge(webhooks::routes())
+        .merge(permissions::routes())
         .route("/api/2.0/mlflow/{*rest}", axum::routing::any(unknown_endpoint))
         .route("/api/3.0/mlflow/{*rest}", axum::routing::any(unknown_endpoint))
         .layer(axum::Extension(config))

@@ -1,0 +1,152 @@
+//! An experiment's Permissions section: the caller's own level for everyone, and for those who
+//! manage it the owner, each grant (change or revoke it) and a form to grant a level.
+
+use leptos::prelude::*;
+use quiver::experiment_permissions::{ExperimentGrant, ExperimentLevel, ExperimentPermissions};
+
+use crate::api::governance::list_principals;
+use crate::api::runs::{change_experiment_permission, experiment_access};
+use crate::components::permissions::confirm;
+use crate::components::toast::use_toasts;
+use crate::pages::loaded;
+
+/// What each level allows, as the section explains it.
+fn meaning(level: ExperimentLevel) -> &'static str {
+    match level {
+        ExperimentLevel::Read => "see its runs, models and artifacts",
+        ExperimentLevel::Edit => "also log runs, models and artifacts into it",
+        ExperimentLevel::Manage => "also rename, delete and restore it, and decide who may use it",
+    }
+}
+
+#[component]
+pub fn ExperimentPermissionsSection(experiment_id: String) -> impl IntoView {
+    let id = StoredValue::new(experiment_id);
+    let version = RwSignal::new(0_u32);
+    let access = Resource::new(move || version.get(), move |_| experiment_access(id.get_value()));
+    view! {
+        <h2>"Permissions"</h2>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                loaded(access.await, move |a| {
+                    let mine = match a.level {
+                        Some(l) => format!("Your access: {} — you may {}.", l.label(), meaning(l)),
+                        None => "You have no access of your own.".to_string(),
+                    };
+                    view! {
+                        <p class="muted" data-testid="my-experiment-level">{mine}</p>
+                        {a.permissions.map(|p| view! { <ManageAccess p id=id.get_value() version/> })}
+                    }
+                })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ManageAccess(p: ExperimentPermissions, id: String, version: RwSignal<u32>) -> impl IntoView {
+    let toasts = use_toasts();
+    let id = StoredValue::new(id);
+    let change = Action::new(move |(who, level): &(String, Option<ExperimentLevel>)| {
+        let (who, level) = (who.clone(), *level);
+        async move { change_experiment_permission(id.get_value(), who, level).await }
+    });
+    Effect::new(move || match change.value().get() {
+        Some(Ok(_)) => {
+            change.value().set(None);
+            toasts.success("Permissions updated.");
+            version.update(|v| *v += 1);
+        }
+        Some(Err(e)) => toasts.error(e.message().to_string()),
+        None => {}
+    });
+    let principals = Resource::new(|| (), |_| list_principals());
+    let grantee = RwSignal::new(String::new());
+    let level = RwSignal::new(ExperimentLevel::Read);
+    let owner = p.owner.clone();
+    let rows = p.grants.into_iter().map(|g| view! { <GrantRow g change/> }).collect_view();
+    view! {
+        <section class="permissions" data-testid="experiment-permissions">
+            <datalist id="experiment-principals">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        principals.await.unwrap_or_default().into_iter().map(|p| {
+                            view! { <option value=p.name.clone()>{p.kind.label()}</option> }
+                        }).collect_view()
+                    })}
+                </Suspense>
+            </datalist>
+            <table class="list" data-testid="experiment-grants">
+                <thead><tr><th>"Principal"</th><th>"Level"</th><th></th></tr></thead>
+                <tbody>
+                    <tr>
+                        <td><strong data-testid="experiment-owner">{owner}</strong>" (owner)"</td>
+                        <td>{ExperimentLevel::Manage.label()}</td>
+                        <td></td>
+                    </tr>
+                    {rows}
+                </tbody>
+            </table>
+            <form class="inline-form" data-testid="experiment-grant-form" on:submit=move |ev| {
+                ev.prevent_default();
+                change.dispatch((grantee.get_untracked(), Some(level.get_untracked())));
+            }>
+                <label>"Principal"
+                    <input name="principal" list="experiment-principals" required=true autocomplete="off"
+                        placeholder="user or group"
+                        prop:value=move || grantee.get() on:input=move |ev| grantee.set(event_target_value(&ev))/>
+                </label>
+                <LevelSelect label="Level" value=level/>
+                <button type="submit" class="primary" disabled=move || change.pending().get()>"Grant"</button>
+            </form>
+        </section>
+    }
+}
+
+type Change = Action<(String, Option<ExperimentLevel>), crate::error::AppResult<ExperimentPermissions>>;
+
+/// One grant: its level can be changed in place or revoked (after a confirmation).
+#[component]
+fn GrantRow(g: ExperimentGrant, change: Change) -> impl IntoView {
+    let who = StoredValue::new(g.principal.clone());
+    let current = RwSignal::new(g.level);
+    Effect::new(move |previous: Option<ExperimentLevel>| {
+        let now = current.get();
+        if previous.is_some_and(|p| p != now) {
+            change.dispatch((who.get_value(), Some(now)));
+        }
+        now
+    });
+    let aria = format!("Revoke {}'s access", g.principal);
+    view! {
+        <tr data-testid="experiment-grant">
+            <td>{g.principal.clone()} " " <span class="muted">{g.kind.label()}</span></td>
+            <td><LevelSelect label="" value=current/></td>
+            <td>
+                <button class="small" aria-label=aria on:click=move |_| {
+                    let who = who.get_value();
+                    if confirm(&format!("Revoke {who}'s access to this experiment?")) {
+                        change.dispatch((who, None));
+                    }
+                }>"Revoke"</button>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn LevelSelect(label: &'static str, value: RwSignal<ExperimentLevel>) -> impl IntoView {
+    let select = view! {
+        <select aria-label=if label.is_empty() { "Level" } else { label }
+            on:change=move |ev| {
+                if let Some(l) = ExperimentLevel::parse(&event_target_value(&ev)) {
+                    value.set(l);
+                }
+            }>
+            {ExperimentLevel::ALL.into_iter().map(|l| view! {
+                <option value=l.api_name() selected=move || value.get() == l>{l.label()}</option>
+            }).collect_view()}
+        </select>
+    };
+    if label.is_empty() { select.into_any() } else { view! { <label>{label} {select}</label> }.into_any() }
+}
