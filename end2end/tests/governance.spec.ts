@@ -1,5 +1,5 @@
 import { Browser, expect, Page, test } from '@playwright/test';
-import { hydrated, seedModel, signIn, unique } from './helpers';
+import { ADMIN_PASSWORD, hydrated, seedModel, signIn, unique } from './helpers';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -99,4 +99,60 @@ test('an admin grants a group EXECUTE on a schema, then MANAGE on a model; the u
   await filter.getByRole('button', { name: 'Filter' }).click();
   await expect(page.getByTestId('audit')).toContainText('SetAlias');
   await dana.context.close();
+});
+
+test("an experiment's owner shares it from its page; a user sees it only as far as granted", async ({ page, browser, request }) => {
+  const basic = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
+  const headers = { Authorization: basic, 'Content-Type': 'application/json' };
+  const user = unique('erin');
+  const name = unique('churn-exp');
+  expect((await request.post('/api/quiver/v1/users', { headers, data: { username: user, password: PASSWORD } })).ok()).toBeTruthy();
+  const created = await request.post('/api/2.0/mlflow/experiments/create', { headers, data: { name } });
+  const id = (await created.json()).experiment_id as string;
+  expect((await request.post('/api/2.0/mlflow/runs/create', { headers, data: { experiment_id: id, run_name: 'baseline' } })).ok()).toBeTruthy();
+
+  // Nothing shared yet: the user's list does not show it and its page says what is missing.
+  const erin = await asUser(browser, user);
+  await erin.page.goto('/experiments');
+  await expect(erin.page.getByText('No experiments to show')).toBeVisible();
+  await erin.page.goto(`/experiments/${id}`);
+  await expect(erin.page.getByText(`You need CAN_READ on experiment ${id}`)).toBeVisible();
+
+  // The owner (here the admin who created it) grants CAN_READ on the experiment's page.
+  await signIn(page);
+  await page.goto(`/experiments/${id}`);
+  await hydrated(page);
+  const section = page.getByTestId('experiment-permissions');
+  await expect(section.getByTestId('experiment-owner')).toHaveText('admin');
+  const form = page.getByTestId('experiment-grant-form');
+  await form.getByLabel('Principal').fill(user);
+  await form.getByLabel('Level').selectOption('CAN_READ');
+  await form.getByRole('button', { name: 'Grant' }).click();
+  await expect(page.getByTestId('toast').last()).toContainText('Permissions updated.');
+  const row = section.getByTestId('experiment-grant').filter({ hasText: user });
+  await expect(row).toBeVisible();
+
+  await erin.page.goto('/experiments');
+  await expect(erin.page.getByTestId('experiments')).toContainText(name);
+  await erin.page.getByRole('link', { name }).click();
+  await expect(erin.page.getByTestId('experiment-title')).toHaveText(name);
+  await expect(erin.page.getByRole('link', { name: 'baseline' })).toBeVisible();
+  await expect(erin.page.getByTestId('my-experiment-level')).toContainText('Can read');
+  await expect(erin.page.getByTestId('experiment-permissions')).toHaveCount(0);
+
+  // Changed in place to CAN_EDIT, from the keyboard.
+  await row.getByRole('combobox', { name: 'Level' }).focus();
+  await row.getByRole('combobox', { name: 'Level' }).selectOption('CAN_EDIT');
+  await expect(page.getByTestId('toast').last()).toContainText('Permissions updated.');
+  await erin.page.reload();
+  await expect(erin.page.getByTestId('my-experiment-level')).toContainText('Can edit');
+
+  // Revoked after a confirmation: closed again.
+  page.once('dialog', (d) => d.accept());
+  await section.getByRole('button', { name: `Revoke ${user}'s access` }).click();
+  await expect(page.getByTestId('toast').last()).toContainText('Permissions updated.');
+  await expect(section.getByTestId('experiment-grant')).toHaveCount(0);
+  await erin.page.reload();
+  await expect(erin.page.getByText(`You need CAN_READ on experiment ${id}`)).toBeVisible();
+  await erin.context.close();
 });

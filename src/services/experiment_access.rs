@@ -106,7 +106,7 @@ pub(super) fn bind_experiment_scope<'a>(query: super::Query<'a>, actor: &Actor) 
 
 /// What the caller was about to do, for the refusal: "You need CAN_EDIT on experiment 3 to …".
 fn denial(num: i64, need: ExperimentLevel, what: &str) -> String {
-    format!("You need {need} on experiment {num} to {what}.")
+    format!("You need {need} on experiment {num} to {what}; its owner or an administrator can grant it.")
 }
 
 impl Quiver {

@@ -14,8 +14,8 @@ use crate::pages::loaded;
 fn meaning(level: ExperimentLevel) -> &'static str {
     match level {
         ExperimentLevel::Read => "see its runs, models and artifacts",
-        ExperimentLevel::Edit => "also log runs, models and artifacts into it",
-        ExperimentLevel::Manage => "also rename, delete and restore it, and decide who may use it",
+        ExperimentLevel::Edit => "see it and log runs, models and artifacts into it",
+        ExperimentLevel::Manage => "do anything with it: log into it, rename, delete or restore it, decide who may use it",
     }
 }
 
@@ -137,7 +137,7 @@ fn GrantRow(g: ExperimentGrant, change: Change) -> impl IntoView {
 #[component]
 fn LevelSelect(label: &'static str, value: RwSignal<ExperimentLevel>) -> impl IntoView {
     let select = view! {
-        <select aria-label=if label.is_empty() { "Level" } else { label }
+        <select class="level" aria-label=if label.is_empty() { "Level" } else { label }
             on:change=move |ev| {
                 if let Some(l) = ExperimentLevel::parse(&event_target_value(&ev)) {
                     value.set(l);

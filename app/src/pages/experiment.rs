@@ -123,7 +123,7 @@ fn ExperimentTags(tags: Vec<Tag>) -> impl IntoView {
     })
 }
 
-/// Every experiment, newest first.
+/// Every experiment the caller may read, newest first.
 #[component]
 pub fn ExperimentsPage() -> impl IntoView {
     let token = page_token();
@@ -142,7 +142,14 @@ pub fn ExperimentsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let current = token.get_untracked();
-                loaded(experiments.await, move |page| view! {
+                loaded(experiments.await, move |page| if page.items.is_empty() && current.is_none() {
+                    view! {
+                        <EmptyState title="No experiments to show">
+                            <p>"Training code creates one with " <code>"mlflow.set_experiment(\"churn\")"</code>
+                                ". Experiments others own appear here once they share them with you."</p>
+                        </EmptyState>
+                    }.into_any()
+                } else { view! {
                     <table class="list" data-testid="experiments">
                         <thead><tr><th>"Name"</th><th class="num">"ID"</th><th>"Created"</th><th>"Artifacts"</th></tr></thead>
                         <tbody>
@@ -157,7 +164,7 @@ pub fn ExperimentsPage() -> impl IntoView {
                         </tbody>
                     </table>
                     <Pager current=current.clone() next=page.next_page_token base="/experiments".to_string()/>
-                })
+                }.into_any() })
             })}
         </Suspense>
     }
