@@ -81,3 +81,16 @@ pub(crate) mod ctx {
             .ok_or_else(|| quiver::error::Error::unauthenticated().into())
     }
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use leptos::server_fn::ServerFn;
+
+    /// The browser calls server functions by these URLs, so the server and the web assets must
+    /// agree on them wherever each was built. `.cargo/config.toml` fixes the key they are hashed
+    /// with; without it the hash comes from the checkout's path and this differs between clones.
+    #[test]
+    fn server_function_urls_do_not_depend_on_where_quiver_is_built() {
+        assert_eq!(<super::catalogs::ListCatalogs as ServerFn>::PATH, "/api/list_catalogs15447393957152458180");
+    }
+}
