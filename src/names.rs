@@ -45,6 +45,9 @@ impl NameKind {
 #[serde(transparent)]
 pub struct Name(String);
 
+/// The name Quiver acts under (its own changes, what it creates on first start).
+pub const SYSTEM: &str = "system";
+
 impl Name {
     /// Checks `raw` against the naming rules; the error says which rule failed.
     pub fn parse(kind: NameKind, raw: &str) -> Result<Self, Error> {
@@ -73,6 +76,11 @@ impl Name {
                 kind.label(),
                 pos + 1
             )));
+        }
+        if kind == NameKind::Username && raw.eq_ignore_ascii_case(SYSTEM) {
+            // Quiver itself owns what it creates (the `main` catalog, the Default experiment)
+            // under this name: an account or group called so would own them too.
+            return Err(invalid(format!("'{raw}' is reserved for Quiver itself. Choose another name.")));
         }
         Ok(Name(raw.to_string()))
     }
@@ -287,6 +295,14 @@ mod tests {
         assert!(msg("tab\there").contains("control character U+0009"));
         assert!(msg("naïve").contains("'ï' at position 3"));
         assert!(msg("a/b").contains("'/'"));
+    }
+
+    #[test]
+    fn the_system_name_is_reserved_for_principals_only() {
+        let e = Name::parse(NameKind::Username, "System").unwrap_err();
+        assert!(e.message.contains("reserved"), "{e}");
+        assert!(Name::parse(NameKind::Username, "systems").is_ok());
+        assert!(Name::parse(NameKind::Catalog, "system").is_ok());
     }
 
     #[test]

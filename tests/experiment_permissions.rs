@@ -183,6 +183,21 @@ async fn a_versions_files_are_readable_through_the_registry_and_nothing_else_is(
     ] {
         denied(q.create_version(&reader, &path, NewVersion { source, ..Default::default() }).await, "CAN_READ");
     }
+    // Nor can a source written another way get around that: a leading space, `.` parts, an
+    // experiment that does not exist yet (numbers are handed out in order), a padded number.
+    for source in [
+        format!(" mlflow-artifacts:/{id}/x"),
+        format!("mlflow-artifacts:/./{id}/x"),
+        format!("mlflow-artifacts://{id}//x"),
+    ] {
+        denied(q.create_version(&reader, &path, NewVersion { source, ..Default::default() }).await, "CAN_READ");
+    }
+    let e =
+        q.create_version(&reader, &path, NewVersion { source: "mlflow-artifacts:/99/x".into(), ..Default::default() });
+    assert!(e.await.unwrap_err().is(ErrorKind::NotFound));
+    for source in [format!("mlflow-artifacts:/0{id}/x"), "mlflow-artifacts:/x".to_string()] {
+        denied(q.create_version(&reader, &path, NewVersion { source, ..Default::default() }).await, "administrators");
+    }
     q.create_version(&reader, &path, NewVersion { source: "s3://bucket/fraud".into(), ..Default::default() })
         .await
         .unwrap();
@@ -192,4 +207,25 @@ async fn a_versions_files_are_readable_through_the_registry_and_nothing_else_is(
     let shown = q.version_run(&reader, &path, &VersionRef::Number(1)).await.unwrap().expect("the run");
     assert_eq!((shown.run.run_id, shown.experiment_name), (run.run_id.clone(), "fraud-training".to_string()));
     q.authorize_artifact(&reader, &format!("{id}/{}/artifacts/plot.png", run.run_id), false).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_runs_page_lists_only_the_models_logged_into_its_own_experiment() {
+    let q = common::registry().await;
+    let admin = actor("admin");
+    let shared = q.create_experiment(&admin, "shared", None, &[]).await.unwrap();
+    let private = q.create_experiment(&admin, "private", None, &[]).await.unwrap();
+    let run = q.create_run(&admin, &shared, None, None, &[]).await.unwrap();
+    q.create_logged_model(&admin, &shared, "kept", Some(&run.run_id), None, &[], &[]).await.unwrap();
+    // A model logged elsewhere that names the shared run does not show on its page.
+    q.create_logged_model(&admin, &private, "secret", Some(&run.run_id), None, &[], &[]).await.unwrap();
+    let dana = user_with(&q, "dana", "", &[]).await;
+    q.update_experiment_permissions(&admin, &shared, &grant("dana", Some(ExperimentLevel::Read)), false).await.unwrap();
+    let models = q.run_details(&dana, &run.run_id).await.unwrap().models;
+    assert_eq!(models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["kept"]);
+    // And attaching a model to a run takes CAN_READ on the run's experiment.
+    let mine = q.create_experiment(&dana, "dana's", None, &[]).await.unwrap();
+    let other = q.create_run(&admin, &private, None, None, &[]).await.unwrap();
+    denied(q.create_logged_model(&dana, &mine, "m", Some(&other.run_id), None, &[], &[]).await, "CAN_READ");
+    q.create_logged_model(&dana, &mine, "m", Some(&run.run_id), None, &[], &[]).await.unwrap();
 }

@@ -38,10 +38,9 @@ impl Quiver {
         if actor.principal.user_id.is_empty() {
             return Err(Error::permission_denied("Sign in first."));
         }
-        let rel = relative.trim_matches('/');
-        let Some(num) = rel.split('/').next().and_then(|n| n.parse::<i64>().ok()) else {
+        let Some((num, rel)) = in_experiment(relative)? else {
             return Err(Error::permission_denied(format!(
-                "'{rel}' is not inside an experiment's artifacts; only administrators may use it."
+                "'{relative}' is not inside an experiment's artifacts; only administrators may use it."
             )));
         };
         let (need, what) = if write {
@@ -57,7 +56,7 @@ impl Quiver {
             }
             Err(e) => return Err(e),
         };
-        if level.is_some_and(|l| l >= need) || (!write && self.readable_through_registry(actor, rel).await?) {
+        if level.is_some_and(|l| l >= need) || (!write && self.readable_through_registry(actor, &rel).await?) {
             return Ok(());
         }
         // Refused: said (and audited) the way every experiment refusal is.
@@ -96,8 +95,9 @@ impl Quiver {
     }
 
     /// Registering from a run, a logged model or an artifact path of Quiver's needs CAN_READ on
-    /// its experiment. Sources elsewhere (`s3://…`), and runs or models Quiver does not hold,
-    /// are the client's business.
+    /// its experiment. Sources elsewhere (`s3://…`), and runs or models Quiver does not hold
+    /// (their ids are Quiver's random ones, so none can appear later), are the client's business;
+    /// an artifact path must name an experiment that exists, in canonical form.
     pub(super) async fn require_source_readable(
         &self,
         actor: &Actor,
@@ -118,18 +118,51 @@ impl Quiver {
         if let Some(rest) = source.strip_prefix("runs:/") {
             things.push(InExperiment::Run(rest.split('/').next().unwrap_or(rest)));
         }
-        if let Some(rest) = source.strip_prefix("mlflow-artifacts:") {
-            let first = rest.trim_start_matches('/').split('/').next().unwrap_or("");
-            if let Ok(num) = first.parse::<i64>() {
-                things.push(InExperiment::Experiment(num));
-            }
-        }
         for thing in things {
             match self.require_experiment(actor, thing, ExperimentLevel::Read, what).await {
                 Err(e) if e.is(ErrorKind::NotFound) => {}
                 other => other?,
             }
         }
+        if let Some(rest) = source.strip_prefix("mlflow-artifacts:") {
+            let Some((num, _)) = in_experiment(rest)? else {
+                return Err(Error::permission_denied(format!(
+                    "'{source}' is not inside an experiment's artifacts; only administrators may register from it."
+                )));
+            };
+            self.require_experiment(actor, InExperiment::Experiment(num), ExperimentLevel::Read, what).await?;
+        }
         Ok(())
+    }
+}
+
+/// The experiment an artifact path is in and the path in canonical form (no empty or `.` parts;
+/// `..` is refused), or `None` when its first part is not an experiment number written as Quiver
+/// writes it (`1`, not `01` or `+1`).
+fn in_experiment(relative: &str) -> Result<Option<(i64, String)>> {
+    let mut parts = Vec::new();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return Err(Error::invalid("path", format!("'{relative}' is not a valid artifact path."))),
+            p => parts.push(p),
+        }
+    }
+    let num = parts.first().and_then(|first| first.parse::<i64>().ok().filter(|n| n.to_string() == *first));
+    Ok(num.map(|n| (n, parts.join("/"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_experiment;
+
+    #[test]
+    fn artifact_paths_are_read_in_canonical_form() {
+        assert_eq!(in_experiment("/1//models/./m-1/artifacts/").unwrap(), Some((1, "1/models/m-1/artifacts".into())));
+        assert_eq!(in_experiment("12").unwrap(), Some((12, "12".into())));
+        for outside in ["", "01/x", "+1/x", "-0/x", "x/1", "1a/x"] {
+            assert_eq!(in_experiment(outside).unwrap(), None, "{outside}");
+        }
+        assert!(in_experiment("1/../2/x").is_err());
     }
 }

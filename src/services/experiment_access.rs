@@ -95,9 +95,9 @@ pub(super) const EXPERIMENT_SCOPE: &str = "LET $names = IF $everything THEN [] E
      LET $granted = IF $everything THEN [] ELSE (SELECT VALUE experiment FROM experiment_grant \
      WHERE principal IN $names) END;";
 
-/// Whether an experiment row is one the caller may read, after [`EXPERIMENT_SCOPE`].
-pub(super) const EXPERIMENT_IN_SCOPE: &str =
-    "($everything OR id IN $granted OR string::lowercase(created_by) IN $names)";
+/// Whether an experiment row is one the caller may read, after [`EXPERIMENT_SCOPE`]: granted to
+/// them or a group, or created by them (a group owns nothing).
+pub(super) const EXPERIMENT_IN_SCOPE: &str = "($everything OR id IN $granted OR string::lowercase(created_by) = $me)";
 
 /// Binds [`EXPERIMENT_SCOPE`]'s parameters.
 pub(super) fn bind_experiment_scope<'a>(query: super::Query<'a>, actor: &Actor) -> super::Query<'a> {

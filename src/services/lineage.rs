@@ -61,12 +61,13 @@ impl Quiver {
     /// see and the models it logged (each newest first, at most [`MAX_REGISTERED`]).
     pub async fn run_details(&self, actor: &Actor, run_id: &str) -> Result<RunDetails> {
         let run = self.get_run(actor, run_id).await?;
-        let experiment_name = self.fetch_experiment(experiment_num(&run.experiment_id)?).await?.name;
+        let experiment = experiment_num(&run.experiment_id)?;
+        let experiment_name = self.fetch_experiment(experiment).await?.name;
         let from_run = Expr::Cmp { field: Field::RunId, op: Op::Eq, value: Value::Str(run.run_id.clone()) };
         let order = ["creation_timestamp DESC".to_string()];
         let versions = self.search_model_versions(actor, Some(&from_run), &order, MAX_REGISTERED, None).await?;
         let histories = self.metric_histories(&run.run_id).await?;
-        let models = self.run_logged_models(&run.run_id, MAX_REGISTERED).await?;
+        let models = self.run_logged_models(&run.run_id, experiment, MAX_REGISTERED).await?;
         Ok(RunDetails { training: TrainingRun { run, experiment_name }, versions: versions.items, histories, models })
     }
 

@@ -135,6 +135,17 @@ impl Quiver {
         }
         self.require_experiment(actor, InExperiment::Experiment(num), ExperimentLevel::Edit, "log models into it")
             .await?;
+        // The model shows on its run's page: naming a run takes CAN_READ on the run's experiment
+        // (a run that does not exist is refused below).
+        if let Some(run) = source_run_id.filter(|r| !r.is_empty()) {
+            match self
+                .require_experiment(actor, InExperiment::Run(run), ExperimentLevel::Read, "log models from its runs")
+                .await
+            {
+                Err(e) if e.is(crate::error::ErrorKind::NotFound) => {}
+                other => other?,
+            }
+        }
         let model_id = format!("m-{}", hex::encode(rand::random::<[u8; 16]>()));
         let sql = "BEGIN TRANSACTION;
             LET $exp = (SELECT id, artifact_location FROM experiment WHERE num = $num LIMIT 1)[0];
@@ -270,16 +281,20 @@ impl Quiver {
         Ok(())
     }
 
-    /// The models a run logged, newest first (at most `limit`), for its page.
-    pub(super) async fn run_logged_models(&self, run_id: &str, limit: i64) -> Result<Vec<LoggedModel>> {
+    /// The models a run logged into its own experiment (`experiment`, its number), newest first
+    /// (at most `limit`), for its page: one who may read the run may read those.
+    pub(super) async fn run_logged_models(
+        &self,
+        run_id: &str,
+        experiment: i64,
+        limit: i64,
+    ) -> Result<Vec<LoggedModel>> {
         let sql = format!(
-            "SELECT {FIELDS} FROM logged_model WHERE source_run_id = $run ORDER BY created_at DESC LIMIT $limit"
+            "SELECT {FIELDS} FROM logged_model WHERE source_run_id = $run AND experiment.num = $num \
+             ORDER BY created_at DESC LIMIT $limit"
         );
-        let rows: Vec<Row> = self
-            .read(self.q(&sql).bind(("run", run_id.to_string())).bind(("limit", limit)))
-            .await?
-            .take(0)
-            .map_err(internal)?;
+        let query = self.q(&sql).bind(("run", run_id.to_string())).bind(("num", experiment)).bind(("limit", limit));
+        let rows: Vec<Row> = self.read(query).await?.take(0).map_err(internal)?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 

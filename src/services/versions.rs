@@ -92,8 +92,10 @@ impl Quiver {
     pub async fn create_version(&self, actor: &Actor, path: &ModelPath, new: NewVersion) -> Result<ModelVersion> {
         new.validate()?;
         self.authorize(actor, Operation::CreateVersion, Target::Model(path)).await?;
-        self.require_source_readable(actor, new.model_id.as_deref(), new.run_id.as_deref(), &new.source).await?;
         let mut new = new;
+        // The source is checked in the form it is stored and read in.
+        new.source = new.source.trim().to_string();
+        self.require_source_readable(actor, new.model_id.as_deref(), new.run_id.as_deref(), &new.source).await?;
         if new.signature_inputs.is_none() && new.signature_outputs.is_none() {
             if let Some((inputs, outputs)) = self.logged_signature(actor, new.model_id.as_deref(), &new.source).await {
                 (new.signature_inputs, new.signature_outputs) = (inputs, outputs);

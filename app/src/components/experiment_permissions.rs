@@ -15,7 +15,9 @@ fn meaning(level: ExperimentLevel) -> &'static str {
     match level {
         ExperimentLevel::Read => "see its runs, models and artifacts",
         ExperimentLevel::Edit => "see it and log runs, models and artifacts into it",
-        ExperimentLevel::Manage => "do anything with it: log into it, rename, delete or restore it, decide who may use it",
+        ExperimentLevel::Manage => {
+            "do anything with it: log into it, rename, delete or restore it, decide who may use it"
+        }
     }
 }
 
