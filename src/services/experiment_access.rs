@@ -106,7 +106,13 @@ pub(super) fn bind_experiment_scope<'a>(query: super::Query<'a>, actor: &Actor) 
 
 /// What the caller was about to do, for the refusal: "You need CAN_EDIT on experiment 3 to …".
 fn denial(num: i64, need: ExperimentLevel, what: &str) -> String {
-    format!("You need {need} on experiment {num} to {what}; its owner or an administrator can grant it.")
+    let mut reason =
+        format!("You need {need} on experiment {num} to {what}; its owner or an administrator can grant it.");
+    if num == 0 {
+        // Where runs go when training code names no experiment.
+        reason.push_str(" Or log into an experiment of your own: mlflow.set_experiment(\"<name>\").");
+    }
+    reason
 }
 
 impl Quiver {

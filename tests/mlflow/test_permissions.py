@@ -172,7 +172,8 @@ def test_a_user_owns_the_experiments_they_create(user_client, tracking_uri, auth
         {"user_name": user[0], "all_permissions": [{"permission_level": "CAN_MANAGE", "inherited": False}], "is_owner": True}
     ]
     # The Default experiment is an administrator's until they share it.
-    assert "CAN_EDIT on experiment 0" in _denied(lambda: mine.create_run("0"))
+    message = _denied(lambda: mine.create_run("0"))
+    assert "CAN_EDIT on experiment 0" in message and "mlflow.set_experiment" in message
     # Later tests start runs in the Default experiment again.
     _switch(monkeypatch, token=auth_headers["Authorization"].split(" ", 1)[1])
     mlflow.set_experiment(experiment_id="0")
