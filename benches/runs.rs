@@ -12,10 +12,11 @@ use std::time::Instant;
 
 use quiver::Quiver;
 use quiver::ServiceConfig;
+use quiver::experiment_permissions::{ExperimentGrantChange, ExperimentLevel};
 use quiver::filter::{Entity, RunOrder, parse, run_order};
 use quiver::services::RunSearch;
 use quiver::tracking::{Metric, RunBatch};
-use quiver::types::Tag;
+use quiver::types::{Actor, Principal, Tag};
 
 mod common;
 use common::{MAX_CALLS, MAX_TIME, actor, env_count, measure, mix, row, store_in, table_head};
@@ -134,4 +135,38 @@ async fn main() {
     })
     .await;
     row("get_run", "1", &s);
+
+    // A user who is not an administrator, with CAN_READ on the experiment: each call checks the
+    // level, read once per run and user and then kept until an access change.
+    let reader = q.create_user(&a, "reader", "correct horse battery", false).await.expect("user");
+    let read = ExperimentGrantChange { principal: "reader".into(), level: Some(ExperimentLevel::Read) };
+    q.update_experiment_permissions(&a, &big, &[read], false).await.expect("grant");
+    let r = Actor { principal: Principal { user_id: reader.id, username: reader.username, admin: false }, ..actor() };
+    let s = measure(|i| {
+        let id = some.items[i % some.items.len()].run_id.clone();
+        let (q, r) = (&q, &r);
+        async move {
+            q.get_run(r, &id).await.expect("get run");
+        }
+    })
+    .await;
+    row("get_run as a user with CAN_READ (level cached)", "1", &s);
+    // Each call a run the user has not read before: the level is read from the store.
+    let fresh = q.search_runs(&a, &ids, &RunSearch { limit: MAX_CALLS as i64, ..Default::default() }).await;
+    let fresh = fresh.expect("search").items;
+    let s = measure(|i| {
+        let id = fresh[i % fresh.len()].run_id.clone();
+        let (q, r) = (&q, &r);
+        async move {
+            q.get_run(r, &id).await.expect("get run");
+        }
+    })
+    .await;
+    row("get_run as that user, first read of each run", "1", &s);
+    let search = RunSearch { limit: PAGE, ..Default::default() };
+    let s = measure(|_| async {
+        q.search_runs(&r, &ids, &search).await.expect("search");
+    })
+    .await;
+    row("newest first, as that user", "50", &s);
 }

@@ -11,17 +11,26 @@ pub async fn get_run_details(run_id: String) -> AppResult<RunDetails> {
     Ok(quiver().run_details(&actor()?, run_id.trim()).await?)
 }
 
-/// An experiment (its description rendered), and one page of its runs matching `filter` (MLflow's search_runs syntax) in
-/// `order` (one `order_by` entry; newest first when empty). A filter or order that does not
-/// parse comes back as the inner error, with the experiment, so the page can show it by its field.
+/// What the experiment page shows, read in one call so the page renders (and hydrates) as one.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExperimentView {
+    pub experiment: super::Described<quiver::tracking::Experiment>,
+    /// One page of runs, or why the filter or order does not parse.
+    pub runs: AppResult<quiver::types::Page<quiver::tracking::Run>>,
+    pub access: ExperimentAccessView,
+}
+
+/// An experiment (its description rendered), one page of its runs matching `filter` (MLflow's
+/// search_runs syntax) in `order` (one `order_by` entry; newest first when empty), and who may
+/// use it. A filter or order that does not parse comes back as the inner error, with the
+/// experiment, so the page can show it by its field.
 #[server]
 pub async fn experiment_runs(
     experiment_id: String,
     filter: String,
     order: String,
     page_token: Option<String>,
-) -> AppResult<(super::Described<quiver::tracking::Experiment>, AppResult<quiver::types::Page<quiver::tracking::Run>>)>
-{
+) -> AppResult<ExperimentView> {
     use quiver::filter::{Entity, parse, run_order};
     let (q, actor) = (quiver(), actor()?);
     let parsed = parse(&filter, Entity::Runs).and_then(|f| {
@@ -33,7 +42,8 @@ pub async fn experiment_runs(
         // Not `into()`: that would also answer the call with 400, and the call succeeds.
         Err(e) => {
             let experiment = described(q.get_experiment(&actor, &experiment_id).await?);
-            return Ok((experiment, Err(crate::error::AppError(e))));
+            let access = access_view(&q, &actor, &experiment_id).await?;
+            return Ok(ExperimentView { experiment, runs: Err(crate::error::AppError(e)), access });
         }
     };
     let search = quiver::services::RunSearch {
@@ -49,7 +59,8 @@ pub async fn experiment_runs(
     for input in runs.items.iter_mut().flat_map(|r| r.inputs.iter_mut()) {
         (input.dataset.schema, input.dataset.profile) = (None, None);
     }
-    Ok((described(experiment), Ok(runs)))
+    let access = access_view(&q, &actor, &experiment_id).await?;
+    Ok(ExperimentView { experiment: described(experiment), runs: Ok(runs), access })
 }
 
 /// An experiment with its description (the `mlflow.note.content` tag) rendered.
@@ -75,14 +86,17 @@ pub struct ExperimentAccessView {
     pub permissions: Option<quiver::experiment_permissions::ExperimentPermissions>,
 }
 
-/// The experiment page's Permissions section.
-#[server]
-pub async fn experiment_access(experiment_id: String) -> AppResult<ExperimentAccessView> {
+/// The caller's level and, for a manager, the experiment's permissions.
+#[cfg(feature = "ssr")]
+async fn access_view(
+    q: &quiver::Quiver,
+    actor: &quiver::types::Actor,
+    experiment_id: &str,
+) -> quiver::error::Result<ExperimentAccessView> {
     use quiver::experiment_permissions::ExperimentLevel;
-    let (q, actor) = (quiver(), actor()?);
-    let level = q.my_experiment_level(&actor, &experiment_id).await?;
+    let level = q.my_experiment_level(actor, experiment_id).await?;
     let permissions = if level == Some(ExperimentLevel::Manage) {
-        Some(q.experiment_permissions(&actor, &experiment_id).await?)
+        Some(q.experiment_permissions(actor, experiment_id).await?)
     } else {
         None
     };

@@ -5,10 +5,9 @@ use leptos::prelude::*;
 use quiver::experiment_permissions::{ExperimentGrant, ExperimentLevel, ExperimentPermissions};
 
 use crate::api::governance::list_principals;
-use crate::api::runs::{change_experiment_permission, experiment_access};
+use crate::api::runs::{ExperimentAccessView, change_experiment_permission};
 use crate::components::permissions::confirm;
 use crate::components::toast::use_toasts;
-use crate::pages::loaded;
 
 /// What each level allows, as the section explains it.
 fn meaning(level: ExperimentLevel) -> &'static str {
@@ -21,32 +20,27 @@ fn meaning(level: ExperimentLevel) -> &'static str {
     }
 }
 
+/// `access` comes with the page (one read, so server and browser render the same); `refresh`
+/// reloads the page after a change.
 #[component]
-pub fn ExperimentPermissionsSection(experiment_id: String) -> impl IntoView {
-    let id = StoredValue::new(experiment_id);
-    let version = RwSignal::new(0_u32);
-    let access = Resource::new(move || version.get(), move |_| experiment_access(id.get_value()));
+pub fn ExperimentPermissionsSection(
+    experiment_id: String,
+    access: ExperimentAccessView,
+    #[prop(into)] refresh: Callback<()>,
+) -> impl IntoView {
+    let mine = match access.level {
+        Some(l) => format!("Your access: {} — you may {}.", l.label(), meaning(l)),
+        None => "You have no access of your own.".to_string(),
+    };
     view! {
         <h2>"Permissions"</h2>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                loaded(access.await, move |a| {
-                    let mine = match a.level {
-                        Some(l) => format!("Your access: {} — you may {}.", l.label(), meaning(l)),
-                        None => "You have no access of your own.".to_string(),
-                    };
-                    view! {
-                        <p class="muted" data-testid="my-experiment-level">{mine}</p>
-                        {a.permissions.map(|p| view! { <ManageAccess p id=id.get_value() version/> })}
-                    }
-                })
-            })}
-        </Suspense>
+        <p class="muted" data-testid="my-experiment-level">{mine}</p>
+        {access.permissions.map(|p| view! { <ManageAccess p id=experiment_id refresh/> })}
     }
 }
 
 #[component]
-fn ManageAccess(p: ExperimentPermissions, id: String, version: RwSignal<u32>) -> impl IntoView {
+fn ManageAccess(p: ExperimentPermissions, id: String, refresh: Callback<()>) -> impl IntoView {
     let toasts = use_toasts();
     let id = StoredValue::new(id);
     let change = Action::new(move |(who, level): &(String, Option<ExperimentLevel>)| {
@@ -57,12 +51,21 @@ fn ManageAccess(p: ExperimentPermissions, id: String, version: RwSignal<u32>) ->
         Some(Ok(_)) => {
             change.value().set(None);
             toasts.success("Permissions updated.");
-            version.update(|v| *v += 1);
+            refresh.run(());
         }
         Some(Err(e)) => toasts.error(e.message().to_string()),
         None => {}
     });
-    let principals = Resource::new(|| (), |_| list_principals());
+    // Suggestions for the principal field, loaded once the page is interactive (the server
+    // renders the list empty, and so does the browser until then).
+    let principals = RwSignal::new(Vec::new());
+    Effect::new(move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = list_principals().await {
+                principals.try_set(found);
+            }
+        });
+    });
     let grantee = RwSignal::new(String::new());
     let level = RwSignal::new(ExperimentLevel::Read);
     let owner = p.owner.clone();
@@ -70,13 +73,9 @@ fn ManageAccess(p: ExperimentPermissions, id: String, version: RwSignal<u32>) ->
     view! {
         <section class="permissions" data-testid="experiment-permissions">
             <datalist id="experiment-principals">
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        principals.await.unwrap_or_default().into_iter().map(|p| {
-                            view! { <option value=p.name.clone()>{p.kind.label()}</option> }
-                        }).collect_view()
-                    })}
-                </Suspense>
+                {move || principals.get().into_iter().map(|p| {
+                    view! { <option value=p.name.clone()>{p.kind.label()}</option> }
+                }).collect_view()}
             </datalist>
             <table class="list" data-testid="experiment-grants">
                 <thead><tr><th>"Principal"</th><th>"Level"</th><th></th></tr></thead>

@@ -26,13 +26,15 @@ pub fn ExperimentPage() -> impl IntoView {
         move || (id.get(), filter.get(), order.get(), token.get()),
         |(id, f, o, t)| experiment_runs(id, f, o, t),
     );
+    let runs_resource = runs;
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let current = token.get_untracked();
                 let (filter, order) = (filter.get_untracked(), order.get_untracked());
-                loaded(runs.await, move |(described, runs)| {
-                    let (experiment, description) = (described.item, described.html);
+                loaded(runs.await, move |page_view| {
+                    let (experiment, description) = (page_view.experiment.item, page_view.experiment.html);
+                    let (runs, access) = (page_view.runs, page_view.access);
                     let base = format!("/experiments/{}", experiment.experiment_id);
                     let created = DateTime::from_timestamp_millis(experiment.creation_time);
                     let example = format!("mlflow.set_experiment(\"{}\")", experiment.name);
@@ -96,7 +98,8 @@ pub fn ExperimentPage() -> impl IntoView {
                         <h2>"Runs"</h2>
                         <RunFilter view=view.clone() error/>
                         {list}
-                        <ExperimentPermissionsSection experiment_id=experiment.experiment_id.clone()/>
+                        <ExperimentPermissionsSection experiment_id=experiment.experiment_id.clone() access
+                            refresh=move || runs_resource.refetch()/>
                     }
                 })
             })}
