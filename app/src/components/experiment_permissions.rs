@@ -97,7 +97,7 @@ fn ManageAccess(p: ExperimentPermissions, id: String, refresh: Callback<()>) -> 
                         placeholder="user or group"
                         prop:value=move || grantee.get() on:input=move |ev| grantee.set(event_target_value(&ev))/>
                 </label>
-                <LevelSelect label="Level" value=level/>
+                <label>"Level" <LevelSelect value=level on_pick=move |l| level.set(l)/></label>
                 <button type="submit" class="primary" disabled=move || change.pending().get()>"Grant"</button>
             </form>
         </section>
@@ -110,19 +110,11 @@ type Change = Action<(String, Option<ExperimentLevel>), crate::error::AppResult<
 #[component]
 fn GrantRow(g: ExperimentGrant, change: Change) -> impl IntoView {
     let who = StoredValue::new(g.principal.clone());
-    let current = RwSignal::new(g.level);
-    Effect::new(move |previous: Option<ExperimentLevel>| {
-        let now = current.get();
-        if previous.is_some_and(|p| p != now) {
-            change.dispatch((who.get_value(), Some(now)));
-        }
-        now
-    });
     let aria = format!("Revoke {}'s access", g.principal);
     view! {
         <tr data-testid="experiment-grant">
             <td>{g.principal.clone()} " " <span class="muted">{g.kind.label()}</span></td>
-            <td><LevelSelect label="" value=current/></td>
+            <td><LevelSelect value=g.level on_pick=move |l| { change.dispatch((who.get_value(), Some(l))); }/></td>
             <td>
                 <button class="small" aria-label=aria on:click=move |_| {
                     let who = who.get_value();
@@ -135,19 +127,21 @@ fn GrantRow(g: ExperimentGrant, change: Change) -> impl IntoView {
     }
 }
 
+/// The three levels; `on_pick` hears the one chosen.
 #[component]
-fn LevelSelect(label: &'static str, value: RwSignal<ExperimentLevel>) -> impl IntoView {
-    let select = view! {
-        <select class="level" aria-label=if label.is_empty() { "Level" } else { label }
-            on:change=move |ev| {
-                if let Some(l) = ExperimentLevel::parse(&event_target_value(&ev)) {
-                    value.set(l);
-                }
-            }>
+fn LevelSelect(
+    #[prop(into)] value: Signal<ExperimentLevel>,
+    #[prop(into)] on_pick: Callback<ExperimentLevel>,
+) -> impl IntoView {
+    view! {
+        <select class="level" aria-label="Level" on:change=move |ev| {
+            if let Some(l) = ExperimentLevel::parse(&event_target_value(&ev)) {
+                on_pick.run(l);
+            }
+        }>
             {ExperimentLevel::ALL.into_iter().map(|l| view! {
                 <option value=l.api_name() selected=move || value.get() == l>{l.label()}</option>
             }).collect_view()}
         </select>
-    };
-    if label.is_empty() { select.into_any() } else { view! { <label>{label} {select}</label> }.into_any() }
+    }
 }
