@@ -34,6 +34,7 @@ mod tags;
 mod tokens;
 mod tracking;
 mod tracking_search;
+mod version_batch;
 mod versions;
 mod webhooks;
 
@@ -49,6 +50,7 @@ pub use logged_models::{DatasetRef, MAX_LOGGED_MODELS_PER_SEARCH};
 pub use outbox::{AttemptOutcome, DeliveryJob};
 pub use tags::TagTarget;
 pub use tracking_search::{MAX_RUNS_PER_SEARCH, RunSearch};
+pub use version_batch::RegistrationCounts;
 pub use versions::NewVersion;
 
 use crate::auth::LoginThrottle;
@@ -120,6 +122,8 @@ struct Inner {
     http: reqwest::Client,
     /// Rings after writes: the webhook dispatcher wakes up for new events.
     wakeup: Arc<tokio::sync::Notify>,
+    /// Version registrations waiting to share a transaction.
+    versions: version_batch::VersionQueue,
 }
 
 impl Quiver {
@@ -140,7 +144,19 @@ impl Quiver {
         let cache = cache::ReadCache::new(cache && config.read_cache);
         let http = outbox::http_client(config.webhook_allow_private, config.webhook_timeout);
         let wakeup = Arc::new(tokio::sync::Notify::new());
-        Quiver { inner: Arc::new(Inner { db, config, throttle, basic_cache: Default::default(), cache, http, wakeup }) }
+        let versions = Default::default();
+        Quiver {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                throttle,
+                basic_cache: Default::default(),
+                cache,
+                http,
+                wakeup,
+                versions,
+            }),
+        }
     }
 
     /// `load`'s answer, from the read cache when no write happened since it was read.

@@ -1,14 +1,13 @@
 use super::access::Target;
-use super::cache::Class;
 use super::models::{FOUND, check_found, model_not_found};
 use super::rows::{RESOLVE, VERSION_FIELDS, VersionRow};
+use super::version_batch::Registration;
 use super::{Quiver, check_description, paging, returned, thrown_denied, thrown_not_found, who};
 use crate::error::{Error, Result};
 use crate::names::ModelPath;
 use crate::privileges::Operation;
-use crate::store::{internal, journal};
+use crate::store::internal;
 use crate::types::{Actor, ModelVersion, Page, PageRequest, Signature, Tag, VersionStatus};
-use surrealdb::types::{RecordId, SurrealValue};
 
 /// What it takes to register a version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,17 +77,11 @@ impl NewVersion {
     }
 }
 
-/// What registering a version returns: the version, and its model's record id for the next one.
-#[derive(Debug, Clone, SurrealValue)]
-struct Registered {
-    row: VersionRow,
-    model: RecordId,
-}
-
 impl Quiver {
     /// Registers a new version with the next number of the model. Concurrent registrations on
     /// one model get distinct, gap-free numbers: the model's counter is incremented in the same
-    /// transaction, and a conflicting transaction is retried.
+    /// transaction, and a conflicting transaction is retried. Concurrent registrations share
+    /// transactions (see `version_batch`); each still succeeds or fails on its own.
     pub async fn create_version(&self, actor: &Actor, path: &ModelPath, new: NewVersion) -> Result<ModelVersion> {
         new.validate()?;
         self.authorize(actor, Operation::CreateVersion, Target::Model(path)).await?;
@@ -101,89 +94,27 @@ impl Quiver {
                 (new.signature_inputs, new.signature_outputs) = (inputs, outputs);
             }
         }
-        // The hottest write: one statement finds the model and takes its next number, the
-        // journal is inlined, and the names are resolved again only to say what is missing.
-        // The event carries what the version was registered with (MLflow's webhooks send it).
-        // Whether one is written at all is known here on an embedded store (a read saved).
-        let journal = journal::statements(&journal::Change {
-            data: "{ source: $source, run_id: $run_id, description: $description, tags: $tags }",
-            webhooks: journal::Webhooks::known(self.webhooks_active().await?),
-            ..journal::Change::new("$mdl", "$mdl.id", "$v", "'model_version.created'", "$who")
-        });
-        // The model's record id, when known from an earlier version, spares the index lookup;
-        // the name is checked on the record, so a renamed or deleted model is looked up as if
-        // unknown.
-        let id_key = format!("model-id|{}", super::models::path_key(path));
-        let known_id: Option<RecordId> = self.inner.cache.get(&id_key);
-        let id_generation = self.inner.cache.generation(Class::Access);
-        const TAKE_NUMBER: &str = "SET last_version += 1, updated_at = $now, updated_by = $actor
-                 WHERE full_name_lc = $c + '.' + $s + '.' + $m
-                 RETURN id, last_version, full_name, full_name_lc, catalog, schema";
-        let find = if known_id.is_some() {
-            format!("(UPDATE $mid {TAKE_NUMBER})[0] ?? (UPDATE registered_model {TAKE_NUMBER})[0]")
-        } else {
-            format!("(UPDATE registered_model {TAKE_NUMBER})[0]")
+        // Registered through the queue that lets concurrent registrations share a transaction.
+        let name = super::models::path_key(path);
+        let registration = Registration {
+            mid: self.known_model_id(&name),
+            name,
+            source: new.source,
+            run_id: new.run_id,
+            run_link: new.run_link,
+            description: new.description,
+            status: new.status.unwrap_or(VersionStatus::Ready).as_str().to_string(),
+            sig_in: new.signature_inputs,
+            sig_out: new.signature_outputs,
+            model_id: new.model_id,
+            tags: super::models::dedup_tags(&new.tags)
+                .into_iter()
+                .map(|t| serde_json::json!({ "key": t.key, "value": t.value }))
+                .collect(),
+            actor: actor.principal.username.clone(),
+            who: who(actor),
         };
-        let sql = format!(
-            "BEGIN TRANSACTION;
-             LET $now = time::now();
-             LET $mdl = {find};
-             IF !$mdl {{
-                 {RESOLVE}
-                 IF !$cat {{ THROW $no_catalog }};
-                 IF !$sch {{ THROW $no_schema }};
-                 THROW $no_model;
-             }};
-             LET $v = $mdl.last_version;
-             LET $row = (CREATE ONLY model_version SET model = $mdl.id, version = $v, source = $source,
-                 run_id = $run_id, run_link = $run_link, description = $description, status = $status,
-                 signature_inputs = $sig_in, signature_outputs = $sig_out, model_id = $model_id, tags = $tags,
-                 full_name = $mdl.full_name, full_name_lc = $mdl.full_name_lc, version_desc = 0 - $v,
-                 created_at = $now, created_by = $actor, updated_at = $now, updated_by = $actor
-                 RETURN {VERSION_FIELDS});
-             IF $tags {{
-                 FOR $t IN $tags {{
-                     CREATE version_tag SET model = $mdl.id, version = $row.id, key = $t.key, value = $t.value;
-                 }};
-             }};
-             {journal}
-             RETURN {{ row: $row, model: $mdl.id }};
-             COMMIT TRANSACTION;"
-        );
-        let (no_catalog, no_schema) = self.missing_parents(path);
-        let no_model = thrown_not_found(&model_not_found(path));
-        let status = new.status.unwrap_or(VersionStatus::Ready).as_str();
-        let tags: Vec<serde_json::Value> = super::models::dedup_tags(&new.tags)
-            .into_iter()
-            .map(|t| serde_json::json!({ "key": t.key, "value": t.value }))
-            .collect();
-        let mut res = self
-            .write_content(
-                || {
-                    self.path_query(&sql, path)
-                        .bind(("source", new.source.trim().to_string()))
-                        .bind(("run_id", new.run_id.clone()))
-                        .bind(("run_link", new.run_link.clone()))
-                        .bind(("description", new.description.clone()))
-                        .bind(("status", status))
-                        .bind(("sig_in", new.signature_inputs.clone()))
-                        .bind(("sig_out", new.signature_outputs.clone()))
-                        .bind(("model_id", new.model_id.clone()))
-                        .bind(("tags", tags.clone()))
-                        .bind(("mid", known_id.clone()))
-                        .bind(("actor", actor.principal.username.clone()))
-                        .bind(("who", who(actor)))
-                        .bind(("no_catalog", no_catalog.clone()))
-                        .bind(("no_schema", no_schema.clone()))
-                        .bind(("no_model", no_model.clone()))
-                },
-                |i| Error::internal(format!("version number collision on {i}")),
-            )
-            .await?;
-        let registered: Option<Registered> = returned(&mut res)?;
-        let registered = registered.ok_or_else(|| Error::internal("CREATE returned nothing"))?;
-        self.inner.cache.put(Class::Access, id_key, id_generation, registered.model);
-        Ok(registered.row.into())
+        Ok(self.register_version(path, registration).await?.row.into())
     }
 
     pub async fn get_version(&self, actor: &Actor, path: &ModelPath, version: i64) -> Result<ModelVersion> {
