@@ -158,9 +158,13 @@ async fn main() {
     })
     .await;
 
+    let before = q.registration_counts();
     concurrent("service: create_version, 16 at once", &q, |q, t, i| async move {
         let v = NewVersion { source: format!("s3://bucket/{t}/{i}"), ..Default::default() };
         q.create_version(&actor(), &path(t * 7919 + i), v).await.expect("create version");
     })
     .await;
+    let after = q.registration_counts();
+    let (n, txns) = (after.registrations - before.registrations, after.transactions - before.transactions);
+    println!("\n16 at once: {n} registrations in {txns} transactions ({:.1} each)", n as f64 / txns.max(1) as f64);
 }

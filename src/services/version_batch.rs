@@ -13,7 +13,7 @@
 //! it is kept and each registration runs again in a transaction of its own, so one cannot fail
 //! another.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use surrealdb::types::{RecordId, SurrealValue};
@@ -28,6 +28,9 @@ use crate::store::journal;
 
 /// The most registrations one transaction takes.
 pub const MAX_BATCH: usize = 64;
+
+/// How long a writer waits for the registrations it expects (see [`writer`]).
+const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// One registration as the shared statement reads it (`$r`); values only, bound as a parameter.
 #[derive(Debug, Clone, SurrealValue)]
@@ -69,6 +72,28 @@ pub(super) struct VersionQueue {
     /// Registrations written, and the transactions that wrote them.
     registrations: AtomicU64,
     transactions: AtomicU64,
+    /// Registrations asked for and not yet answered, and the recent most of them at once: how
+    /// many a writer may expect to gather.
+    in_flight: AtomicUsize,
+    peak: AtomicUsize,
+    writers: OnceLock<usize>,
+}
+
+/// Counts a registration as in flight until it is answered (or its caller gives up).
+struct InFlight<'a>(&'a VersionQueue);
+
+impl<'a> InFlight<'a> {
+    fn new(queue: &'a VersionQueue) -> Self {
+        let now = queue.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        queue.peak.fetch_max(now, Ordering::AcqRel);
+        InFlight(queue)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// How registrations shared transactions since the registry was opened.
@@ -83,6 +108,7 @@ impl Quiver {
     pub(super) async fn register_version(&self, path: &ModelPath, registration: Registration) -> Result<Registered> {
         let (reply, answer) = oneshot::channel();
         let job = Job { registration, path: path.clone(), reply };
+        let _counted = InFlight::new(&self.inner.versions);
         self.version_queue().send(job).map_err(|_| Error::internal("the version writers have stopped"))?;
         answer.await.map_err(|_| Error::internal("a version writer stopped before answering"))?
     }
@@ -101,7 +127,11 @@ impl Quiver {
             let (sender, receiver) = mpsc::unbounded_channel();
             let receiver = Arc::new(Mutex::new(receiver));
             // As many writers as cores: one shared transaction runs on one core at a time.
-            let writers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8);
+            let writers = *self
+                .inner
+                .versions
+                .writers
+                .get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8));
             for _ in 0..writers {
                 tokio::spawn(writer(Arc::downgrade(&self.inner), receiver.clone()));
             }
@@ -191,24 +221,45 @@ fn answer_all(jobs: Vec<Job>, e: Error) {
 }
 
 /// Takes what is queued, up to [`MAX_BATCH`], and registers it; stops when the registry is gone.
+///
+/// Under steady concurrent load the callers of one transaction send their next registrations
+/// together as soon as it is answered, microseconds apart: a writer that took the first of them
+/// at once would write it alone and leave the rest to later transactions. So a writer gathers
+/// its share of the registrations recently in flight at once (with two writers and sixteen
+/// callers, eight), waiting at most [`GATHER`] for them. A lone caller never waits; when fewer
+/// arrive than expected, the expectation drops to what is in flight.
 async fn writer(registry: Weak<Inner>, receiver: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
     use futures::FutureExt;
     loop {
         let mut jobs = Vec::new();
-        {
+        let inner = {
             let mut receiver = receiver.lock().await;
             match receiver.recv().await {
                 Some(job) => jobs.push(job),
                 None => return,
             }
+            let Some(inner) = registry.upgrade() else { return };
+            let queue = &inner.versions;
+            let writers = queue.writers.get().copied().unwrap_or(1);
+            let expected = queue.peak.load(Ordering::Acquire).div_ceil(writers).clamp(1, MAX_BATCH);
+            let deadline = tokio::time::Instant::now() + GATHER;
             while jobs.len() < MAX_BATCH {
                 match receiver.try_recv() {
                     Ok(job) => jobs.push(job),
-                    Err(_) => break,
+                    Err(_) if jobs.len() >= expected => break,
+                    Err(_) => match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                        Ok(Some(job)) => jobs.push(job),
+                        Ok(None) => break,
+                        Err(_) => {
+                            let now = queue.in_flight.load(Ordering::Acquire);
+                            queue.peak.store(now.max(jobs.len()), Ordering::Release);
+                            break;
+                        }
+                    },
                 }
             }
-        }
-        let Some(inner) = registry.upgrade() else { return };
+            inner
+        };
         let q = Quiver { inner };
         // A panic fails this batch's callers (their replies are dropped), not the writer.
         if std::panic::AssertUnwindSafe(q.register_together(jobs)).catch_unwind().await.is_err() {

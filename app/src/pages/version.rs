@@ -157,10 +157,11 @@ pub fn VersionPage() -> impl IntoView {
                             <dl class="facts">
                                 <dt>"Source"</dt><dd><code data-testid="version-source">{v.source.clone()}</code> " " <CopyButton text=v.source.clone()/></dd>
                                 <dt>"Run ID"</dt><dd>{v.run_id.clone().map(|r| view! { <code>{r}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"—"</span> }.into_any())}</dd>
-                                <dt>"Run"</dt>
-                                <dd>{v.run_link.clone().map(|l| view! {
-                                    <a href=l.clone() target="_blank" rel="noopener noreferrer nofollow">{l.clone()}</a>
-                                }.into_any()).unwrap_or_else(|| view! { <span class="muted">"—"</span> }.into_any())}</dd>
+                                // Only a link given at registration; the training run has its own card below.
+                                {v.run_link.clone().map(|l| view! {
+                                    <dt>"Run link"</dt>
+                                    <dd><a href=l.clone() target="_blank" rel="noopener noreferrer nofollow">{l.clone()}</a></dd>
+                                })}
                             </dl>
                         </div>
                         <TrainingRunCard run/>
