@@ -1,11 +1,11 @@
 //! Group commit for version registrations: concurrent `create_version` calls share transactions.
 //!
 //! A version write costs its transaction (begin, commit, the query's parse and plan) plus about
-//! 1.3 ms of work per version (the model's counter, the version with its six index entries, the
+//! 1.3–1.8 ms of work per version (the model's counter, the version with its index entries, the
 //! journal entry). Registered one transaction each, sixteen concurrent registrations pay the
-//! first part sixteen times; here they queue, and each of a few writers takes everything queued
-//! (up to [`MAX_BATCH`]) into one transaction that registers them in order. A lone registration
-//! goes straight through: nothing waits for company.
+//! first part sixteen times; here they queue, and each of a few writers gathers its share of them
+//! (up to [`MAX_BATCH`], waiting at most [`GATHER`]) into one transaction that registers them in
+//! order. A lone registration goes straight through: nothing waits for company that is not coming.
 //!
 //! Every registration keeps its own outcome. The shared statement marks a registration whose
 //! model is missing instead of failing the others, and that one gets the error naming what is
@@ -76,7 +76,6 @@ pub(super) struct VersionQueue {
     /// many a writer may expect to gather.
     in_flight: AtomicUsize,
     peak: AtomicUsize,
-    writers: OnceLock<usize>,
 }
 
 /// Counts a registration as in flight until it is answered (or its caller gives up).
@@ -127,13 +126,9 @@ impl Quiver {
             let (sender, receiver) = mpsc::unbounded_channel();
             let receiver = Arc::new(Mutex::new(receiver));
             // As many writers as cores: one shared transaction runs on one core at a time.
-            let writers = *self
-                .inner
-                .versions
-                .writers
-                .get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8));
+            let writers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8);
             for _ in 0..writers {
-                tokio::spawn(writer(Arc::downgrade(&self.inner), receiver.clone()));
+                tokio::spawn(writer(Arc::downgrade(&self.inner), receiver.clone(), writers));
             }
             sender
         })
@@ -228,7 +223,7 @@ fn answer_all(jobs: Vec<Job>, e: Error) {
 /// its share of the registrations recently in flight at once (with two writers and sixteen
 /// callers, eight), waiting at most [`GATHER`] for them. A lone caller never waits; when fewer
 /// arrive than expected, the expectation drops to what is in flight.
-async fn writer(registry: Weak<Inner>, receiver: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
+async fn writer(registry: Weak<Inner>, receiver: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, writers: usize) {
     use futures::FutureExt;
     loop {
         let mut jobs = Vec::new();
@@ -240,7 +235,6 @@ async fn writer(registry: Weak<Inner>, receiver: Arc<Mutex<mpsc::UnboundedReceiv
             }
             let Some(inner) = registry.upgrade() else { return };
             let queue = &inner.versions;
-            let writers = queue.writers.get().copied().unwrap_or(1);
             let expected = queue.peak.load(Ordering::Acquire).div_ceil(writers).clamp(1, MAX_BATCH);
             let deadline = tokio::time::Instant::now() + GATHER;
             while jobs.len() < MAX_BATCH {
