@@ -10,16 +10,14 @@
 
 use std::time::Instant;
 
-use quiver::Quiver;
-use quiver::ServiceConfig;
-use quiver::experiment_permissions::{ExperimentGrantChange, ExperimentLevel};
+use common::{MAX_CALLS, MAX_TIME, actor, env_count, measure, mix, row, store_in, table_head};
 use quiver::filter::{Entity, RunOrder, parse, run_order};
-use quiver::services::RunSearch;
-use quiver::tracking::{Metric, RunBatch};
-use quiver::types::{Actor, Principal, Tag};
+use quiver::services::governance::{Actor, Principal};
+use quiver::services::registry::Tag;
+use quiver::services::tracking::{ExperimentGrantChange, ExperimentLevel, Metric, RunBatch, RunSearch};
+use quiver::{Quiver, ServiceConfig};
 
 mod common;
-use common::{MAX_CALLS, MAX_TIME, actor, env_count, measure, mix, row, store_in, table_head};
 
 const DEFAULT_RUNS: usize = 10_000;
 const LOADERS: usize = 8;

@@ -13,13 +13,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-mod common;
 use common::{MAX_CALLS, MAX_TIME, actor, env_count, measure, mix, row, store_in, table_head};
-
 use quiver::names::ModelPath;
-use quiver::services::{NewVersion, TagTarget};
-use quiver::types::PageRequest;
+use quiver::services::paging::PageRequest;
+use quiver::services::registry::{NewVersion, TagTarget};
 use quiver::{Quiver, ServiceConfig};
+
+mod common;
 
 const DEFAULT_MODELS: usize = 100_000;
 const CATALOGS: usize = 4;

@@ -10,9 +10,9 @@
 use std::time::{Duration, Instant};
 
 use quiver::names::ModelPath;
-use quiver::services::NewVersion;
+use quiver::services::governance::{Actor, Principal, Source};
+use quiver::services::registry::NewVersion;
 use quiver::store::StoreConfig;
-use quiver::types::{Actor, Principal, Source};
 use quiver::{Quiver, ServiceConfig};
 
 const MODELS: usize = 200;

@@ -1,15 +1,11 @@
-//! Quiver's registry core: names, shared types and errors (also built for the browser), and,
-//! with the `server` feature, the SurrealDB store and the service layer every surface calls.
+//! Quiver's registry core: names, errors and the service layer every surface calls. The data
+//! types of each subdomain (`services::registry`, `services::tracking`, …) are also built for
+//! the browser; with the `server` feature come the SurrealDB store and the services themselves.
 
-pub mod approvals;
 pub mod error;
-pub mod experiment_permissions;
 pub mod filter;
 pub mod names;
-pub mod privileges;
-pub mod tracking;
-pub mod types;
-pub mod webhooks;
+pub mod services;
 
 #[cfg(feature = "server")]
 pub mod auth;
@@ -18,9 +14,10 @@ pub mod markdown;
 #[cfg(feature = "server")]
 pub mod sealer;
 #[cfg(feature = "server")]
-pub mod services;
-#[cfg(feature = "server")]
 pub mod store;
 
 #[cfg(feature = "server")]
 pub use services::{Quiver, ServiceConfig};
+
+#[cfg(all(test, feature = "server"))]
+mod test_support;

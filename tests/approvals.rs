@@ -7,12 +7,14 @@ mod common;
 
 use common::{actor, registry, user_with};
 use quiver::Quiver;
-use quiver::approvals::{AliasPolicy, NewApprovalRequest, RequestAction, RequestFilter, RequestState};
 use quiver::error::ErrorKind;
 use quiver::names::ModelPath;
-use quiver::privileges::SecurableType;
-use quiver::services::{NewVersion, Securable};
-use quiver::types::{Actor, PageRequest};
+use quiver::services::governance::privileges::SecurableType;
+use quiver::services::governance::{
+    Actor, AliasPolicy, NewApprovalRequest, RequestAction, RequestFilter, RequestState, Securable,
+};
+use quiver::services::paging::PageRequest;
+use quiver::services::registry::NewVersion;
 
 fn all() -> PageRequest {
     PageRequest { max_results: Some(1000), page_token: None }

@@ -8,14 +8,16 @@ mod common;
 
 use common::{actor, registry};
 use quiver::Quiver;
-use quiver::approvals::{AliasPolicy, NewApprovalRequest, RequestAction, RequestFilter};
 use quiver::error::{Error, ErrorKind};
 use quiver::filter::{Entity, parse};
 use quiver::names::ModelPath;
-use quiver::privileges::{Operation, PermissionsChange, SecurableType};
-use quiver::services::{NewVersion, Securable, TagTarget};
-use quiver::types::{Actor, ModelFilter, PageRequest, Principal, Source};
-use quiver::webhooks::{NewWebhook, WebhookScope};
+use quiver::services::delivery::{NewWebhook, WebhookScope};
+use quiver::services::governance::privileges::{Operation, PermissionsChange, SecurableType};
+use quiver::services::governance::{
+    Actor, AliasPolicy, NewApprovalRequest, Principal, RequestAction, RequestFilter, Securable, Source,
+};
+use quiver::services::paging::PageRequest;
+use quiver::services::registry::{ModelFilter, NewVersion, TagTarget};
 
 fn all() -> PageRequest {
     PageRequest { max_results: Some(1000), page_token: None }
@@ -333,8 +335,9 @@ async fn lists_and_searches_show_only_what_the_caller_may_see() {
     let u = user(&q, "viewer").await;
     grant(&q, SecurableType::Catalog, "prod", "viewer", &["USE_CATALOG", "USE_SCHEMA"]).await;
     // Nothing readable yet: the catalog and schema show, the models do not.
-    let names =
-        |items: Vec<quiver::types::RegisteredModel>| items.into_iter().map(|m| m.full_name()).collect::<Vec<_>>();
+    let names = |items: Vec<quiver::services::registry::RegisteredModel>| {
+        items.into_iter().map(|m| m.full_name()).collect::<Vec<_>>()
+    };
     let cats: Vec<String> = q.list_catalogs(&u, &all()).await.unwrap().items.into_iter().map(|c| c.name).collect();
     assert_eq!(cats, ["prod"]);
     assert!(q.list_models(&u, "prod", "ml", &ModelFilter::default(), &all()).await.unwrap().items.is_empty());

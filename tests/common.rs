@@ -2,8 +2,8 @@
 
 #![allow(dead_code)]
 
+use quiver::services::governance::{Actor, Principal, Source};
 use quiver::store::StoreConfig;
-use quiver::types::{Actor, Principal, Source};
 use quiver::{Quiver, ServiceConfig};
 
 pub async fn registry() -> Quiver {
@@ -30,12 +30,16 @@ pub async fn user_with(q: &Quiver, name: &str, catalog: &str, privileges: &[&str
     let admin = actor("admin");
     let u = q.create_user(&admin, name, "correct horse battery", false).await.expect("create user");
     if !privileges.is_empty() {
-        let change = quiver::privileges::PermissionsChange {
+        let change = quiver::services::governance::privileges::PermissionsChange {
             principal: name.into(),
             add: privileges.iter().map(|p| p.to_string()).collect(),
             remove: vec![],
         };
-        let on = quiver::services::Securable::parse(quiver::privileges::SecurableType::Catalog, catalog).unwrap();
+        let on = quiver::services::governance::Securable::parse(
+            quiver::services::governance::privileges::SecurableType::Catalog,
+            catalog,
+        )
+        .unwrap();
         q.update_permissions(&admin, &on, &[change]).await.expect("grant");
     }
     Actor {

@@ -5,9 +5,8 @@ mod common;
 
 use common::actor;
 use quiver::error::ErrorKind;
-use quiver::services::RunSearch;
-use quiver::tracking::{Dataset, DatasetInput};
-use quiver::types::Tag;
+use quiver::services::registry::Tag;
+use quiver::services::tracking::{Dataset, DatasetInput, RunSearch};
 
 fn input(name: &str, digest: &str, context: &str) -> DatasetInput {
     DatasetInput {
@@ -23,7 +22,7 @@ fn input(name: &str, digest: &str, context: &str) -> DatasetInput {
     }
 }
 
-fn seen(run: &quiver::tracking::Run) -> Vec<(String, String, Option<String>)> {
+fn seen(run: &quiver::services::tracking::Run) -> Vec<(String, String, Option<String>)> {
     run.inputs
         .iter()
         .map(|i| (i.dataset.name.clone(), i.dataset.digest.clone(), i.context().map(str::to_string)))

@@ -7,11 +7,11 @@ mod common;
 use common::{actor, user_with};
 use quiver::Quiver;
 use quiver::error::ErrorKind;
-use quiver::experiment_permissions::{ExperimentGrantChange, ExperimentLevel};
 use quiver::names::{ModelPath, VersionRef};
-use quiver::services::{NewVersion, RunSearch};
-use quiver::tracking::{Metric, RunBatch, RunView};
-use quiver::types::{Actor, PageRequest};
+use quiver::services::governance::{Actor, AuditFilter};
+use quiver::services::paging::PageRequest;
+use quiver::services::registry::NewVersion;
+use quiver::services::tracking::{ExperimentGrantChange, ExperimentLevel, Metric, RunBatch, RunSearch, RunView};
 
 fn grant(who: &str, level: Option<ExperimentLevel>) -> Vec<ExperimentGrantChange> {
     vec![ExperimentGrantChange { principal: who.into(), level }]
@@ -58,12 +58,17 @@ async fn a_user_uses_an_experiment_only_as_far_as_granted() {
     // A search over an experiment that does not exist finds nothing, as in MLflow.
     assert!(q.search_runs(&dana, &["999".into()], &RunSearch::default()).await.unwrap().items.is_empty());
     // Each refusal is in the audit log.
-    let mut res = q
-        .store()
-        .query("SELECT VALUE detail FROM audit WHERE outcome = 'denied' AND securable_type = 'experiment' AND principal = 'dana'")
+    let refusals = AuditFilter { principal: Some("dana".into()), outcome: Some("denied".into()), ..Default::default() };
+    let page = PageRequest { max_results: Some(1000), page_token: None };
+    let audited: Vec<String> = q
+        .list_audit(&admin, &refusals, &page)
         .await
-        .unwrap();
-    let audited: Vec<String> = res.take(0).unwrap();
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.securable_type == "experiment")
+        .filter_map(|e| e.detail)
+        .collect();
     assert!(audited.len() >= 6 && audited.iter().all(|d| d.starts_with("You need CAN_")), "{audited:?}");
 
     // CAN_READ: listed, readable; still nothing logged.
@@ -109,7 +114,7 @@ async fn the_creator_manages_an_experiment_and_groups_carry_levels() {
     assert_eq!(p.owner, "dana");
     assert_eq!(
         p.grants.iter().map(|g| (g.principal.as_str(), g.kind, g.level)).collect::<Vec<_>>(),
-        [("ml", quiver::types::PrincipalKind::Group, ExperimentLevel::Edit)]
+        [("ml", quiver::services::governance::PrincipalKind::Group, ExperimentLevel::Edit)]
     );
     // Erin holds the group's level.
     let run = q.create_run(&erin, &id, None, None, &[]).await.unwrap();

@@ -6,8 +6,8 @@ mod common;
 use common::actor;
 use quiver::error::ErrorKind;
 use quiver::filter::{Entity, parse};
-use quiver::tracking::RunView;
-use quiver::types::Tag;
+use quiver::services::registry::Tag;
+use quiver::services::tracking::RunView;
 
 fn tag(key: &str, value: &str) -> Tag {
     Tag { key: key.into(), value: value.into() }

@@ -6,8 +6,9 @@ mod common;
 use common::{actor, registry};
 use quiver::error::ErrorKind;
 use quiver::names::{ModelPath, VersionRef};
-use quiver::services::{NewVersion, TagTarget};
-use quiver::types::{Actor, ModelFilter, PageRequest};
+use quiver::services::governance::Actor;
+use quiver::services::paging::PageRequest;
+use quiver::services::registry::{ModelFilter, NewVersion, TagTarget};
 use quiver::{Quiver, ServiceConfig};
 
 fn path(s: &str) -> ModelPath {
@@ -417,9 +418,9 @@ async fn search_by_name_tag_and_alias_across_catalogs() {
     // The same answers whether the page fills while walking the name order (the whole registry
     // fits in the default budget) or the candidates come from the alias, tag and n-gram indexes
     // (a budget of 2 models).
-    let indexed = Quiver::with_db(q.store().clone(), ServiceConfig { search_walk_budget: 2, ..Default::default() });
+    let indexed = q.handle_with(ServiceConfig { search_walk_budget: 2, ..Default::default() });
     for q in [&q, &indexed] {
-        let names = |page: quiver::types::Page<quiver::types::RegisteredModel>| {
+        let names = |page: quiver::services::paging::Page<quiver::services::registry::RegisteredModel>| {
             page.items.into_iter().map(|m| m.full_name()).collect::<Vec<_>>()
         };
         // Sorted by model name (case-insensitive); same names in different schemas in a stable order.

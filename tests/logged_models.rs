@@ -7,9 +7,8 @@ mod common;
 use common::actor;
 use quiver::error::ErrorKind;
 use quiver::filter::{Entity, ModelOrder, model_order, parse};
-use quiver::services::DatasetRef;
-use quiver::tracking::{Metric, RunBatch};
-use quiver::types::Tag;
+use quiver::services::registry::Tag;
+use quiver::services::tracking::{DatasetRef, Metric, RunBatch};
 use serde_json::json;
 
 fn tag(key: &str, value: &str) -> Tag {

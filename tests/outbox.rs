@@ -4,9 +4,9 @@
 mod common;
 
 use common::{actor, init_logs};
-use quiver::services::NewVersion;
+use quiver::services::delivery::{NewWebhook, WebhookUpdate};
+use quiver::services::registry::NewVersion;
 use quiver::store::StoreConfig;
-use quiver::webhooks::{NewWebhook, WebhookUpdate};
 use quiver::{Quiver, ServiceConfig};
 
 async fn new_version(q: &Quiver, path: &quiver::names::ModelPath) {

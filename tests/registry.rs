@@ -5,9 +5,9 @@ mod common;
 use common::{actor, registry};
 use quiver::error::ErrorKind;
 use quiver::names::ModelPath;
-use quiver::services::NewVersion;
+use quiver::services::paging::PageRequest;
+use quiver::services::registry::{ModelFilter, NewVersion, VersionStatus};
 use quiver::store::StoreConfig;
-use quiver::types::{ModelFilter, PageRequest, VersionStatus};
 use quiver::{Quiver, ServiceConfig};
 
 fn path(s: &str) -> ModelPath {
@@ -235,38 +235,6 @@ async fn deleting_non_empty_parents_needs_cascade_and_is_all_or_nothing() {
     q.delete_model(&a, &path("prod.ml_team.fraud")).await.unwrap();
     q.delete_schema(&a, "prod", "ml_team", false).await.unwrap();
     q.delete_catalog(&a, "prod", false).await.unwrap();
-}
-
-#[tokio::test]
-async fn a_failed_transaction_leaves_nothing_behind() {
-    let db = quiver::store::open(&StoreConfig::memory()).await.unwrap();
-    let q = Quiver::with_db(db.clone(), ServiceConfig::default());
-    seed(&q).await;
-    let a = actor("alice");
-    // Plant a row that holds version 1, as if written behind Quiver's back. Registering a version
-    // bumps the model's counter to 1 and then collides on the unique (model, version) index: the
-    // whole transaction must roll back, counter included.
-    db.query(
-        "CREATE model_version SET model = (SELECT VALUE id FROM registered_model)[0], version = 1,
-              source = 'planted', description = '', status = 'READY', created_at = time::now(),
-              created_by = 'x', updated_at = time::now(), updated_by = 'x'",
-    )
-    .await
-    .unwrap()
-    .check()
-    .unwrap();
-    let e = q.create_version(&a, &path("prod.ml_team.fraud"), version("s3://x")).await.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Internal);
-    let model = q.get_model(&a, &path("prod.ml_team.fraud")).await.unwrap();
-    assert_eq!(model.latest_version, 0, "the counter increment was rolled back");
-    assert_eq!(model.updated.by, "alice", "the model row was not touched");
-    let versions = q.list_versions(&a, &path("prod.ml_team.fraud"), &PageRequest::default()).await.unwrap();
-    assert_eq!(versions.items.iter().map(|v| v.source.as_str()).collect::<Vec<_>>(), ["planted"]);
-
-    // A THROW halfway through a cascade delete leaves every record in place.
-    let e = q.delete_catalog(&a, "prod", false).await.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::FailedPrecondition);
-    assert_eq!(q.get_model(&a, &path("prod.ml_team.fraud")).await.unwrap().id, model.id);
 }
 
 #[tokio::test]

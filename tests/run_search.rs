@@ -8,9 +8,9 @@ use common::actor;
 use quiver::Quiver;
 use quiver::error::ErrorKind;
 use quiver::filter::{Entity, RunOrder, parse, run_order};
-use quiver::services::RunSearch;
-use quiver::tracking::{Metric, RunBatch, RunView};
-use quiver::types::{Actor, Tag};
+use quiver::services::governance::Actor;
+use quiver::services::registry::Tag;
+use quiver::services::tracking::{Metric, RunBatch, RunSearch, RunView};
 
 fn tag(key: &str, value: &str) -> Tag {
     Tag { key: key.into(), value: value.into() }
@@ -127,7 +127,7 @@ async fn searches_span_experiments_and_skip_deleted_runs_unless_asked() {
     let other = q.create_experiment(&a, "fraud", None, &[]).await.unwrap();
     q.create_run(&a, &other, Some("f"), Some(9_000), &[]).await.unwrap();
     let search = |view| RunSearch { view, limit: 100, ..Default::default() };
-    let ids_of = |page: quiver::types::Page<quiver::tracking::Run>| -> Vec<String> {
+    let ids_of = |page: quiver::services::paging::Page<quiver::services::tracking::Run>| -> Vec<String> {
         page.items.into_iter().map(|r| r.run_name).collect()
     };
     let both = q.search_runs(&a, &[exp.clone(), other.clone()], &search(RunView::ActiveOnly)).await.unwrap();

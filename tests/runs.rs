@@ -7,15 +7,15 @@ mod common;
 use common::actor;
 use quiver::error::ErrorKind;
 use quiver::names::{ModelPath, VersionRef};
-use quiver::services::{NewVersion, RunSearch};
-use quiver::tracking::{Metric, RunBatch};
-use quiver::types::{PageRequest, Tag};
+use quiver::services::paging::PageRequest;
+use quiver::services::registry::{NewVersion, Tag};
+use quiver::services::tracking::{Metric, RunBatch, RunSearch};
 
 fn metric(key: &str, value: f64, timestamp: i64, step: i64) -> Metric {
     Metric::new(key, value, timestamp, step)
 }
 
-fn latest(run: &quiver::tracking::Run) -> Vec<(String, f64, i64)> {
+fn latest(run: &quiver::services::tracking::Run) -> Vec<(String, f64, i64)> {
     run.metrics.iter().map(|m| (m.key.clone(), m.value, m.step)).collect()
 }
 
@@ -136,9 +136,9 @@ async fn a_run_page_lists_the_versions_registered_from_it_that_the_caller_may_se
     let reader = common::user_with(&q, "bob", "prod", &["USE_CATALOG", "USE_SCHEMA", "EXECUTE"]).await;
     let closed = q.run_details(&reader, &run.run_id).await.unwrap_err();
     assert!(closed.is(ErrorKind::PermissionDenied), "{closed:?}");
-    let read = quiver::experiment_permissions::ExperimentGrantChange {
+    let read = quiver::services::tracking::ExperimentGrantChange {
         principal: "bob".into(),
-        level: Some(quiver::experiment_permissions::ExperimentLevel::Read),
+        level: Some(quiver::services::tracking::ExperimentLevel::Read),
     };
     q.update_experiment_permissions(&a, &exp, &[read], false).await.unwrap();
     let seen = q.run_details(&reader, &run.run_id).await.unwrap().versions;
@@ -225,7 +225,7 @@ async fn a_run_page_draws_each_metric_logged_more_than_once_from_a_thinned_histo
     assert_eq!(keys, ["f1", "loss"], "acc has one point: nothing to draw");
     assert_eq!(details.histories[0].points, [(0, 0.5), (1, 0.6)]);
     let drawn = &details.histories[1];
-    assert_eq!((drawn.logged, drawn.points.len()), (500, quiver::services::MAX_CHART_POINTS));
+    assert_eq!((drawn.logged, drawn.points.len()), (500, quiver::services::tracking::MAX_CHART_POINTS));
     assert_eq!(drawn.points.first(), Some(&(0, 1.0)));
     assert_eq!(drawn.points.last(), Some(&(499, 1.0 / 500.0)));
     assert!(drawn.points.windows(2).all(|w| w[0].0 < w[1].0), "in step order, evenly thinned");
@@ -240,7 +240,8 @@ async fn a_deleted_run_takes_nothing_more_until_restored() {
     let id = &run.run_id;
     q.set_run_deleted(&a, id, true).await.unwrap();
     let batch = RunBatch { metrics: vec![metric("loss", 0.5, 1, 0)], ..Default::default() };
-    let outputs = [quiver::tracking::ModelOutput { model_id: "m-0123456789abcdef0123456789abcdef".into(), step: 0 }];
+    let outputs =
+        [quiver::services::tracking::ModelOutput { model_id: "m-0123456789abcdef0123456789abcdef".into(), step: 0 }];
     for e in [
         q.log_batch(&a, id, &batch).await.unwrap_err(),
         q.update_run(&a, id, Some("FINISHED"), None, None).await.unwrap_err(),

@@ -6,8 +6,8 @@ mod common;
 use common::{actor, registry};
 use quiver::error::ErrorKind;
 use quiver::names::ModelPath;
-use quiver::services::NewVersion;
-use quiver::types::{PageRequest, Tag};
+use quiver::services::paging::PageRequest;
+use quiver::services::registry::{NewVersion, Tag};
 
 fn path(s: &str) -> ModelPath {
     ModelPath::parse_full(s).unwrap()

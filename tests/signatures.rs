@@ -5,7 +5,7 @@ mod common;
 
 use common::actor;
 use quiver::names::ModelPath;
-use quiver::services::NewVersion;
+use quiver::services::registry::NewVersion;
 use quiver::store::StoreConfig;
 use quiver::{Quiver, ServiceConfig};
 
@@ -35,9 +35,9 @@ fn log_mlmodel(dir: &tempfile::TempDir, uri: &str, content: &str) {
     std::fs::write(folder.join("MLmodel"), content).unwrap();
 }
 
-fn input_names(v: &quiver::types::ModelVersion) -> Vec<String> {
+fn input_names(v: &quiver::services::registry::ModelVersion) -> Vec<String> {
     let sig = v.signature.as_ref().expect("a signature");
-    quiver::types::Signature::fields(&sig.inputs).unwrap().into_iter().map(|f| f.name).collect()
+    quiver::services::registry::Signature::fields(&sig.inputs).unwrap().into_iter().map(|f| f.name).collect()
 }
 
 #[tokio::test]

@@ -74,13 +74,46 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        let message = match value {
+        let error = match value {
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
-                "Could not reach Quiver. Check your connection and try again.".to_string()
+                Error::new(ErrorKind::Internal, "Could not reach Quiver. Check your connection and try again.")
             }
-            other => format!("The request failed: {other}"),
+            // Arguments the server could not read are the caller's mistake: 400, naming the field.
+            ServerFnErrorErr::Args(detail) => argument_error(&detail),
+            ServerFnErrorErr::MissingArg(name) => Error::invalid(&name, format!("'{name}' is required.")),
+            other => Error::new(ErrorKind::Internal, format!("The request failed: {other}")),
         };
-        AppError(Error::new(ErrorKind::Internal, message))
+        AppError::from(error)
+    }
+}
+
+/// An argument error as the form shows it: on its field when serde names one ("missing field
+/// `name`", "unknown variant `x`, expected …"), else on the request as a whole.
+fn argument_error(detail: &str) -> Error {
+    let field = ["missing field `", "unknown field `", "invalid value for `", "field `"]
+        .iter()
+        .find_map(|marker| detail.split_once(marker).and_then(|(_, rest)| rest.split_once('`')).map(|(f, _)| f));
+    let message = format!("The request's arguments are not valid: {detail}");
+    match field {
+        Some(field) => Error::invalid(field, message),
+        None => Error::invalid("arguments", message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argument_errors_name_their_field_and_are_invalid_input() {
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `catalog`".into()));
+        assert_eq!((e.kind(), e.0.field.as_deref()), (ErrorKind::InvalidArgument, Some("catalog")));
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::Args("invalid digit found in string".into()));
+        assert_eq!((e.kind(), e.0.field.as_deref()), (ErrorKind::InvalidArgument, Some("arguments")));
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::MissingArg("name".into()));
+        assert_eq!(e.for_field("name").as_deref(), Some("'name' is required."));
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::Request("offline".into()));
+        assert_eq!(e.kind(), ErrorKind::Internal);
     }
 }
 

@@ -14,10 +14,16 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::layout::Layout;
 use crate::components::toast::provide_toasts;
-use crate::pages::{
-    catalog::CatalogPage, catalogs::CatalogsPage, login::LoginPage, model::ModelPage, not_found::NotFound,
-    schema::SchemaPage, search::SearchPage, tokens::TokensPage, version::VersionPage, version_new::NewVersionPage,
-};
+use crate::pages::catalog::CatalogPage;
+use crate::pages::catalogs::CatalogsPage;
+use crate::pages::login::LoginPage;
+use crate::pages::model::ModelPage;
+use crate::pages::not_found::NotFound;
+use crate::pages::schema::SchemaPage;
+use crate::pages::search::SearchPage;
+use crate::pages::tokens::TokensPage;
+use crate::pages::version::VersionPage;
+use crate::pages::version_new::NewVersionPage;
 
 /// Server-side state every server function can reach through `expect_context`.
 #[cfg(feature = "ssr")]
@@ -30,6 +36,14 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Take the client address from X-Forwarded-For (behind a trusted proxy only).
     pub trust_forwarded_for: bool,
+}
+
+/// Handlers take the registry itself: `State(quiver): State<Quiver>`.
+#[cfg(feature = "ssr")]
+impl axum::extract::FromRef<AppState> for quiver::Quiver {
+    fn from_ref(state: &AppState) -> Self {
+        state.quiver.clone()
+    }
 }
 
 #[cfg(feature = "ssr")]

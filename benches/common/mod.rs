@@ -6,8 +6,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use quiver::services::governance::{Actor, Principal, Source};
 use quiver::store::StoreConfig;
-use quiver::types::{Actor, Principal, Source};
 
 pub const WARMUP_CALLS: usize = 2;
 pub const MAX_CALLS: usize = 200;

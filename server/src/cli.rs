@@ -2,8 +2,8 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use quiver::services::governance::Source;
 use quiver::services::system_actor;
-use quiver::types::Source;
 use quiver::{Quiver, ServiceConfig};
 
 use crate::config::{StoreArgs, UserCommand};

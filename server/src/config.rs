@@ -165,7 +165,9 @@ impl ServeArgs {
             login_max_failures: self.login_max_failures.max(1),
             login_lockout: std::time::Duration::from_secs(self.login_lockout_secs),
             artifact_root: self.data_dir.join("artifacts"),
-            default_schema: self.mlflow_default_schema.clone(),
+            max_artifact_bytes: self.max_artifact_bytes,
+            mlflow_names: quiver::names::MlflowNames::parse_default(&self.mlflow_default_schema)
+                .map_err(|e| format!("--mlflow-default-schema: {}", e.message))?,
             sealer: quiver::sealer::Sealer::new(key),
             webhook_allow_private: self.webhook_allow_private,
             ..defaults

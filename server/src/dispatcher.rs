@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use quiver::Quiver;
-use quiver::services::{AttemptOutcome, DeliveryJob};
+use quiver::services::delivery::{AttemptOutcome, DeliveryJob};
 use rand::Rng;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;

@@ -68,7 +68,14 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::middleware::authenticate))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
+        // Each request's method, path, status and time, logged in its `request` span.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::DEBUG))
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG)),
+        )
+        .layer(axum::middleware::from_fn(crate::request::identify))
         .with_state(state)
 }
 
@@ -90,10 +97,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             "web assets not found: pages render but stay static. Build them with `cargo leptos build` from the repository root, or pass --site-root"
         );
     }
-    let names = crate::mlflow::Names::parse_default(&args.mlflow_default_schema).map_err(|e| e.message)?;
+    let names = quiver.config().mlflow_names.clone();
     quiver
         .ensure_schema(
-            &quiver::services::system_actor(quiver::types::Source::Cli),
+            &quiver::services::system_actor(quiver::services::governance::Source::Cli),
             names.default_catalog.as_str(),
             names.default_schema.as_str(),
         )
@@ -108,11 +115,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         session_ttl_secs: args.session_ttl_secs,
         secure_cookies: args.secure_cookies,
         trust_forwarded_for: args.trust_forwarded_for,
-        mlflow: crate::mlflow::MlflowConfig {
-            names,
-            create_namespaces: args.mlflow_create_namespaces,
-            max_artifact_bytes: args.max_artifact_bytes,
-        },
+        mlflow: crate::mlflow::MlflowConfig { create_namespaces: args.mlflow_create_namespaces },
     };
     spawn_session_cleanup(quiver.clone());
     if !args.no_dispatcher {

@@ -4,15 +4,14 @@
 // Leptos view types of the bigger pages nest deeper than the default limit.
 #![recursion_limit = "256"]
 
-pub mod admin;
-pub mod approvals;
+pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod dispatcher;
 pub mod http;
-pub mod middleware;
 pub mod mlflow;
 pub mod openapi;
+pub mod request;
 pub mod rest;
 pub mod uc;
-pub mod webhooks;

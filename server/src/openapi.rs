@@ -6,7 +6,8 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, approvals, rest, uc, webhooks};
+use crate::rest::{account, admin, approvals, catalogs, webhooks};
+use crate::uc;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,13 +16,13 @@ use crate::{admin, approvals, rest, uc, webhooks};
         description = "A self-hosted model catalog. Authenticate with a bearer token (`Authorization: Bearer qvp_…`) or HTTP Basic. Errors have MLflow's shape: `{\"error_code\", \"message\", \"request_id\"}`."
     ),
     paths(
-        rest::me,
-        rest::list_catalogs,
-        rest::create_catalog,
-        rest::get_catalog,
-        rest::create_token,
-        rest::list_tokens,
-        rest::revoke_token,
+        account::me,
+        catalogs::list_catalogs,
+        catalogs::create_catalog,
+        catalogs::get_catalog,
+        account::create_token,
+        account::list_tokens,
+        account::revoke_token,
         admin::create_user,
         admin::list_users,
         admin::get_user,
@@ -62,14 +63,12 @@ use crate::{admin, approvals, rest, uc, webhooks};
         approvals::create_request,
         approvals::list_requests,
         approvals::get_request,
-        approvals::approve,
-        approvals::reject,
-        approvals::cancel,
+        approvals::decide,
         approvals::comment,
         approvals::get_policy,
         approvals::put_policy,
     ),
-    components(schemas(quiver::privileges::PermissionsChange, quiver::privileges::PrivilegeAssignment, quiver::privileges::EffectivePrivilege)),
+    components(schemas(quiver::services::governance::privileges::PermissionsChange, quiver::services::governance::privileges::PrivilegeAssignment, quiver::services::governance::privileges::EffectivePrivilege)),
     modifiers(&Credentials),
     tags(
         (name = "account", description = "The caller and their tokens"),

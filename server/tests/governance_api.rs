@@ -6,10 +6,9 @@ use base64::Engine;
 use quiver::ServiceConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use support::*;
 
 mod support;
-
-use support::*;
 
 fn basic(user: &str, password: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))

@@ -3,13 +3,12 @@
 use std::time::Duration;
 
 use quiver::ServiceConfig;
+use quiver::services::governance::Source;
 use quiver::services::system_actor;
-use quiver::types::Source;
 use reqwest::StatusCode;
+use support::*;
 
 mod support;
-
-use support::*;
 
 #[tokio::test]
 async fn pages_need_a_session_and_sign_in_sets_a_safe_cookie() {
@@ -135,9 +134,9 @@ async fn api_needs_a_valid_token() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
-async fn admin_actor(app: &App) -> quiver::types::Actor {
+async fn admin_actor(app: &App) -> quiver::services::governance::Actor {
     let session = app.quiver.login("admin", ADMIN_PASSWORD, "test").await.unwrap();
-    quiver::types::Actor { principal: session.principal, source: Source::Rest, request_id: "t".into() }
+    quiver::services::governance::Actor { principal: session.principal, source: Source::Rest, request_id: "t".into() }
 }
 
 /// The built assets have their own route: served by Leptos' fallback handler, the WASM now and

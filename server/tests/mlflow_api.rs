@@ -5,10 +5,9 @@ use base64::Engine;
 use quiver::ServiceConfig;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use support::*;
 
 mod support;
-
-use support::*;
 
 struct Api {
     app: App,
@@ -107,9 +106,13 @@ async fn registry_round_trip_with_mlflow_shapes() {
     assert!(m.is_ok());
 }
 
-async fn admin(api: &Api) -> quiver::types::Actor {
+async fn admin(api: &Api) -> quiver::services::governance::Actor {
     let p = api.app.quiver.authenticate_password("admin", ADMIN_PASSWORD, "test").await.unwrap();
-    quiver::types::Actor { principal: p, source: quiver::types::Source::Rest, request_id: String::new() }
+    quiver::services::governance::Actor {
+        principal: p,
+        source: quiver::services::governance::Source::Rest,
+        request_id: String::new(),
+    }
 }
 
 #[tokio::test]

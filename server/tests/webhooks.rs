@@ -12,10 +12,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use quiver::names::ModelPath;
 use quiver::sealer::{Sealer, new_key};
-use quiver::services::NewVersion;
+use quiver::services::delivery::{NewWebhook, signing};
+use quiver::services::governance::{Actor, Principal, Source};
+use quiver::services::paging::PageRequest;
+use quiver::services::registry::NewVersion;
 use quiver::store::StoreConfig;
-use quiver::types::{Actor, PageRequest, Principal, Source};
-use quiver::webhooks::{NewWebhook, signing};
 use quiver::{Quiver, ServiceConfig};
 use quiver_server::dispatcher::{self, DispatcherConfig};
 use serde_json::{Value, json};
@@ -126,7 +127,7 @@ async fn signed_deliveries_are_retried_and_survive_a_restart() {
             q.create_version(&a, &p, NewVersion { source: format!("s3://b/{i}"), ..Default::default() }).await.unwrap();
         }
         q.set_alias(&a, &p, "Champion", 2).await.unwrap();
-        q.set_tag(&a, &p, quiver::services::TagTarget::Model, "team", "risk").await.unwrap();
+        q.set_tag(&a, &p, quiver::services::registry::TagTarget::Model, "team", "risk").await.unwrap();
         // Every event has been tried and refused at least once; then Quiver stops.
         wait_for("failed attempts", || receiver.0.lock().unwrap().attempts >= 12).await;
         worker.abort();
@@ -180,7 +181,7 @@ async fn signed_deliveries_are_retried_and_survive_a_restart() {
 #[tokio::test]
 async fn two_dispatchers_on_one_store_send_each_delivery_once() {
     let q = Quiver::open(&StoreConfig::memory(), config(new_key())).await.unwrap();
-    let other = Quiver::with_db(q.store().clone(), q.config().clone());
+    let other = q.handle_with(q.config().clone());
     let receiver = Receiver::default();
     let url = start_receiver(receiver.clone()).await;
     let a = admin();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::types::Principal;
+use crate::services::governance::Principal;
 
 /// How long a successful check is remembered. A changed password or disabled account takes
 /// effect at once (the cache is cleared), other changes within this time.

@@ -1,8 +1,9 @@
 //! Compilation of filters to SurrealQL: LIKE patterns, conditions and their bound parameters.
 
+use Entity::{Models, Versions};
+
 use super::tests::{cmp, list, ok, s, tag};
 use super::*;
-use Entity::{Models, Versions};
 
 #[test]
 fn like_patterns_become_anchored_regexes() {

@@ -1,8 +1,9 @@
 //! The compiled conditions against a real (in-memory) SurrealDB with Quiver's schema.
 
+use Entity::{Models, Versions};
+
 use super::tests::ok;
 use super::*;
-use Entity::{Models, Versions};
 
 async fn db() -> crate::store::Db {
     let db = crate::store::open(&crate::store::StoreConfig::memory()).await.unwrap();

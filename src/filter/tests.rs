@@ -1,6 +1,6 @@
-use super::*;
-
 use Entity::{Experiments, LoggedModels, Models, Runs, Versions};
+
+use super::*;
 
 pub(super) fn cmp(field: Field, op: Op, value: Value) -> Expr {
     Expr::Cmp { field, op, value }

@@ -1,8 +1,9 @@
 //! Filters of runs (MLflow's search_runs) and experiments: what they read and how they fail.
 
+use Entity::{Experiments, Models, Runs};
+
 use super::tests::{cmp, list, message, ok, s, tag};
 use super::*;
-use Entity::{Experiments, Models, Runs};
 
 #[test]
 fn run_filters_read_mlflow_search_runs_syntax() {

@@ -10,7 +10,7 @@
 //! and each record costs more than its fields, so the activity and audit entries are one record
 //! (schema version 8: 0.2–0.8 ms less per version in the raw transaction, six A/B pairs).
 
-use crate::webhooks::EVENT_TYPES;
+use crate::services::delivery::EVENT_TYPES;
 
 /// One change, each part a SurrealQL expression (variables and literals written by Quiver, never
 /// values from a request: those are bound parameters).

@@ -1,4 +1,5 @@
-//! The SurrealDB store: connection, schema, and the few helpers every query needs.
+//! The SurrealDB store: connection, schema, and the few helpers every query needs. Only the
+//! core reaches it: every other caller goes through the services ([`crate::Quiver`]).
 
 use std::time::Duration;
 
@@ -9,9 +10,14 @@ use surrealdb::{IndexedResults, Surreal};
 
 use crate::error::{Error, Result};
 
-pub mod journal;
+pub(crate) use errors::{Recognised, recognise, throwable};
 
-pub type Db = Surreal<Any>;
+mod errors;
+pub(crate) mod journal;
+#[cfg(test)]
+mod upgrade_tests;
+
+pub(crate) type Db = Surreal<Any>;
 
 /// The schema version this build writes. Bumped with every schema change.
 pub const SCHEMA_VERSION: i64 = 13;
@@ -41,7 +47,7 @@ impl StoreConfig {
 }
 
 /// Opens the store and brings its schema up to date.
-pub async fn open(config: &StoreConfig) -> Result<Db> {
+pub(crate) async fn open(config: &StoreConfig) -> Result<Db> {
     if let Some(path) = config.url.strip_prefix("surrealkv://") {
         if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
@@ -66,7 +72,7 @@ async fn connect(url: &str) -> Result<Db> {
     loop {
         match any::connect(url).await {
             Ok(db) => return Ok(db),
-            Err(e) if e.message().contains("already locked") => {
+            Err(e) if recognise(&e) == Recognised::Locked => {
                 if std::time::Instant::now() >= deadline {
                     return Err(Error::new(
                         crate::error::ErrorKind::FailedPrecondition,
@@ -113,13 +119,13 @@ async fn migrate(db: &Db) -> Result<()> {
     Ok(())
 }
 
-pub fn internal(e: impl std::fmt::Display) -> Error {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Error {
     Error::internal(e)
 }
 
 /// The error that caused a failed query: inside a transaction the other statements report
 /// "not executed"/"cancelled", which says nothing, so the real cause is picked out.
-pub fn first_error(mut res: IndexedResults) -> std::result::Result<IndexedResults, surrealdb::Error> {
+pub(crate) fn first_error(mut res: IndexedResults) -> std::result::Result<IndexedResults, surrealdb::Error> {
     let mut errors: Vec<_> = res.take_errors().into_iter().collect();
     if errors.is_empty() {
         return Ok(res);
@@ -132,25 +138,8 @@ pub fn first_error(mut res: IndexedResults) -> std::result::Result<IndexedResult
     Err(errors.swap_remove(pick).1)
 }
 
-/// A write-write conflict between concurrent transactions: safe to run again.
-pub fn is_retryable(e: &surrealdb::Error) -> bool {
-    matches!(e.query_details(), Some(QueryError::TransactionConflict)) || e.message().contains("can be retried")
-}
-
-/// The name of the unique index a failed write collided with, if that is what happened.
-pub fn unique_violation(e: &surrealdb::Error) -> Option<String> {
-    let m = e.message();
-    let rest = m.strip_prefix("Database index `")?;
-    rest.contains("already contains").then(|| rest.split('`').next().unwrap_or_default().to_string())
-}
-
-/// The text of a `THROW` in SurrealQL, which Quiver uses for domain conditions.
-pub fn thrown(e: &surrealdb::Error) -> Option<&str> {
-    e.is_thrown().then(|| e.message().trim_start_matches("An error occurred: "))
-}
-
 /// Runs a query with retries on transaction conflicts (exponential backoff with jitter).
-pub async fn run_retrying<F, Fut>(mut attempt: F) -> std::result::Result<IndexedResults, surrealdb::Error>
+pub(crate) async fn run_retrying<F, Fut>(mut attempt: F) -> std::result::Result<IndexedResults, surrealdb::Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = std::result::Result<IndexedResults, surrealdb::Error>>,
@@ -161,7 +150,7 @@ where
     loop {
         tries += 1;
         match attempt().await.and_then(first_error) {
-            Err(e) if is_retryable(&e) && tries < 200 => {
+            Err(e) if recognise(&e) == Recognised::Retryable && tries < 200 => {
                 let jitter = rand::thread_rng().gen_range(0..=delay.as_micros() as u64);
                 tokio::time::sleep(delay + Duration::from_micros(jitter)).await;
                 delay = (delay * 2).min(Duration::from_millis(50));
@@ -172,7 +161,7 @@ where
 }
 
 /// The key part of a record id, as Quiver shows ids.
-pub fn key_of(id: &RecordId) -> String {
+pub(crate) fn key_of(id: &RecordId) -> String {
     match &id.key {
         RecordIdKey::String(s) => s.clone(),
         RecordIdKey::Number(n) => n.to_string(),

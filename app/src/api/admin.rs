@@ -1,13 +1,16 @@
 //! Server functions for the admin pages: users, groups, service principals, the audit log.
 
 use leptos::prelude::*;
+use quiver::services::governance::{AuditEntry, AuditFilter, Group, NewAccessToken, User};
+use quiver::services::paging::Page;
+
+use crate::error::AppResult;
+
 #[cfg(feature = "ssr")]
-use quiver::types::PageRequest;
-use quiver::types::{AuditEntry, AuditFilter, Group, NewAccessToken, Page, User};
+use quiver::services::paging::PageRequest;
 
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 
 #[server]
 pub async fn list_users() -> AppResult<Vec<User>> {

@@ -1,13 +1,15 @@
 use leptos::prelude::*;
-use quiver::types::{AliasEvent, AliasesAt, ModelVersion, Page};
+use quiver::services::paging::Page;
+use quiver::services::registry::{AliasEvent, AliasesAt, ModelVersion};
+
+use crate::error::AppResult;
 
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
 use quiver::names::ModelPath;
 #[cfg(feature = "ssr")]
-use quiver::types::PageRequest;
+use quiver::services::paging::PageRequest;
 
 #[server]
 pub async fn set_alias(

@@ -1,20 +1,22 @@
 //! Server functions for approval requests and protected aliases.
 
 use leptos::prelude::*;
-use quiver::approvals::{
+use quiver::services::governance::privileges::SecurableType;
+use quiver::services::governance::{
     AliasPolicy, AliasPolicyView, ApprovalRequest, NewApprovalRequest, ProtectedAlias, RequestDetail, RequestFilter,
     RequestNote,
 };
-use quiver::privileges::SecurableType;
-use quiver::types::Page;
+use quiver::services::paging::Page;
+
+use crate::error::AppResult;
+
 #[cfg(feature = "ssr")]
-use quiver::types::PageRequest;
+use quiver::services::paging::PageRequest;
 
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
-use quiver::services::Securable;
+use quiver::services::governance::Securable;
 
 #[server]
 pub async fn list_requests(filter: RequestFilter, page_token: Option<String>) -> AppResult<Page<ApprovalRequest>> {

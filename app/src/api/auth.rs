@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use quiver::types::Principal;
+use quiver::services::governance::Principal;
 
 use crate::error::AppResult;
 

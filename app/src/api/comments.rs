@@ -1,13 +1,15 @@
 use leptos::prelude::*;
-use quiver::types::{Activity, Comment, Page};
+use quiver::services::paging::Page;
+use quiver::services::registry::{Activity, Comment};
+
+use crate::error::AppResult;
 
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
 use quiver::names::ModelPath;
 #[cfg(feature = "ssr")]
-use quiver::types::PageRequest;
+use quiver::services::paging::PageRequest;
 
 /// The number of the version named `version` (a number or an alias), None for the model itself.
 #[cfg(feature = "ssr")]

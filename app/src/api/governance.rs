@@ -1,14 +1,17 @@
 //! Server functions for grants, ownership, principals and what the caller may do.
 
 use leptos::prelude::*;
-use quiver::privileges::{EffectivePrivilege, Operation, PermissionsChange, PrivilegeAssignment, SecurableType};
-use quiver::types::PrincipalInfo;
+use quiver::services::governance::PrincipalInfo;
+use quiver::services::governance::privileges::{
+    EffectivePrivilege, Operation, PermissionsChange, PrivilegeAssignment, SecurableType,
+};
+
+use crate::error::AppResult;
 
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
-use quiver::services::Securable;
+use quiver::services::governance::Securable;
 
 #[server]
 pub async fn get_permissions(kind: SecurableType, full_name: String) -> AppResult<Vec<PrivilegeAssignment>> {

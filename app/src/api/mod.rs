@@ -47,7 +47,7 @@ pub use ctx::RequestAuth;
 pub(crate) mod ctx {
     use leptos::prelude::*;
     use quiver::Quiver;
-    use quiver::types::{Actor, Source};
+    use quiver::services::governance::{Actor, Source};
 
     use crate::error::AppError;
 

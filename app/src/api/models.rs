@@ -1,12 +1,14 @@
 use leptos::prelude::*;
-use quiver::types::{Page, RegisteredModel};
+use quiver::services::paging::Page;
+use quiver::services::registry::RegisteredModel;
 
 use super::Described;
+use crate::error::AppResult;
+
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
-use quiver::types::PageRequest;
+use quiver::services::paging::PageRequest;
 
 /// Models of a schema; `filter` keeps names containing it (case-insensitive), `tag` models
 /// carrying a tag (`key` or `key=value`).
@@ -26,7 +28,7 @@ pub async fn list_models(
         Some(None) => (tag.clone(), None),
         Some(Some((k, v))) => (Some(k.to_string()), Some(v.to_string())),
     };
-    let filter = quiver::types::ModelFilter { name: filter, tag_key, tag_value };
+    let filter = quiver::services::registry::ModelFilter { name: filter, tag_key, tag_value };
     Ok(quiver().list_models(&actor()?, &catalog, &schema, &filter, &page).await?)
 }
 

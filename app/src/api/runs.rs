@@ -1,9 +1,10 @@
 use leptos::prelude::*;
-use quiver::tracking::RunDetails;
+use quiver::services::tracking::RunDetails;
+
+use crate::error::AppResult;
 
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 
 /// A run (MLflow tracking) and the model versions registered from it.
 #[server]
@@ -14,9 +15,9 @@ pub async fn get_run_details(run_id: String) -> AppResult<RunDetails> {
 /// What the experiment page shows, read in one call so the page renders (and hydrates) as one.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentView {
-    pub experiment: super::Described<quiver::tracking::Experiment>,
+    pub experiment: super::Described<quiver::services::tracking::Experiment>,
     /// One page of runs, or why the filter or order does not parse.
-    pub runs: AppResult<quiver::types::Page<quiver::tracking::Run>>,
+    pub runs: AppResult<quiver::services::paging::Page<quiver::services::tracking::Run>>,
     pub access: ExperimentAccessView,
 }
 
@@ -46,7 +47,7 @@ pub async fn experiment_runs(
             return Ok(ExperimentView { experiment, runs: Err(crate::error::AppError(e)), access });
         }
     };
-    let search = quiver::services::RunSearch {
+    let search = quiver::services::tracking::RunSearch {
         filter: filter.as_ref(),
         order: &order,
         limit: 50,
@@ -65,7 +66,7 @@ pub async fn experiment_runs(
 
 /// An experiment with its description (the `mlflow.note.content` tag) rendered.
 #[cfg(feature = "ssr")]
-fn described(e: quiver::tracking::Experiment) -> super::Described<quiver::tracking::Experiment> {
+fn described(e: quiver::services::tracking::Experiment) -> super::Described<quiver::services::tracking::Experiment> {
     let note = e.description().unwrap_or_default().to_string();
     super::described(e, &note)
 }
@@ -74,26 +75,26 @@ fn described(e: quiver::tracking::Experiment) -> super::Described<quiver::tracki
 #[server]
 pub async fn list_experiments(
     page_token: Option<String>,
-) -> AppResult<quiver::types::Page<quiver::tracking::Experiment>> {
-    let page = quiver::types::PageRequest { max_results: Some(50), page_token };
+) -> AppResult<quiver::services::paging::Page<quiver::services::tracking::Experiment>> {
+    let page = quiver::services::paging::PageRequest { max_results: Some(50), page_token };
     Ok(quiver().experiments_page(&actor()?, &page).await?)
 }
 
 /// The caller's level on an experiment and, for those who manage it, who else may use it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentAccessView {
-    pub level: Option<quiver::experiment_permissions::ExperimentLevel>,
-    pub permissions: Option<quiver::experiment_permissions::ExperimentPermissions>,
+    pub level: Option<quiver::services::tracking::ExperimentLevel>,
+    pub permissions: Option<quiver::services::tracking::ExperimentPermissions>,
 }
 
 /// The caller's level and, for a manager, the experiment's permissions.
 #[cfg(feature = "ssr")]
 async fn access_view(
     q: &quiver::Quiver,
-    actor: &quiver::types::Actor,
+    actor: &quiver::services::governance::Actor,
     experiment_id: &str,
 ) -> quiver::error::Result<ExperimentAccessView> {
-    use quiver::experiment_permissions::ExperimentLevel;
+    use quiver::services::tracking::ExperimentLevel;
     let level = q.my_experiment_level(actor, experiment_id).await?;
     let permissions = if level == Some(ExperimentLevel::Manage) {
         Some(q.experiment_permissions(actor, experiment_id).await?)
@@ -108,8 +109,8 @@ async fn access_view(
 pub async fn change_experiment_permission(
     experiment_id: String,
     principal: String,
-    level: Option<quiver::experiment_permissions::ExperimentLevel>,
-) -> AppResult<quiver::experiment_permissions::ExperimentPermissions> {
-    let change = quiver::experiment_permissions::ExperimentGrantChange { principal, level };
+    level: Option<quiver::services::tracking::ExperimentLevel>,
+) -> AppResult<quiver::services::tracking::ExperimentPermissions> {
+    let change = quiver::services::tracking::ExperimentGrantChange { principal, level };
     Ok(quiver().update_experiment_permissions(&actor()?, &experiment_id, &[change], false).await?)
 }

@@ -1,12 +1,14 @@
 use leptos::prelude::*;
-use quiver::types::{Page, Schema};
+use quiver::services::paging::Page;
+use quiver::services::registry::Schema;
 
 use super::Described;
+use crate::error::AppResult;
+
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
-use quiver::types::PageRequest;
+use quiver::services::paging::PageRequest;
 
 #[server]
 pub async fn list_schemas(

@@ -1,13 +1,14 @@
 use leptos::prelude::*;
-use quiver::types::Tag;
+use quiver::services::registry::Tag;
+
+use crate::error::AppResult;
 
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
 use quiver::names::ModelPath;
 #[cfg(feature = "ssr")]
-use quiver::services::TagTarget;
+use quiver::services::registry::TagTarget;
 
 #[cfg(feature = "ssr")]
 fn target(version: Option<i64>) -> TagTarget {

@@ -1,9 +1,10 @@
 use leptos::prelude::*;
-use quiver::types::{AccessToken, NewAccessToken};
+use quiver::services::governance::{AccessToken, NewAccessToken};
+
+use crate::error::AppResult;
 
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 
 #[server]
 pub async fn list_tokens() -> AppResult<Vec<AccessToken>> {

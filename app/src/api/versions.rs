@@ -1,14 +1,16 @@
 use leptos::prelude::*;
-use quiver::types::{ModelVersion, Page};
+use quiver::services::paging::Page;
+use quiver::services::registry::ModelVersion;
 
 use super::Described;
+use crate::error::AppResult;
+
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 #[cfg(feature = "ssr")]
 use quiver::names::ModelPath;
 #[cfg(feature = "ssr")]
-use quiver::types::PageRequest;
+use quiver::services::paging::PageRequest;
 
 #[server]
 pub async fn list_versions(
@@ -75,7 +77,7 @@ pub async fn create_version(
 ) -> AppResult<ModelVersion> {
     let path = ModelPath::new(&catalog, &schema, &model)?;
     let opt = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
-    let new = quiver::services::NewVersion {
+    let new = quiver::services::registry::NewVersion {
         source: form.source.trim().to_string(),
         run_id: opt(form.run_id),
         run_link: opt(form.run_link),
@@ -114,7 +116,7 @@ pub async fn version_files(
     schema: String,
     model: String,
     version: String,
-) -> AppResult<quiver::types::VersionFiles> {
+) -> AppResult<quiver::services::storage::VersionFiles> {
     let path = ModelPath::new(&catalog, &schema, &model)?;
     let at = quiver::names::VersionRef::parse(&version)?;
     Ok(quiver().version_files(&actor()?, &path, &at).await?)
@@ -127,7 +129,7 @@ pub async fn version_run(
     schema: String,
     model: String,
     version: String,
-) -> AppResult<Option<quiver::tracking::TrainingRun>> {
+) -> AppResult<Option<quiver::services::tracking::TrainingRun>> {
     let path = ModelPath::new(&catalog, &schema, &model)?;
     let at = quiver::names::VersionRef::parse(&version)?;
     Ok(quiver().version_run(&actor()?, &path, &at).await?)

@@ -1,14 +1,16 @@
 //! Server functions for webhooks and their delivery logs.
 
 use leptos::prelude::*;
-use quiver::types::Page;
+use quiver::services::delivery::{CreatedWebhook, Delivery, NewWebhook, TestResult, Webhook, WebhookUpdate};
+use quiver::services::paging::Page;
+
+use crate::error::AppResult;
+
 #[cfg(feature = "ssr")]
-use quiver::types::PageRequest;
-use quiver::webhooks::{CreatedWebhook, Delivery, NewWebhook, TestResult, Webhook, WebhookUpdate};
+use quiver::services::paging::PageRequest;
 
 #[cfg(feature = "ssr")]
 use super::ctx::{actor, quiver};
-use crate::error::AppResult;
 
 #[server]
 pub async fn list_webhooks() -> AppResult<Page<Webhook>> {

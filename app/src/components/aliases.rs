@@ -1,7 +1,8 @@
 //! Aliases: badges, the set/move form, removal, the history timeline and the as-of answer.
 
 use leptos::prelude::*;
-use quiver::types::{AliasEvent, AliasRef, AliasesAt, Page};
+use quiver::services::paging::Page;
+use quiver::services::registry::{AliasEvent, AliasRef, AliasesAt};
 
 use crate::RegistryVersion;
 use crate::api::aliases::{alias_history, aliases_as_of, delete_alias, set_alias};
@@ -58,7 +59,7 @@ pub fn SetAliasForm(model: ModelRef, #[prop(optional)] version: Option<i64>) -> 
         }
     });
     let error = Signal::derive(move || set.value().get().and_then(|r| r.err()));
-    let cannot = crate::components::permissions::denied(quiver::privileges::Operation::SetAlias);
+    let cannot = crate::components::permissions::denied(quiver::services::governance::privileges::Operation::SetAlias);
     Effect::new(move || {
         if let Some(Ok(v)) = set.value().get() {
             set.value().set(None);

@@ -2,8 +2,10 @@
 //! policy editor of catalogs, schemas and models.
 
 use leptos::prelude::*;
-use quiver::approvals::{AliasPolicy, ApprovalRequest, NewApprovalRequest, RequestAction, RequestFilter, RequestState};
-use quiver::privileges::{Operation, SecurableType};
+use quiver::services::governance::privileges::{Operation, SecurableType};
+use quiver::services::governance::{
+    AliasPolicy, ApprovalRequest, NewApprovalRequest, RequestAction, RequestFilter, RequestState,
+};
 
 use crate::api::approvals::{create_request, get_alias_policy, list_requests, protected_aliases, set_alias_policy};
 use crate::components::aliases::ModelRef;

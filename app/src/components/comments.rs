@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use quiver::types::Comment;
+use quiver::services::registry::Comment;
 
 use crate::RegistryVersion;
 use crate::api::auth::current_user;

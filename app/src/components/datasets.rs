@@ -2,7 +2,7 @@
 //! and the columns its schema names, so a reviewer sees what a model was trained and checked on.
 
 use leptos::prelude::*;
-use quiver::tracking::DatasetInput;
+use quiver::services::tracking::DatasetInput;
 
 /// Most columns listed under one dataset.
 const MAX_COLUMNS: usize = 50;

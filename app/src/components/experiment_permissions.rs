@@ -2,7 +2,7 @@
 //! manage it the owner, each grant (change or revoke it) and a form to grant a level.
 
 use leptos::prelude::*;
-use quiver::experiment_permissions::{ExperimentGrant, ExperimentLevel, ExperimentPermissions};
+use quiver::services::tracking::{ExperimentGrant, ExperimentLevel, ExperimentPermissions};
 
 use crate::api::governance::list_principals;
 use crate::api::runs::{ExperimentAccessView, change_experiment_permission};

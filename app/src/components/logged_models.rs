@@ -2,7 +2,7 @@
 //! value of each metric measured on them, and how to register one.
 
 use leptos::prelude::*;
-use quiver::tracking::LoggedModel;
+use quiver::services::tracking::LoggedModel;
 
 use crate::components::training_run::metric_value;
 use crate::components::widgets::CopyButton;

@@ -2,7 +2,7 @@
 //! page shows how training went.
 
 use leptos::prelude::*;
-use quiver::tracking::MetricHistory;
+use quiver::services::tracking::MetricHistory;
 
 use super::training_run::metric_value;
 

@@ -3,7 +3,9 @@
 //! caller may not do is disabled with the reason (and refused by the server anyway).
 
 use leptos::prelude::*;
-use quiver::privileges::{EffectivePrivilege, Operation, PermissionsChange, Privilege, SecurableType};
+use quiver::services::governance::privileges::{
+    EffectivePrivilege, Operation, PermissionsChange, Privilege, SecurableType,
+};
 
 use crate::RegistryVersion;
 use crate::api::governance::{

@@ -5,7 +5,7 @@
 use chrono::DateTime;
 use leptos::prelude::*;
 use leptos_router::components::Form;
-use quiver::tracking::Run;
+use quiver::services::tracking::Run;
 
 use super::crumbs::url_encode;
 use super::training_run::{duration, metric_value, run_badge, run_href};

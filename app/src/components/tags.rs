@@ -1,7 +1,7 @@
 //! Tags as chips: remove with ×, add with an inline form.
 
 use leptos::prelude::*;
-use quiver::types::Tag;
+use quiver::services::registry::Tag;
 
 use crate::RegistryVersion;
 use crate::components::toast::use_toasts;

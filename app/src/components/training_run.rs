@@ -3,8 +3,8 @@
 
 use chrono::DateTime;
 use leptos::prelude::*;
-use quiver::tracking::{Metric, TrainingRun};
-use quiver::types::Tag;
+use quiver::services::registry::Tag;
+use quiver::services::tracking::{Metric, TrainingRun};
 
 use crate::components::widgets::Time;
 use crate::error::AppResult;

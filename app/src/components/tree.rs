@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
+use quiver::services::paging::Page;
+use quiver::services::registry::{RegisteredModel, Schema};
 
 use super::crumbs::explore_href;
 use crate::RegistryVersion;
@@ -10,7 +12,6 @@ use crate::api::catalogs::list_catalogs;
 use crate::api::models::list_models;
 use crate::api::schemas::list_schemas;
 use crate::error::AppResult;
-use quiver::types::{Page, RegisteredModel, Schema};
 
 type SchemasResource = Resource<AppResult<Page<Schema>>>;
 type ModelsResource = Resource<AppResult<Page<RegisteredModel>>>;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use quiver::types::{Stamp, VersionStatus};
+use quiver::services::registry::{Stamp, VersionStatus};
 
 /// `2026-11-23 14:05 UTC`, with the full ISO time as a tooltip.
 #[component]

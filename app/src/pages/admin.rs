@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use quiver::types::AuditFilter;
+use quiver::services::governance::AuditFilter;
 
 use crate::api::admin::{
     add_group_member, create_group, create_service_principal, create_service_principal_token, create_user, list_audit,

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use quiver::approvals::{RequestFilter, RequestState};
+use quiver::services::governance::{RequestFilter, RequestState};
 
 use super::{loaded, param};
 use crate::api::approvals::{comment_request, decide_request, get_request, list_requests, my_requests};

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use quiver::services::governance::privileges::{Operation, SecurableType};
 
 use super::dialogs::{CreateDialog, DeleteDialog};
 use super::{loaded, page_token, param};
@@ -13,7 +14,6 @@ use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::markdown::DescriptionEditor;
 use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
 use crate::components::widgets::{EmptyState, Pager, StampView};
-use quiver::privileges::{Operation, SecurableType};
 
 #[component]
 pub fn CatalogPage() -> impl IntoView {

@@ -6,7 +6,7 @@ use chrono::DateTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use quiver::types::Tag;
+use quiver::services::registry::Tag;
 
 use super::{loaded, page_token, param};
 use crate::api::runs::{experiment_runs, list_experiments};

@@ -19,10 +19,10 @@ pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use not_found::NotFound;
 use quiver::error::ErrorKind;
 
 use crate::error::AppResult;
-use not_found::NotFound;
 
 /// A route parameter as a reactive string ("" when absent).
 pub fn param(name: &'static str) -> Memo<String> {

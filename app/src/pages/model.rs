@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use quiver::services::governance::privileges::{Operation, SecurableType};
 
 use super::dialogs::DeleteDialog;
 use super::version::VersionPage;
@@ -24,7 +25,6 @@ use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
 use crate::components::tags::TagEditor;
 use crate::components::toast::use_toasts;
 use crate::components::widgets::{CopyButton, EmptyState, Pager, StampView, StatusBadge, Time};
-use quiver::privileges::{Operation, SecurableType};
 
 #[component]
 pub fn ModelPage() -> impl IntoView {

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use quiver::types::ModelVersion;
+use quiver::services::registry::ModelVersion;
 
 use super::{loaded, param};
 use crate::api::runs::get_run_details;

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use quiver::services::governance::privileges::{Operation, SecurableType};
 
 use super::dialogs::{CreateDialog, DeleteDialog};
 use super::{loaded, page_token, param};
@@ -15,7 +16,6 @@ use crate::components::crumbs::{Crumbs, crumbs_for, explore_href, url_encode};
 use crate::components::markdown::DescriptionEditor;
 use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
 use crate::components::widgets::{EmptyState, Pager, StampView};
-use quiver::privileges::{Operation, SecurableType};
 
 #[component]
 pub fn SchemaPage() -> impl IntoView {

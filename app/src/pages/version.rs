@@ -3,9 +3,8 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use quiver::types::Signature;
-
 use leptos_router::hooks::use_navigate;
+use quiver::services::registry::Signature;
 
 use super::dialogs::DeleteDialog;
 use super::model::{Tabs, current_tab};
@@ -206,7 +205,7 @@ pub fn VersionPage() -> impl IntoView {
 
 /// The version's files with sizes and download links (when Quiver stores them).
 #[component]
-fn ArtifactFiles(files: Resource<crate::error::AppResult<quiver::types::VersionFiles>>) -> impl IntoView {
+fn ArtifactFiles(files: Resource<crate::error::AppResult<quiver::services::storage::VersionFiles>>) -> impl IntoView {
     view! {
         <h2>"Artifacts"</h2>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

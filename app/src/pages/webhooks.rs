@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use quiver::webhooks::{EVENT_TYPES, NewWebhook, WebhookFormat, WebhookScope, WebhookUpdate};
+use quiver::services::delivery::{EVENT_TYPES, NewWebhook, WebhookFormat, WebhookScope, WebhookUpdate};
 
 use super::{loaded, param};
 use crate::api::webhooks::{

@@ -1,54 +1,24 @@
-//! MLflow's artifact proxy (`/api/2.0/mlflow-artifacts/artifacts`) on a local directory.
-//! Uploads and downloads stream to and from disk in chunks; paths that would leave the root
-//! are refused; files above the configured size are refused while they arrive.
-
-use std::path::Path;
-use std::sync::Arc;
+//! MLflow's artifact proxy (`/api/2.0/mlflow-artifacts/artifacts`). Handlers only translate:
+//! the storage service authorizes each call and streams the files to and from its store.
 
 use app::AppState;
-use app::api::RequestAuth;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path as UrlPath, Query, Request, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures::StreamExt;
-use quiver::error::Error;
-use quiver::services::resolve_artifact_path;
+use futures::{StreamExt, TryStreamExt};
+use quiver::Quiver;
 use serde::Deserialize;
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
 
-use super::{MlError, MlflowConfig};
+use super::MlError;
+use crate::api::Caller;
 
 pub fn routes() -> Router<AppState> {
     let base = "/api/2.0/mlflow-artifacts/artifacts";
     Router::new().route(base, get(list)).route(&format!("{base}/{{*path}}"), get(download).put(upload).delete(remove))
-}
-
-/// What the authentication layer left on the request: the caller and the settings.
-type Caller = (Option<RequestAuth>, Option<Arc<MlflowConfig>>);
-
-fn caller(req: &Request) -> Caller {
-    (req.extensions().get::<RequestAuth>().cloned(), req.extensions().get::<Arc<MlflowConfig>>().cloned())
-}
-
-/// The caller's request id and the settings, once the caller may read (`write` false) or write
-/// the artifacts at `path`; the authentication layer already refused anonymous callers.
-async fn context(
-    state: &AppState,
-    (auth, config): Caller,
-    path: &str,
-    write: bool,
-) -> Result<(String, Arc<MlflowConfig>), MlError> {
-    let request_id = auth.as_ref().map(|a| a.request_id.clone()).unwrap_or_default();
-    let Some(actor) = auth.and_then(|a| a.actor) else {
-        return Err(MlError(Error::unauthenticated(), request_id));
-    };
-    let config = config.ok_or_else(|| MlError(Error::internal("MLflow settings missing"), request_id.clone()))?;
-    state.quiver.authorize_artifact(&actor, path, write).await.map_err(|e| MlError(e, request_id.clone()))?;
-    Ok((request_id, config))
 }
 
 #[derive(Deserialize)]
@@ -59,9 +29,10 @@ struct ListQuery {
 
 /// The entries of a folder, relative to it. A folder that does not exist lists nothing (as in
 /// MLflow, whose clients probe for folders this way).
-async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, req: Request) -> Result<Response, MlError> {
-    let (rid, _) = context(&state, caller(&req), &q.path, false).await?;
-    let entries = state.quiver.list_artifacts(&q.path).await.map_err(|e| MlError(e, rid.clone()))?;
+async fn list(State(quiver): State<Quiver>, caller: Caller, RawQuery(query): RawQuery) -> Result<Response, MlError> {
+    let q: ListQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+        .map_err(|_| MlError(quiver::error::Error::invalid("query", "The query string is malformed.")))?;
+    let entries = quiver.list_artifacts(&caller, &q.path).await?;
     let files: Vec<serde_json::Value> = entries
         .into_iter()
         .map(|e| match e.size {
@@ -73,109 +44,28 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>, req: Re
     Ok(axum::Json(body).into_response())
 }
 
-async fn download(
-    State(state): State<AppState>,
-    UrlPath(path): UrlPath<String>,
-    req: Request,
-) -> Result<Response, MlError> {
-    let (rid, _) = context(&state, caller(&req), &path, false).await?;
-    let file_path = resolve_artifact_path(state.quiver.artifact_root(), &path).map_err(|e| MlError(e, rid.clone()))?;
-    let missing = || MlError(Error::not_found(format!("Artifact '{path}' does not exist.")), rid.clone());
-    let file = tokio::fs::File::open(&file_path).await.map_err(|_| missing())?;
-    let meta = file.metadata().await.map_err(|_| missing())?;
-    if meta.is_dir() {
-        return Err(missing());
-    }
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
-    let mut response = Body::from_stream(stream).into_response();
+async fn download(State(quiver): State<Quiver>, caller: Caller, Path(path): Path<String>) -> Result<Response, MlError> {
+    let file = quiver.download_artifact(&caller, &path).await?;
+    let mut response = Body::from_stream(file.body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&path)));
-    if let Ok(v) = HeaderValue::from_str(&meta.len().to_string()) {
-        headers.insert(header::CONTENT_LENGTH, v);
-    }
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
     Ok(response)
 }
 
-fn content_type(path: &str) -> &'static str {
-    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    let name = path.rsplit('/').next().unwrap_or("");
-    match ext.as_str() {
-        "txt" | "yaml" | "yml" | "json" | "md" | "py" | "csv" => "text/plain; charset=utf-8",
-        _ if name == "MLmodel" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
-/// Streams the body to a temporary file next to the target, then moves it into place, so a
-/// failed or oversized upload never leaves a partial file under the real name.
+/// Streams the body into the store: a failed or oversized upload leaves no file behind.
 async fn upload(
-    State(state): State<AppState>,
-    UrlPath(path): UrlPath<String>,
-    req: Request,
+    State(quiver): State<Quiver>,
+    caller: Caller,
+    Path(path): Path<String>,
+    body: Body,
 ) -> Result<Response, MlError> {
-    let (rid, config) = context(&state, caller(&req), &path, true).await?;
-    let err = |e: Error| MlError(e, rid.clone());
-    let root = state.quiver.artifact_root();
-    let target = resolve_artifact_path(root, &path).map_err(err)?;
-    if target == root {
-        return Err(err(Error::invalid("path", "An artifact path is required.")));
-    }
-    let parent = target.parent().ok_or_else(|| err(Error::invalid("path", "An artifact path is required.")))?;
-    tokio::fs::create_dir_all(parent)
-        .await
-        .map_err(|e| err(Error::internal(format!("cannot create {parent:?}: {e}"))))?;
-    let temp = target.with_file_name(format!(
-        "{}.part-{}",
-        target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
-        hex_id()
-    ));
-    let result = write_stream(req.into_body(), &temp, config.max_artifact_bytes).await;
-    if let Err(e) = result {
-        let _ = tokio::fs::remove_file(&temp).await;
-        return Err(err(e));
-    }
-    if let Err(e) = tokio::fs::rename(&temp, &target).await {
-        let _ = tokio::fs::remove_file(&temp).await;
-        return Err(err(Error::internal(format!("cannot move the upload into place: {e}"))));
-    }
+    let body = body.into_data_stream().map_err(std::io::Error::other).boxed();
+    quiver.upload_artifact(&caller, &path, body).await?;
     Ok(StatusCode::OK.into_response())
 }
 
-async fn write_stream(body: Body, temp: &Path, max: u64) -> Result<(), Error> {
-    let mut file =
-        tokio::fs::File::create(temp).await.map_err(|e| Error::internal(format!("cannot create {temp:?}: {e}")))?;
-    let mut stream = body.into_data_stream();
-    let mut written: u64 = 0;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Error::invalid("body", format!("The upload was interrupted: {e}")))?;
-        written += chunk.len() as u64;
-        if written > max {
-            return Err(Error::invalid("body", format!("The artifact is larger than the limit of {max} bytes.")));
-        }
-        file.write_all(&chunk).await.map_err(|e| Error::internal(format!("cannot write {temp:?}: {e}")))?;
-    }
-    file.flush().await.map_err(|e| Error::internal(format!("cannot write {temp:?}: {e}")))?;
-    file.sync_all().await.map_err(|e| Error::internal(format!("cannot write {temp:?}: {e}")))?;
-    Ok(())
-}
-
-async fn remove(
-    State(state): State<AppState>,
-    UrlPath(path): UrlPath<String>,
-    req: Request,
-) -> Result<Response, MlError> {
-    let (rid, _) = context(&state, caller(&req), &path, true).await?;
-    let target = resolve_artifact_path(state.quiver.artifact_root(), &path).map_err(|e| MlError(e, rid.clone()))?;
-    let meta = tokio::fs::metadata(&target).await;
-    let done = match meta {
-        Ok(m) if m.is_dir() => tokio::fs::remove_dir_all(&target).await,
-        Ok(_) => tokio::fs::remove_file(&target).await,
-        Err(_) => Ok(()),
-    };
-    done.map_err(|e| MlError(Error::internal(format!("cannot delete {target:?}: {e}")), rid))?;
+async fn remove(State(quiver): State<Quiver>, caller: Caller, Path(path): Path<String>) -> Result<Response, MlError> {
+    quiver.delete_artifact(&caller, &path).await?;
     Ok(axum::Json(json!({})).into_response())
-}
-
-fn hex_id() -> String {
-    format!("{:016x}", rand::random::<u64>())
 }

@@ -5,8 +5,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use quiver::error::Error;
 use quiver::filter::Entity;
-use quiver::services::MAX_RUNS_PER_SEARCH;
-use quiver::tracking::{Experiment, RunView};
+use quiver::services::tracking::{Experiment, MAX_RUNS_PER_SEARCH, RunView};
 use serde_json::{Value, json};
 
 use super::json::tags as tags_json;
@@ -46,38 +45,38 @@ async fn create_experiment(a: Args) -> MlResult {
     let location = a.opt_str("artifact_location")?;
     let tags = a.tags("tags")?;
     let q = &a.ctx.state.quiver;
-    let id = a.call(q.create_experiment(&a.ctx.actor, &name, location.as_deref(), &tags).await)?;
+    let id = q.create_experiment(&a.ctx.actor, &name, location.as_deref(), &tags).await?;
     ok(json!({ "experiment_id": id }))
 }
 
 async fn get_experiment(a: Args) -> MlResult {
     let id = a.str("experiment_id")?;
-    let e = a.call(a.ctx.state.quiver.get_experiment(&a.ctx.actor, &id).await)?;
+    let e = a.ctx.state.quiver.get_experiment(&a.ctx.actor, &id).await?;
     ok(json!({ "experiment": experiment_json(&e) }))
 }
 
 async fn get_experiment_by_name(a: Args) -> MlResult {
     let name = a.str("experiment_name")?;
-    let e = a.call(a.ctx.state.quiver.get_experiment_by_name(&a.ctx.actor, &name).await)?;
+    let e = a.ctx.state.quiver.get_experiment_by_name(&a.ctx.actor, &name).await?;
     ok(json!({ "experiment": experiment_json(&e) }))
 }
 
 async fn delete_experiment(a: Args) -> MlResult {
     let id = a.str("experiment_id")?;
-    a.call(a.ctx.state.quiver.set_experiment_deleted(&a.ctx.actor, &id, true).await)?;
+    a.ctx.state.quiver.set_experiment_deleted(&a.ctx.actor, &id, true).await?;
     ok(json!({}))
 }
 
 async fn restore_experiment(a: Args) -> MlResult {
     let id = a.str("experiment_id")?;
-    a.call(a.ctx.state.quiver.set_experiment_deleted(&a.ctx.actor, &id, false).await)?;
+    a.ctx.state.quiver.set_experiment_deleted(&a.ctx.actor, &id, false).await?;
     ok(json!({}))
 }
 
 async fn update_experiment(a: Args) -> MlResult {
     let id = a.str("experiment_id")?;
     let name = a.str("new_name")?;
-    a.call(a.ctx.state.quiver.rename_experiment(&a.ctx.actor, &id, &name).await)?;
+    a.ctx.state.quiver.rename_experiment(&a.ctx.actor, &id, &name).await?;
     ok(json!({}))
 }
 
@@ -85,14 +84,13 @@ async fn update_experiment(a: Args) -> MlResult {
 /// and parentheses), ordered by name, creation_time, last_update_time or experiment_id, paged by token.
 async fn search_experiments(a: Args) -> MlResult {
     let raw = a.opt_str("filter")?.unwrap_or_default();
-    let filter = quiver::filter::parse(&raw, Entity::Experiments).map_err(|e| a.err(e))?;
+    let filter = quiver::filter::parse(&raw, Entity::Experiments)?;
     let order = a.list("order_by")?;
     let view = view_type(&a, "view_type")?;
     let limit = a.max_results(1000, MAX_RUNS_PER_SEARCH)?;
     let token = a.opt_str("page_token")?;
     let q = &a.ctx.state.quiver;
-    let page =
-        a.call(q.search_experiments(&a.ctx.actor, filter.as_ref(), &order, view, limit, token.as_deref()).await)?;
+    let page = q.search_experiments(&a.ctx.actor, filter.as_ref(), &order, view, limit, token.as_deref()).await?;
     let mut body = json!({});
     put_list(&mut body, "experiments", page.items.iter().map(experiment_json).collect());
     if let Some(t) = page.next_page_token {
@@ -105,14 +103,14 @@ async fn set_experiment_tag(a: Args) -> MlResult {
     let id = a.str("experiment_id")?;
     let key = a.str("key")?;
     let value = a.opt_str("value")?.unwrap_or_default();
-    a.call(a.ctx.state.quiver.set_experiment_tag(&a.ctx.actor, &id, &key, &value).await)?;
+    a.ctx.state.quiver.set_experiment_tag(&a.ctx.actor, &id, &key, &value).await?;
     ok(json!({}))
 }
 
 async fn delete_experiment_tag(a: Args) -> MlResult {
     let id = a.str("experiment_id")?;
     let key = a.str("key")?;
-    a.call(a.ctx.state.quiver.delete_experiment_tag(&a.ctx.actor, &id, &key).await)?;
+    a.ctx.state.quiver.delete_experiment_tag(&a.ctx.actor, &id, &key).await?;
     ok(json!({}))
 }
 

@@ -1,17 +1,26 @@
 //! Quiver's objects in MLflow's JSON shapes (protobuf JSON: snake_case, int64 as numbers,
 //! version numbers as strings, timestamps in milliseconds).
 
-use quiver::types::{ModelVersion, RegisteredModel, Tag};
+use quiver::names::MlflowNames;
+use quiver::services::registry::{ModelVersion, RegisteredModel, Tag};
 use serde_json::{Value, json};
-
-use super::names::Names;
 
 pub fn tags(tags: &[Tag]) -> Value {
     Value::Array(tags.iter().map(|t| json!({ "key": t.key, "value": t.value })).collect())
 }
 
-pub fn model(m: &RegisteredModel, names: &Names, sent: Option<&str>, latest: &[ModelVersion]) -> Value {
-    let name = names.model_name(m, sent);
+/// The name to answer with: the one the client sent, or for listings the short name of models in
+/// the default schema and the full name of the others.
+pub fn model_name(names: &MlflowNames, m: &RegisteredModel, sent: Option<&str>) -> String {
+    match sent {
+        Some(sent) => sent.to_string(),
+        None if names.in_default(&m.catalog_name, &m.schema_name) => m.name.clone(),
+        None => m.full_name(),
+    }
+}
+
+pub fn model(m: &RegisteredModel, names: &MlflowNames, sent: Option<&str>, latest: &[ModelVersion]) -> Value {
+    let name = model_name(names, m, sent);
     let mut v = json!({
         "name": name,
         "creation_timestamp": m.created.at.timestamp_millis(),

@@ -5,7 +5,6 @@
 mod artifacts;
 mod experiments;
 mod json;
-mod names;
 mod permissions;
 mod registry;
 mod tracking;
@@ -21,19 +20,18 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use quiver::error::{Error, ErrorKind};
-use quiver::types::{Actor, Source, Tag};
+use quiver::names::MlflowNames;
+use quiver::services::governance::{Actor, Source};
+use quiver::services::registry::Tag;
 use serde_json::{Map, Value, json};
 
-pub use names::Names;
+use crate::request::current_id;
 
 /// How Quiver behaves towards MLflow clients.
 #[derive(Debug, Clone)]
 pub struct MlflowConfig {
-    pub names: Names,
     /// Create a missing catalog and schema when a three-part name is registered (admins).
     pub create_namespaces: bool,
-    /// Largest artifact file accepted, in bytes.
-    pub max_artifact_bytes: u64,
 }
 
 pub fn router(config: MlflowConfig) -> Router<AppState> {
@@ -59,8 +57,15 @@ async fn unknown_endpoint(method: Method, uri: axum::http::Uri) -> Response {
 }
 
 /// An error in MLflow's shape: `{"error_code", "message"}` with MLflow's statuses (an existing
-/// resource is 400 there, not 409).
-pub struct MlError(pub Error, pub String);
+/// resource is 400 there, not 409), and the request id.
+#[derive(Debug)]
+pub struct MlError(pub Error);
+
+impl From<Error> for MlError {
+    fn from(e: Error) -> Self {
+        MlError(e)
+    }
+}
 
 impl IntoResponse for MlError {
     fn into_response(self) -> Response {
@@ -70,7 +75,7 @@ impl IntoResponse for MlError {
             k => (k.code(), k.http_status()),
         };
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = json!({ "error_code": code, "message": self.0.message, "request_id": self.1 });
+        let body = json!({ "error_code": code, "message": self.0.message, "request_id": current_id() });
         (status, axum::Json(body)).into_response()
     }
 }
@@ -93,14 +98,18 @@ pub struct Args {
 #[derive(Clone)]
 pub struct Ctx {
     pub actor: Actor,
-    pub request_id: String,
     pub config: Arc<MlflowConfig>,
     pub state: AppState,
 }
 
 impl Ctx {
+    /// How one-part model names map to paths (the services' setting).
+    pub fn names(&self) -> &MlflowNames {
+        &self.state.quiver.config().mlflow_names
+    }
+
     pub fn err(&self, e: Error) -> MlError {
-        MlError(e, self.request_id.clone())
+        MlError(e)
     }
 }
 
@@ -113,15 +122,16 @@ impl FromRequest<AppState> for Args {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let auth = req.extensions().get::<RequestAuth>().cloned();
         let config = req.extensions().get::<Arc<MlflowConfig>>().cloned();
-        let request_id = auth.as_ref().map(|a| a.request_id.clone()).unwrap_or_default();
-        let fail = |e: Error| MlError(e, request_id.clone()).into_response();
+        let fail = |e: Error| MlError(e).into_response();
         let Some(actor) = auth.and_then(|a| a.actor) else { return Err(fail(Error::unauthenticated())) };
         let Some(config) = config else { return Err(fail(Error::internal("MLflow settings missing"))) };
         let method = req.method().clone();
         let query = req.uri().query().unwrap_or("").to_string();
         let mut map = query_map(&query).map_err(fail)?;
         if method != Method::GET {
-            let body = Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+            let body = Bytes::from_request(req, state)
+                .await
+                .map_err(|e| fail(Error::invalid("body", format!("The body cannot be read: {}", e.body_text()))))?;
             if !body.iter().all(u8::is_ascii_whitespace) {
                 match serde_json::from_slice::<Value>(&body) {
                     Ok(Value::Object(m)) => map.extend(m),
@@ -130,7 +140,7 @@ impl FromRequest<AppState> for Args {
             }
         }
         let actor = Actor { source: Source::Rest, ..actor };
-        Ok(Args { map, ctx: Ctx { actor, request_id, config, state: state.clone() } })
+        Ok(Args { map, ctx: Ctx { actor, config, state: state.clone() } })
     }
 }
 

@@ -12,8 +12,8 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::get;
 use quiver::error::Error;
-use quiver::experiment_permissions::{ExperimentGrantChange, ExperimentLevel, ExperimentPermissions};
-use quiver::types::PrincipalKind;
+use quiver::services::governance::PrincipalKind;
+use quiver::services::tracking::{ExperimentGrantChange, ExperimentLevel, ExperimentPermissions};
 use serde_json::{Value, json};
 
 use super::{Args, MlError, MlResult, ok};
@@ -81,18 +81,18 @@ fn changes(a: &Args) -> Result<Vec<ExperimentGrantChange>, MlError> {
 }
 
 async fn get_permissions(Path(id): Path<String>, a: Args) -> MlResult {
-    let p = a.call(a.ctx.state.quiver.experiment_permissions(&a.ctx.actor, &id).await)?;
+    let p = a.ctx.state.quiver.experiment_permissions(&a.ctx.actor, &id).await?;
     ok(acl_json(&p))
 }
 
 async fn patch_permissions(Path(id): Path<String>, a: Args) -> MlResult {
     let changes = changes(&a)?;
-    let p = a.call(a.ctx.state.quiver.update_experiment_permissions(&a.ctx.actor, &id, &changes, false).await)?;
+    let p = a.ctx.state.quiver.update_experiment_permissions(&a.ctx.actor, &id, &changes, false).await?;
     ok(acl_json(&p))
 }
 
 async fn put_permissions(Path(id): Path<String>, a: Args) -> MlResult {
     let changes = changes(&a)?;
-    let p = a.call(a.ctx.state.quiver.update_experiment_permissions(&a.ctx.actor, &id, &changes, true).await)?;
+    let p = a.ctx.state.quiver.update_experiment_permissions(&a.ctx.actor, &id, &changes, true).await?;
     ok(acl_json(&p))
 }

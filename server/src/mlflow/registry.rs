@@ -6,8 +6,7 @@ use axum::routing::{get, patch, post};
 use quiver::error::{Error, ErrorKind};
 use quiver::filter::{self, Entity, Expr, Field, Value as FValue};
 use quiver::names::ModelPath;
-use quiver::services::{NewVersion, TagTarget};
-use quiver::types::VersionStatus;
+use quiver::services::registry::{NewVersion, TagTarget, VersionStatus};
 use serde_json::json;
 
 use super::{Args, Ctx, MlError, MlResult, json as j, ok, put_list};
@@ -39,7 +38,7 @@ pub fn routes() -> Router<AppState> {
 /// The name the client sent and the path it means.
 fn named(a: &Args) -> Result<(String, ModelPath), MlError> {
     let name = a.str("name")?;
-    let path = a.ctx.config.names.path(&name).map_err(|e| a.err(e))?;
+    let path = a.ctx.names().path(&name)?;
     Ok((name, path))
 }
 
@@ -47,7 +46,7 @@ async fn create_model(a: Args) -> MlResult {
     let (name, path) = named(&a)?;
     let q = &a.ctx.state.quiver;
     if a.ctx.config.create_namespaces {
-        a.call(q.ensure_schema(&a.ctx.actor, path.catalog.as_str(), path.schema.as_str()).await)?;
+        q.ensure_schema(&a.ctx.actor, path.catalog.as_str(), path.schema.as_str()).await?;
     }
     let description = a.opt_str("description")?.unwrap_or_default();
     let tags = a.tags("tags")?;
@@ -58,21 +57,21 @@ async fn create_model(a: Args) -> MlResult {
             a.err(e)
         }
     })?;
-    ok(json!({ "registered_model": j::model(&m, &a.ctx.config.names, Some(&name), &[]) }))
+    ok(json!({ "registered_model": j::model(&m, a.ctx.names(), Some(&name), &[]) }))
 }
 
 async fn get_model(a: Args) -> MlResult {
     let (name, path) = named(&a)?;
     let q = &a.ctx.state.quiver;
-    let m = a.call(q.get_model(&a.ctx.actor, &path).await)?;
-    let latest = a.call(q.latest_versions(&a.ctx.actor, &path, &[]).await)?;
-    ok(json!({ "registered_model": j::model(&m, &a.ctx.config.names, Some(&name), &latest) }))
+    let m = q.get_model(&a.ctx.actor, &path).await?;
+    let latest = q.latest_versions(&a.ctx.actor, &path, &[]).await?;
+    ok(json!({ "registered_model": j::model(&m, a.ctx.names(), Some(&name), &latest) }))
 }
 
 async fn rename_model(a: Args) -> MlResult {
     let (_, path) = named(&a)?;
     let new_name = a.str("new_name")?;
-    let target = a.ctx.config.names.path(&new_name).map_err(|e| a.err(e))?;
+    let target = a.ctx.names().path(&new_name)?;
     if target.catalog.folded() != path.catalog.folded() || target.schema.folded() != path.schema.folded() {
         return Err(a.err(Error::invalid(
             "new_name",
@@ -83,35 +82,35 @@ async fn rename_model(a: Args) -> MlResult {
         )));
     }
     let q = &a.ctx.state.quiver;
-    let m = a.call(q.rename_model(&a.ctx.actor, &path, target.model.as_str()).await)?;
-    ok(json!({ "registered_model": j::model(&m, &a.ctx.config.names, Some(&new_name), &[]) }))
+    let m = q.rename_model(&a.ctx.actor, &path, target.model.as_str()).await?;
+    ok(json!({ "registered_model": j::model(&m, a.ctx.names(), Some(&new_name), &[]) }))
 }
 
 async fn update_model(a: Args) -> MlResult {
     let (name, path) = named(&a)?;
     let q = &a.ctx.state.quiver;
     let m = match a.opt_str("description")? {
-        Some(d) => a.call(q.update_model(&a.ctx.actor, &path, &d).await)?,
-        None => a.call(q.get_model(&a.ctx.actor, &path).await)?,
+        Some(d) => q.update_model(&a.ctx.actor, &path, &d).await?,
+        None => q.get_model(&a.ctx.actor, &path).await?,
     };
-    ok(json!({ "registered_model": j::model(&m, &a.ctx.config.names, Some(&name), &[]) }))
+    ok(json!({ "registered_model": j::model(&m, a.ctx.names(), Some(&name), &[]) }))
 }
 
 async fn delete_model(a: Args) -> MlResult {
     let (_, path) = named(&a)?;
-    a.call(a.ctx.state.quiver.delete_model(&a.ctx.actor, &path).await)?;
+    a.ctx.state.quiver.delete_model(&a.ctx.actor, &path).await?;
     ok(json!({}))
 }
 
 /// Parses an MLflow filter and qualifies one-part model names with the default schema.
 fn parse_filter(a: &Args, entity: Entity) -> Result<Option<Expr>, MlError> {
     let raw = a.opt_str("filter")?.unwrap_or_default();
-    let expr = filter::parse(&raw, entity).map_err(|e| a.err(e))?;
+    let expr = filter::parse(&raw, entity)?;
     Ok(expr.map(|e| qualify(e, &a.ctx)))
 }
 
 fn qualify(e: Expr, ctx: &Ctx) -> Expr {
-    let names = &ctx.config.names;
+    let names = ctx.names();
     match e {
         Expr::And(v) => Expr::And(v.into_iter().map(|e| qualify(e, ctx)).collect()),
         Expr::Or(v) => Expr::Or(v.into_iter().map(|e| qualify(e, ctx)).collect()),
@@ -135,10 +134,9 @@ async fn search_models(a: Args) -> MlResult {
     let order = a.list("order_by")?;
     let token = a.opt_str("page_token")?;
     let q = &a.ctx.state.quiver;
-    let page =
-        a.call(q.search_registered_models(&a.ctx.actor, filter.as_ref(), &order, limit, token.as_deref()).await)?;
+    let page = q.search_registered_models(&a.ctx.actor, filter.as_ref(), &order, limit, token.as_deref()).await?;
     let mut body = json!({});
-    let names = &a.ctx.config.names;
+    let names = &a.ctx.names();
     put_list(&mut body, "registered_models", page.items.iter().map(|m| j::model(m, names, None, &[])).collect());
     if let Some(t) = page.next_page_token {
         body["next_page_token"] = json!(t);
@@ -150,7 +148,7 @@ async fn latest_versions(a: Args) -> MlResult {
     let (name, path) = named(&a)?;
     let stages = a.list("stages")?;
     let q = &a.ctx.state.quiver;
-    let versions = a.call(q.latest_versions(&a.ctx.actor, &path, &stages).await)?;
+    let versions = q.latest_versions(&a.ctx.actor, &path, &stages).await?;
     let mut body = json!({});
     put_list(&mut body, "model_versions", versions.iter().map(|v| j::version(v, &name)).collect());
     ok(body)
@@ -159,14 +157,14 @@ async fn latest_versions(a: Args) -> MlResult {
 async fn set_model_tag(a: Args) -> MlResult {
     let (_, path) = named(&a)?;
     let (key, value) = (a.str("key")?, a.opt_str("value")?.unwrap_or_default());
-    a.call(a.ctx.state.quiver.set_tag(&a.ctx.actor, &path, TagTarget::Model, &key, &value).await)?;
+    a.ctx.state.quiver.set_tag(&a.ctx.actor, &path, TagTarget::Model, &key, &value).await?;
     ok(json!({}))
 }
 
 async fn delete_model_tag(a: Args) -> MlResult {
     let (_, path) = named(&a)?;
     let key = a.str("key")?;
-    a.call(a.ctx.state.quiver.delete_tag(&a.ctx.actor, &path, TagTarget::Model, &key).await)?;
+    a.ctx.state.quiver.delete_tag(&a.ctx.actor, &path, TagTarget::Model, &key).await?;
     ok(json!({}))
 }
 
@@ -174,14 +172,14 @@ async fn set_alias(a: Args) -> MlResult {
     let (_, path) = named(&a)?;
     let alias = a.str("alias")?;
     let version = a.version()?;
-    a.call(a.ctx.state.quiver.set_alias(&a.ctx.actor, &path, &alias, version).await)?;
+    a.ctx.state.quiver.set_alias(&a.ctx.actor, &path, &alias, version).await?;
     ok(json!({}))
 }
 
 async fn delete_alias(a: Args) -> MlResult {
     let (_, path) = named(&a)?;
     let alias = a.str("alias")?;
-    a.call(a.ctx.state.quiver.delete_alias(&a.ctx.actor, &path, &alias).await)?;
+    a.ctx.state.quiver.delete_alias(&a.ctx.actor, &path, &alias).await?;
     ok(json!({}))
 }
 
@@ -191,9 +189,9 @@ async fn get_by_alias(a: Args) -> MlResult {
     let q = &a.ctx.state.quiver;
     let v = if alias.eq_ignore_ascii_case("latest") {
         // As in MLflow: `@latest` reads the highest version.
-        let m = a.call(q.get_model(&a.ctx.actor, &path).await)?;
-        let page = quiver::types::PageRequest { max_results: Some(1), page_token: None };
-        let newest = a.call(q.list_versions(&a.ctx.actor, &path, &page).await)?.items.into_iter().next();
+        let m = q.get_model(&a.ctx.actor, &path).await?;
+        let page = quiver::services::paging::PageRequest { max_results: Some(1), page_token: None };
+        let newest = q.list_versions(&a.ctx.actor, &path, &page).await?.items.into_iter().next();
         newest.ok_or_else(|| a.err(Error::invalid("alias", format!("Model '{}' has no versions.", m.full_name()))))?
     } else {
         q.get_version_by_alias(&a.ctx.actor, &path, &alias).await.map_err(|e| {
@@ -230,13 +228,13 @@ async fn create_version(a: Args) -> MlResult {
         model_id,
         tags: a.tags("tags")?,
     };
-    let v = a.call(q.create_version(&a.ctx.actor, &path, new).await)?;
+    let v = q.create_version(&a.ctx.actor, &path, new).await?;
     ok(json!({ "model_version": j::version(&v, &name) }))
 }
 
 async fn get_version(a: Args) -> MlResult {
     let (name, path) = named(&a)?;
-    let v = a.call(a.ctx.state.quiver.get_version(&a.ctx.actor, &path, a.version()?).await)?;
+    let v = a.ctx.state.quiver.get_version(&a.ctx.actor, &path, a.version()?).await?;
     ok(json!({ "model_version": j::version(&v, &name) }))
 }
 
@@ -245,15 +243,15 @@ async fn update_version(a: Args) -> MlResult {
     let version = a.version()?;
     let q = &a.ctx.state.quiver;
     let v = match a.opt_str("description")? {
-        Some(d) => a.call(q.update_version(&a.ctx.actor, &path, version, &d).await)?,
-        None => a.call(q.get_version(&a.ctx.actor, &path, version).await)?,
+        Some(d) => q.update_version(&a.ctx.actor, &path, version, &d).await?,
+        None => q.get_version(&a.ctx.actor, &path, version).await?,
     };
     ok(json!({ "model_version": j::version(&v, &name) }))
 }
 
 async fn delete_version(a: Args) -> MlResult {
     let (_, path) = named(&a)?;
-    a.call(a.ctx.state.quiver.delete_version(&a.ctx.actor, &path, a.version()?).await)?;
+    a.ctx.state.quiver.delete_version(&a.ctx.actor, &path, a.version()?).await?;
     ok(json!({}))
 }
 
@@ -262,7 +260,7 @@ async fn transition_stage(a: Args) -> MlResult {
     let stage = a.str("stage")?;
     let archive = a.bool("archive_existing_versions")?;
     let q = &a.ctx.state.quiver;
-    let v = a.call(q.transition_stage(&a.ctx.actor, &path, a.version()?, &stage, archive).await)?;
+    let v = q.transition_stage(&a.ctx.actor, &path, a.version()?, &stage, archive).await?;
     ok(json!({ "model_version": j::version(&v, &name) }))
 }
 
@@ -273,8 +271,8 @@ async fn search_versions(a: Args) -> MlResult {
     let order = a.list("order_by")?;
     let token = a.opt_str("page_token")?;
     let q = &a.ctx.state.quiver;
-    let page = a.call(q.search_model_versions(&a.ctx.actor, filter.as_ref(), &order, limit, token.as_deref()).await)?;
-    let names = &a.ctx.config.names;
+    let page = q.search_model_versions(&a.ctx.actor, filter.as_ref(), &order, limit, token.as_deref()).await?;
+    let names = &a.ctx.names();
     let items = page
         .items
         .iter()
@@ -298,8 +296,8 @@ async fn search_versions(a: Args) -> MlResult {
 async fn download_uri(a: Args) -> MlResult {
     let (_, path) = named(&a)?;
     let q = &a.ctx.state.quiver;
-    let v = a.call(q.get_version(&a.ctx.actor, &path, a.version()?).await)?;
-    let uri = a.call(q.version_artifact_uri(&a.ctx.actor, v).await)?;
+    let v = q.get_version(&a.ctx.actor, &path, a.version()?).await?;
+    let uri = q.version_artifact_uri(&a.ctx.actor, v).await?;
     ok(json!({ "artifact_uri": uri }))
 }
 
@@ -307,7 +305,7 @@ async fn set_version_tag(a: Args) -> MlResult {
     let (_, path) = named(&a)?;
     let (key, value) = (a.str("key")?, a.opt_str("value")?.unwrap_or_default());
     let target = TagTarget::Version(a.version()?);
-    a.call(a.ctx.state.quiver.set_tag(&a.ctx.actor, &path, target, &key, &value).await)?;
+    a.ctx.state.quiver.set_tag(&a.ctx.actor, &path, target, &key, &value).await?;
     ok(json!({}))
 }
 
@@ -315,6 +313,6 @@ async fn delete_version_tag(a: Args) -> MlResult {
     let (_, path) = named(&a)?;
     let key = a.str("key")?;
     let target = TagTarget::Version(a.version()?);
-    a.call(a.ctx.state.quiver.delete_tag(&a.ctx.actor, &path, target, &key).await)?;
+    a.ctx.state.quiver.delete_tag(&a.ctx.actor, &path, target, &key).await?;
     ok(json!({}))
 }

@@ -7,8 +7,10 @@ use axum::extract::Path;
 use axum::routing::{get, patch, post};
 use quiver::error::Error;
 use quiver::filter::{Entity, run_order};
-use quiver::services::{DatasetRef, MAX_LOGGED_MODELS_PER_SEARCH, MAX_RUNS_PER_SEARCH, RunSearch};
-use quiver::tracking::{Dataset, DatasetInput, LoggedModel, Metric, ModelOutput, Run, RunBatch};
+use quiver::services::tracking::{
+    Dataset, DatasetInput, DatasetRef, LoggedModel, MAX_LOGGED_MODELS_PER_SEARCH, MAX_RUNS_PER_SEARCH, Metric,
+    ModelOutput, Run, RunBatch, RunSearch,
+};
 use serde_json::{Value, json};
 
 use super::experiments::view_type;
@@ -132,13 +134,13 @@ async fn create_run(a: Args) -> MlResult {
     let start = a.opt_i64("start_time")?;
     let tags = a.tags("tags")?;
     let q = &a.ctx.state.quiver;
-    let run = a.call(q.create_run(&a.ctx.actor, &experiment, name.as_deref(), start, &tags).await)?;
+    let run = q.create_run(&a.ctx.actor, &experiment, name.as_deref(), start, &tags).await?;
     ok(json!({ "run": run_json(&run) }))
 }
 
 async fn get_run(a: Args) -> MlResult {
     let id = run_id(&a)?;
-    let run = a.call(a.ctx.state.quiver.get_run(&a.ctx.actor, &id).await)?;
+    let run = a.ctx.state.quiver.get_run(&a.ctx.actor, &id).await?;
     ok(json!({ "run": run_json(&run) }))
 }
 
@@ -146,7 +148,7 @@ async fn update_run(a: Args) -> MlResult {
     let id = run_id(&a)?;
     let (status, end, name) = (a.opt_str("status")?, a.opt_i64("end_time")?, a.opt_str("run_name")?);
     let q = &a.ctx.state.quiver;
-    let run = a.call(q.update_run(&a.ctx.actor, &id, status.as_deref(), end, name.as_deref()).await)?;
+    let run = q.update_run(&a.ctx.actor, &id, status.as_deref(), end, name.as_deref()).await?;
     ok(json!({ "run_info": run_info(&run) }))
 }
 
@@ -155,14 +157,13 @@ async fn update_run(a: Args) -> MlResult {
 async fn search_runs(a: Args) -> MlResult {
     let experiments = a.list("experiment_ids")?;
     let raw = a.opt_str("filter")?.unwrap_or_default();
-    let filter = quiver::filter::parse(&raw, Entity::Runs).map_err(|e| a.err(e))?;
-    let order =
-        a.list("order_by")?.iter().map(|o| run_order(o)).collect::<Result<Vec<_>, _>>().map_err(|e| a.err(e))?;
+    let filter = quiver::filter::parse(&raw, Entity::Runs)?;
+    let order = a.list("order_by")?.iter().map(|o| run_order(o)).collect::<Result<Vec<_>, _>>()?;
     let view = view_type(&a, "run_view_type")?;
     let limit = a.max_results(1000, MAX_RUNS_PER_SEARCH)?;
     let token = a.opt_str("page_token")?;
     let search = RunSearch { filter: filter.as_ref(), order: &order, view, limit, page_token: token.as_deref() };
-    let page = a.call(a.ctx.state.quiver.search_runs(&a.ctx.actor, &experiments, &search).await)?;
+    let page = a.ctx.state.quiver.search_runs(&a.ctx.actor, &experiments, &search).await?;
     let mut body = json!({});
     put_list(&mut body, "runs", page.items.iter().map(run_json).collect());
     if let Some(t) = page.next_page_token {
@@ -173,24 +174,24 @@ async fn search_runs(a: Args) -> MlResult {
 
 async fn delete_run(a: Args) -> MlResult {
     let id = run_id(&a)?;
-    a.call(a.ctx.state.quiver.set_run_deleted(&a.ctx.actor, &id, true).await)?;
+    a.ctx.state.quiver.set_run_deleted(&a.ctx.actor, &id, true).await?;
     ok(json!({}))
 }
 
 async fn restore_run(a: Args) -> MlResult {
     let id = run_id(&a)?;
-    a.call(a.ctx.state.quiver.set_run_deleted(&a.ctx.actor, &id, false).await)?;
+    a.ctx.state.quiver.set_run_deleted(&a.ctx.actor, &id, false).await?;
     ok(json!({}))
 }
 
 async fn batch(a: &Args, batch: RunBatch) -> MlResult {
     let id = run_id(a)?;
-    a.call(a.ctx.state.quiver.log_batch(&a.ctx.actor, &id, &batch).await)?;
+    a.ctx.state.quiver.log_batch(&a.ctx.actor, &id, &batch).await?;
     ok(json!({}))
 }
 
 async fn log_param(a: Args) -> MlResult {
-    let tag = quiver::types::Tag { key: a.str("key")?, value: a.opt_str("value")?.unwrap_or_default() };
+    let tag = quiver::services::registry::Tag { key: a.str("key")?, value: a.opt_str("value")?.unwrap_or_default() };
     batch(&a, RunBatch { params: vec![tag], ..Default::default() }).await
 }
 
@@ -234,14 +235,14 @@ async fn log_batch(a: Args) -> MlResult {
 }
 
 async fn set_run_tag(a: Args) -> MlResult {
-    let tag = quiver::types::Tag { key: a.str("key")?, value: a.opt_str("value")?.unwrap_or_default() };
+    let tag = quiver::services::registry::Tag { key: a.str("key")?, value: a.opt_str("value")?.unwrap_or_default() };
     batch(&a, RunBatch { tags: vec![tag], ..Default::default() }).await
 }
 
 async fn delete_run_tag(a: Args) -> MlResult {
     let id = run_id(&a)?;
     let key = a.str("key")?;
-    a.call(a.ctx.state.quiver.delete_run_tag(&a.ctx.actor, &id, &key).await)?;
+    a.ctx.state.quiver.delete_run_tag(&a.ctx.actor, &id, &key).await?;
     ok(json!({}))
 }
 
@@ -258,7 +259,7 @@ async fn log_outputs(a: Args) -> MlResult {
             .collect(),
         _ => Vec::new(),
     };
-    a.call(a.ctx.state.quiver.log_outputs(&a.ctx.actor, &id, &outputs).await)?;
+    a.ctx.state.quiver.log_outputs(&a.ctx.actor, &id, &outputs).await?;
     ok(json!({}))
 }
 
@@ -278,7 +279,9 @@ async fn log_inputs(a: Args) -> MlResult {
                 Some(Value::Array(tags)) => tags
                     .iter()
                     .map(|t| match (text(t, "key"), text(t, "value")) {
-                        (Some(key), value) => Ok(quiver::types::Tag { key, value: value.unwrap_or_default() }),
+                        (Some(key), value) => {
+                            Ok(quiver::services::registry::Tag { key, value: value.unwrap_or_default() })
+                        }
                         (None, _) => Err(bad("Each input tag needs a 'key'.")),
                     })
                     .collect::<Result<_, _>>()?,
@@ -305,7 +308,7 @@ async fn log_inputs(a: Args) -> MlResult {
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(a.err(Error::invalid("models", "'models' must be a list."))),
     };
-    a.call(a.ctx.state.quiver.log_inputs(&a.ctx.actor, &id, &datasets, &models).await)?;
+    a.ctx.state.quiver.log_inputs(&a.ctx.actor, &id, &datasets, &models).await?;
     ok(json!({}))
 }
 
@@ -313,7 +316,7 @@ async fn metric_history(a: Args) -> MlResult {
     let id = run_id(&a)?;
     let key = a.str("metric_key")?;
     let limit = a.max_results(25_000, 25_000)?;
-    let list = a.call(a.ctx.state.quiver.metric_history(&a.ctx.actor, &id, &key, limit).await)?;
+    let list = a.ctx.state.quiver.metric_history(&a.ctx.actor, &id, &key, limit).await?;
     let mut body = json!({});
     put_list(
         &mut body,
@@ -369,27 +372,26 @@ async fn create_logged_model(a: Args) -> MlResult {
     let model_type = a.opt_str("model_type")?;
     let (params, tags) = (a.tags("params")?, a.tags("tags")?);
     let q = &a.ctx.state.quiver;
-    let m = a.call(
-        q.create_logged_model(&a.ctx.actor, &experiment, &name, run.as_deref(), model_type.as_deref(), &params, &tags)
-            .await,
-    )?;
+    let m = q
+        .create_logged_model(&a.ctx.actor, &experiment, &name, run.as_deref(), model_type.as_deref(), &params, &tags)
+        .await?;
     ok(json!({ "model": logged_model_json(&m) }))
 }
 
 async fn get_logged_model(Path(id): Path<String>, a: Args) -> MlResult {
-    let m = a.call(a.ctx.state.quiver.get_logged_model(&a.ctx.actor, &id).await)?;
+    let m = a.ctx.state.quiver.get_logged_model(&a.ctx.actor, &id).await?;
     ok(json!({ "model": logged_model_json(&m) }))
 }
 
 async fn update_logged_model(Path(id): Path<String>, a: Args) -> MlResult {
     let status = a.opt_str("status")?;
-    let m = a.call(a.ctx.state.quiver.update_logged_model(&a.ctx.actor, &id, status.as_deref()).await)?;
+    let m = a.ctx.state.quiver.update_logged_model(&a.ctx.actor, &id, status.as_deref()).await?;
     ok(json!({ "model": logged_model_json(&m) }))
 }
 
 async fn set_logged_model_tags(Path(id): Path<String>, a: Args) -> MlResult {
     let tags = a.tags("tags")?;
-    a.call(a.ctx.state.quiver.set_logged_model_tags(&a.ctx.actor, &id, &tags).await)?;
+    a.ctx.state.quiver.set_logged_model_tags(&a.ctx.actor, &id, &tags).await?;
     ok(json!({}))
 }
 
@@ -401,7 +403,7 @@ async fn set_logged_model_tags(Path(id): Path<String>, a: Args) -> MlResult {
 async fn search_logged_models(a: Args) -> MlResult {
     let experiments = a.list("experiment_ids")?;
     let raw = a.opt_str("filter")?.unwrap_or_default();
-    let filter = quiver::filter::parse(&raw, Entity::LoggedModels).map_err(|e| a.err(e))?;
+    let filter = quiver::filter::parse(&raw, Entity::LoggedModels)?;
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
     let datasets: Vec<DatasetRef> = match a.map.get("datasets") {
         None | Some(Value::Null) => Vec::new(),
@@ -416,18 +418,15 @@ async fn search_logged_models(a: Args) -> MlResult {
     };
     let order = match a.map.get("order_by") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(list)) => {
-            list.iter().map(quiver::filter::model_order).collect::<Result<Vec<_>, _>>().map_err(|e| a.err(e))?
-        }
+        Some(Value::Array(list)) => list.iter().map(quiver::filter::model_order).collect::<Result<Vec<_>, _>>()?,
         Some(_) => return Err(a.err(Error::invalid("order_by", "'order_by' must be a list."))),
     };
     let limit = a.max_results(100, MAX_LOGGED_MODELS_PER_SEARCH)?;
     let token = a.opt_str("page_token")?;
     let q = &a.ctx.state.quiver;
-    let page = a.call(
-        q.search_logged_models(&a.ctx.actor, &experiments, filter.as_ref(), &datasets, &order, limit, token.as_deref())
-            .await,
-    )?;
+    let page = q
+        .search_logged_models(&a.ctx.actor, &experiments, filter.as_ref(), &datasets, &order, limit, token.as_deref())
+        .await?;
     let mut body = json!({});
     put_list(&mut body, "models", page.items.iter().map(logged_model_json).collect());
     if let Some(t) = page.next_page_token {
@@ -439,11 +438,11 @@ async fn search_logged_models(a: Args) -> MlResult {
 /// The params of `log_model` beyond the first hundred, in batches.
 async fn log_logged_model_params(Path(id): Path<String>, a: Args) -> MlResult {
     let params = a.tags("params")?;
-    a.call(a.ctx.state.quiver.log_logged_model_params(&a.ctx.actor, &id, &params).await)?;
+    a.ctx.state.quiver.log_logged_model_params(&a.ctx.actor, &id, &params).await?;
     ok(json!({}))
 }
 
 async fn delete_logged_model_tag(Path((id, key)): Path<(String, String)>, a: Args) -> MlResult {
-    a.call(a.ctx.state.quiver.delete_logged_model_tag(&a.ctx.actor, &id, &key).await)?;
+    a.ctx.state.quiver.delete_logged_model_tag(&a.ctx.actor, &id, &key).await?;
     ok(json!({}))
 }

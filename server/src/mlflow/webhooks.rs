@@ -11,8 +11,8 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::{get, post};
 use quiver::error::Error;
-use quiver::types::PageRequest;
-use quiver::webhooks::{EVENT_TYPES, NewWebhook, Webhook, WebhookFormat, WebhookUpdate};
+use quiver::services::delivery::{EVENT_TYPES, NewWebhook, Webhook, WebhookFormat, WebhookUpdate};
+use quiver::services::paging::PageRequest;
 use serde_json::{Value, json};
 
 use super::{Args, MlResult, ok};
@@ -101,7 +101,7 @@ async fn create(a: Args) -> MlResult {
         secret: a.opt_str("secret")?,
         format: WebhookFormat::Mlflow,
     };
-    let created = a.call(a.ctx.state.quiver.create_webhook(&a.ctx.actor, &new).await)?;
+    let created = a.ctx.state.quiver.create_webhook(&a.ctx.actor, &new).await?;
     ok(json!({ "webhook": to_mlflow(&created.webhook) }))
 }
 
@@ -111,7 +111,7 @@ async fn list(a: Args) -> MlResult {
         return Err(a.err(Error::invalid("max_results", "max_results must be between 1 and 1000.")));
     }
     let page = PageRequest { max_results: Some(max as u32), page_token: a.opt_str("page_token")? };
-    let found = a.call(a.ctx.state.quiver.list_webhooks(&a.ctx.actor, &page).await)?;
+    let found = a.ctx.state.quiver.list_webhooks(&a.ctx.actor, &page).await?;
     let webhooks: Vec<Value> =
         found.items.iter().filter(|w| !mlflow_events(&w.events).is_empty()).map(to_mlflow).collect();
     let mut out = json!({ "webhooks": webhooks });
@@ -122,7 +122,7 @@ async fn list(a: Args) -> MlResult {
 }
 
 async fn read(Path(id): Path<String>, a: Args) -> MlResult {
-    let w = a.call(a.ctx.state.quiver.get_webhook(&a.ctx.actor, &id).await)?;
+    let w = a.ctx.state.quiver.get_webhook(&a.ctx.actor, &id).await?;
     ok(json!({ "webhook": to_mlflow(&w) }))
 }
 
@@ -135,17 +135,17 @@ async fn update(Path(id): Path<String>, a: Args) -> MlResult {
         active: active_of(&a)?,
         secret: a.opt_str("secret")?,
     };
-    let w = a.call(a.ctx.state.quiver.update_webhook(&a.ctx.actor, &id, &change).await)?;
+    let w = a.ctx.state.quiver.update_webhook(&a.ctx.actor, &id, &change).await?;
     ok(json!({ "webhook": to_mlflow(&w) }))
 }
 
 async fn remove(Path(id): Path<String>, a: Args) -> MlResult {
-    a.call(a.ctx.state.quiver.delete_webhook(&a.ctx.actor, &id).await)?;
+    a.ctx.state.quiver.delete_webhook(&a.ctx.actor, &id).await?;
     ok(json!({}))
 }
 
 async fn test(Path(id): Path<String>, a: Args) -> MlResult {
-    let r = a.call(a.ctx.state.quiver.test_webhook(&a.ctx.actor, &id).await)?;
+    let r = a.ctx.state.quiver.test_webhook(&a.ctx.actor, &id).await?;
     let mut result = json!({ "success": r.success });
     if let Some(status) = r.status {
         result["response_status"] = json!(status);

@@ -22,7 +22,7 @@ pub async fn spawn(config: ServiceConfig) -> App {
 
 pub async fn spawn_with_site(config: ServiceConfig, site_root: &str) -> App {
     let artifacts = tempfile::tempdir().unwrap();
-    let config = ServiceConfig { artifact_root: artifacts.path().to_path_buf(), ..config };
+    let config = ServiceConfig { artifact_root: artifacts.path().to_path_buf(), max_artifact_bytes: 1 << 20, ..config };
     let quiver = Quiver::open(&StoreConfig::memory(), config).await.unwrap();
     quiver.bootstrap_admin(Some(ADMIN_PASSWORD.into())).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -33,11 +33,7 @@ pub async fn spawn_with_site(config: ServiceConfig, site_root: &str) -> App {
         session_ttl_secs: 3600,
         secure_cookies: false,
         trust_forwarded_for: false,
-        mlflow: quiver_server::mlflow::MlflowConfig {
-            names: quiver_server::mlflow::Names::parse_default("main.default").unwrap(),
-            create_namespaces: true,
-            max_artifact_bytes: 1 << 20,
-        },
+        mlflow: quiver_server::mlflow::MlflowConfig { create_namespaces: true },
     };
     let app = router(quiver.clone(), &http);
     tokio::spawn(async move { serve_on(listener, app).await.unwrap() });

@@ -1,0 +1,137 @@
+//! The plumbing every service query goes through: bound-parameter queries, reads, writes with
+//! retries on transaction conflicts (and cache invalidation), the errors SurrealQL throws, and
+//! the few bindings many queries share (who acted, keyset cursors).
+
+use super::{Quiver, cache, paging};
+use crate::error::{Error, Result};
+use crate::services::governance::{Actor, Source};
+pub(crate) use crate::store::throwable;
+use crate::store::{self, Recognised};
+
+pub(crate) type Query<'a> = surrealdb::method::Query<'a, surrealdb::engine::any::Any>;
+
+impl Quiver {
+    /// A query on the store; values go in with `.bind(..)`, never into the text.
+    pub(crate) fn q(&self, sql: &str) -> Query<'_> {
+        self.db().query(sql.to_string())
+    }
+
+    /// Runs a read and returns its results, or an internal error (logged, not shown).
+    pub(crate) async fn read(&self, query: Query<'_>) -> Result<surrealdb::IndexedResults> {
+        let res = query.await.map_err(store::internal)?;
+        store::first_error(res).map_err(store::internal)
+    }
+
+    /// Runs a read and decodes its answer: the value of its last statement, which is the one
+    /// `RETURN {…}` naming each part the caller reads (or a single `SELECT`); `LET`s before it
+    /// compute the parts. Positions of other statements never matter, so a shared fragment may
+    /// gain statements without moving anything.
+    pub(crate) async fn answer<R>(&self, query: Query<'_>) -> Result<R>
+    where
+        R: surrealdb::types::SurrealValue,
+        usize: surrealdb::opt::QueryResult<R>,
+    {
+        let mut res = self.read(query).await?;
+        let last = res.num_statements().checked_sub(1).ok_or_else(|| Error::internal("a query without statements"))?;
+        res.take(last).map_err(store::internal)
+    }
+
+    /// A write that only keeps records tidy (last-used times, sliding expiry). A concurrent
+    /// request may win the race for the same record, which is fine: failures are logged, not
+    /// returned, so the caller's request goes on.
+    pub(crate) async fn bookkeeping(&self, query: Query<'_>, what: &str) {
+        if let Err(e) = query.await.and_then(store::first_error) {
+            tracing::debug!(error = %e, "skipped updating the {what}");
+        }
+    }
+
+    /// Runs a write, retrying on transaction conflicts. Domain conditions raised with `THROW`
+    /// (see [`throwable`]) become their errors; a unique-index collision becomes
+    /// `on_unique(index name)`.
+    pub(crate) async fn write<'a>(
+        &'a self,
+        build: impl Fn() -> Query<'a>,
+        on_unique: impl Fn(&str) -> Error,
+    ) -> Result<surrealdb::IndexedResults> {
+        self.write_changing(cache::Changed::Everything, build, on_unique).await
+    }
+
+    /// [`Quiver::write`] for a change to the registry's content only (see [`cache::Changed`]):
+    /// cached tokens and privileges stay valid.
+    pub(crate) async fn write_content<'a>(
+        &'a self,
+        build: impl Fn() -> Query<'a>,
+        on_unique: impl Fn(&str) -> Error,
+    ) -> Result<surrealdb::IndexedResults> {
+        self.write_changing(cache::Changed::Content, build, on_unique).await
+    }
+
+    pub(crate) async fn write_changing<'a>(
+        &'a self,
+        changed: cache::Changed,
+        build: impl Fn() -> Query<'a>,
+        on_unique: impl Fn(&str) -> Error,
+    ) -> Result<surrealdb::IndexedResults> {
+        let result = store::run_retrying(|| std::future::IntoFuture::into_future(build())).await;
+        // Whatever happened, cached reads from before this write are no longer served.
+        self.inner.cache.invalidate(changed);
+        if result.is_ok() {
+            self.inner.wakeup.notify_one();
+        }
+        result.map_err(|e| write_error(e, on_unique))
+    }
+}
+
+/// For writes that touch no unique index: a collision there would be a bug in Quiver.
+pub(crate) fn no_unique(index: &str) -> Error {
+    Error::internal(format!("unexpected unique violation on {index}"))
+}
+
+/// The error a failed write stands for: a domain error its statements threw, `on_unique` for a
+/// collision with a unique index, or an internal error (logged).
+pub(crate) fn write_error(e: surrealdb::Error, on_unique: impl Fn(&str) -> Error) -> Error {
+    match store::recognise(&e) {
+        Recognised::Domain(error) => error,
+        Recognised::Unique(index) => on_unique(&index),
+        _ => Error::internal(e),
+    }
+}
+
+/// The answer of a write: the value of the `RETURN` that ends its `BEGIN … RETURN …; COMMIT`
+/// block (a row, rows, or an object naming each part).
+pub(crate) fn returned<R>(res: &mut surrealdb::IndexedResults) -> Result<R>
+where
+    R: surrealdb::types::SurrealValue,
+    usize: surrealdb::opt::QueryResult<R>,
+{
+    let n = res.num_statements();
+    if n < 2 {
+        return Err(Error::internal("transaction returned no rows"));
+    }
+    res.take(n - 2).map_err(store::internal)
+}
+
+/// `$who` for the history functions (`fn::activity`, `fn::alias_event`): who acted, through
+/// which surface, in which request.
+pub(crate) fn who(actor: &Actor) -> serde_json::Value {
+    let source = match actor.source {
+        Source::Ui => "ui",
+        Source::Rest => "rest",
+        Source::Cli => "cli",
+    };
+    serde_json::json!({ "by": actor.principal.username, "source": source, "request_id": actor.request_id })
+}
+
+/// Binds `$at` and `$key`, the keyset position of a list sorted oldest first by (time, id) in
+/// `table`; without a cursor, before the first item.
+pub(crate) fn bind_time_cursor<'a>(query: Query<'a>, table: &str, cursor: Option<paging::TimeCursor>) -> Query<'a> {
+    let (at, key) = cursor.map(|c| (c.at, c.key)).unwrap_or((chrono::DateTime::<chrono::Utc>::MIN_UTC, String::new()));
+    query.bind(("at", at)).bind(("key", surrealdb::types::RecordId::new(table, key)))
+}
+
+/// Binds `$at_desc` and `$key`, the keyset position of a list sorted newest first by
+/// (`at_desc`, id) in `table`; without a cursor, before the first item.
+pub(crate) fn bind_cursor<'a>(query: Query<'a>, table: &str, cursor: Option<paging::NewestCursor>) -> Query<'a> {
+    let (at_desc, key) = cursor.map(|c| (c.at_desc, c.key)).unwrap_or((i64::MIN, String::new()));
+    query.bind(("at_desc", at_desc)).bind(("key", surrealdb::types::RecordId::new(table, key)))
+}

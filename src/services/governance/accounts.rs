@@ -1,0 +1,291 @@
+//! Users, sign-in and browser sessions.
+
+use chrono::{DateTime, Utc};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use crate::auth::{self, SecretKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::names::{Name, NameKind};
+use crate::services::Quiver;
+use crate::services::db::throwable;
+use crate::services::governance::access::require_admin;
+use crate::services::governance::{Actor, Principal, User};
+use crate::store::{internal, key_of};
+
+/// A successful sign-in: who, and the session secret for the cookie (shown once).
+#[derive(Debug, Clone)]
+pub struct LoginSession {
+    pub principal: Principal,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+pub(crate) struct UserRow {
+    id: RecordId,
+    username: String,
+    admin: bool,
+    disabled: bool,
+    kind: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: key_of(&r.id),
+            username: r.username,
+            admin: r.admin,
+            disabled: r.disabled,
+            service_principal: r.kind.as_deref() == Some("service_principal"),
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct Credentials {
+    id: RecordId,
+    username: String,
+    admin: bool,
+    disabled: bool,
+    password_hash: String,
+}
+
+/// A session or token joined with its user, as authentication reads it.
+#[derive(Debug, Clone, SurrealValue)]
+pub(crate) struct Bearer {
+    pub id: RecordId,
+    pub user_id: RecordId,
+    pub username: String,
+    pub admin: bool,
+    pub disabled: bool,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// Tokens only; missing for sessions.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl Bearer {
+    pub fn principal(&self) -> Principal {
+        Principal { user_id: key_of(&self.user_id), username: self.username.clone(), admin: self.admin }
+    }
+}
+
+pub(crate) const USER_FIELDS: &str = "id, username, admin, disabled, kind, created_at";
+
+fn invalid_login() -> Error {
+    Error::new(ErrorKind::Unauthenticated, "Invalid username or password.")
+}
+
+impl Quiver {
+    /// Creates a user account. Administrators only.
+    pub async fn create_user(&self, actor: &Actor, username: &str, password: &str, admin: bool) -> Result<User> {
+        require_admin(actor, "create users")?;
+        let name = Name::parse(NameKind::Username, username)?;
+        auth::validate_new_password(password)?;
+        let hash = auth::hash_password(password.to_string()).await?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             IF (SELECT VALUE id FROM principal_group WHERE name_lc = $username_lc LIMIT 1)[0] {{ THROW $taken }};
+             LET $row = (CREATE ONLY user SET username = $username, username_lc = $username_lc, password_hash = $hash,
+                 admin = $admin, disabled = false, created_at = time::now() RETURN {USER_FIELDS});
+             fn::audit('user.created', 'user', $username, 'allowed', IF $admin THEN 'administrator' ELSE NONE END, $who);
+             RETURN $row;
+             COMMIT TRANSACTION;"
+        );
+        let taken = throwable(&Error::already_exists(
+            "username",
+            format!("A user, service principal or group named '{name}' already exists."),
+        ));
+        let mut res = self
+            .write(
+                || {
+                    self.q(&sql)
+                        .bind(("username", name.as_str().to_string()))
+                        .bind(("username_lc", name.folded()))
+                        .bind(("hash", hash.clone()))
+                        .bind(("admin", admin))
+                        .bind(("who", crate::services::db::who(actor)))
+                        .bind(("taken", taken.clone()))
+                },
+                |_| Error::already_exists("username", format!("A user named '{name}' already exists.")),
+            )
+            .await?;
+        let row: Option<UserRow> = crate::services::db::returned(&mut res)?;
+        Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
+    }
+
+    pub async fn get_user(&self, actor: &Actor, username: &str) -> Result<User> {
+        let name = Name::parse(NameKind::Username, username)?;
+        if !actor.principal.admin && actor.principal.username.to_lowercase() != name.folded() {
+            return Err(Error::permission_denied("Only administrators may look at other users."));
+        }
+        let sql = format!("SELECT {USER_FIELDS} FROM user WHERE username_lc = $u LIMIT 1");
+        let row: Option<UserRow> = self.answer(self.q(&sql).bind(("u", name.folded()))).await?;
+        row.map(Into::into).ok_or_else(|| Error::not_found(format!("User '{name}' does not exist.")))
+    }
+
+    /// Sets a new password and ends every session of the user, in one transaction.
+    pub async fn reset_password(&self, actor: &Actor, username: &str, password: &str) -> Result<()> {
+        require_admin(actor, "reset passwords")?;
+        let name = Name::parse(NameKind::Username, username)?;
+        auth::validate_new_password(password)?;
+        let hash = auth::hash_password(password.to_string()).await?;
+        let not_found = throwable(&Error::not_found(format!("User '{name}' does not exist.")));
+        self.write(
+            || {
+                self.q("BEGIN TRANSACTION;
+                        LET $user = (SELECT VALUE id FROM user WHERE username_lc = $u LIMIT 1)[0];
+                        IF !$user { THROW $not_found };
+                        UPDATE $user SET password_hash = $hash;
+                        DELETE user_session WHERE user = $user;
+                        fn::audit('user.password_reset', 'user', $user.username, 'allowed', NONE, $who);
+                        COMMIT TRANSACTION;")
+                    .bind(("u", name.folded()))
+                    .bind(("hash", hash.clone()))
+                    .bind(("who", crate::services::db::who(actor)))
+                    .bind(("not_found", not_found.clone()))
+            },
+            crate::services::db::no_unique,
+        )
+        .await?;
+        // The old password must stop working at once, also through HTTP Basic.
+        self.inner.basic_cache.clear();
+        Ok(())
+    }
+
+    /// Creates the `admin` account when the store has no users yet. Returns the generated
+    /// password when none was given, so the caller can print it once.
+    pub async fn bootstrap_admin(&self, password: Option<String>) -> Result<Option<String>> {
+        let any: Vec<RecordId> = self.answer(self.q("SELECT VALUE id FROM user LIMIT 1")).await?;
+        if !any.is_empty() {
+            return Ok(None);
+        }
+        let (password, generated) = match password.filter(|p| !p.is_empty()) {
+            Some(p) => (p, false),
+            None => (auth::generate_secret(SecretKind::Session)[4..28].to_string(), true),
+        };
+        let system = crate::services::system_actor(crate::services::governance::Source::Cli);
+        match self.create_user(&system, "admin", &password, true).await {
+            Ok(_) => Ok(generated.then_some(password)),
+            // Another process bootstrapped first.
+            Err(e) if e.kind == ErrorKind::AlreadyExists => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Checks a username and password and opens a session. Every failure, whatever its cause,
+    /// gets the same answer; repeated failures per username and per client address are throttled.
+    pub async fn login(&self, username: &str, password: &str, client: &str) -> Result<LoginSession> {
+        let user = self.check_password(username, password, client).await?;
+        let secret = auth::generate_secret(SecretKind::Session);
+        let idle = chrono::Duration::from_std(self.config().session_idle).map_err(internal)?;
+        let expires_at = Utc::now() + idle;
+        self.write(
+            || {
+                self.q("CREATE user_session SET user = $user, secret_hash = $hash, created_at = time::now(),
+                        expires_at = $expires_at")
+                    .bind(("user", user.id.clone()))
+                    .bind(("hash", auth::hash_secret(&secret)))
+                    .bind(("expires_at", expires_at))
+            },
+            |i| Error::internal(format!("session secret collision on {i}")),
+        )
+        .await?;
+        Ok(LoginSession {
+            principal: Principal { user_id: key_of(&user.id), username: user.username, admin: user.admin },
+            secret,
+        })
+    }
+
+    /// The throttled password check behind sign-in and HTTP Basic authentication.
+    async fn check_password(&self, username: &str, password: &str, client: &str) -> Result<Credentials> {
+        let (user_key, client_key) = (auth::user_key(username), auth::client_key(client));
+        if let Err(wait) = self.inner.throttle.attempt(&[user_key.clone(), client_key.clone()]) {
+            return Err(Error::new(
+                ErrorKind::RateLimited,
+                format!("Too many failed sign-ins. Try again in {} seconds.", wait.as_secs().max(1)),
+            ));
+        }
+        let user: Option<Credentials> = self
+            .answer(
+                // Service principals have no password: they never sign in.
+                self.q("SELECT id, username, admin, disabled, password_hash FROM user
+                        WHERE username_lc = $u AND kind != 'service_principal' LIMIT 1")
+                    .bind(("u", username.trim().to_lowercase())),
+            )
+            .await?;
+        let ok = auth::verify_password(password.to_string(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+        let user = match user {
+            Some(u) if ok && !u.disabled => u,
+            _ => return Err(invalid_login()),
+        };
+        self.inner.throttle.succeeded(&user_key, &client_key);
+        Ok(user)
+    }
+
+    /// HTTP Basic authentication (MLflow clients' username and password). A successful check is
+    /// remembered for [`crate::auth::BASIC_CACHE_TTL`], so argon2 does not run on every request; the cache
+    /// holds salted hashes of the credentials, never the password.
+    pub async fn authenticate_password(&self, username: &str, password: &str, client: &str) -> Result<Principal> {
+        let key = self.inner.basic_cache.key(username, password);
+        if let Some(p) = self.inner.basic_cache.get(&key) {
+            return Ok(p);
+        }
+        let user = self.check_password(username, password, client).await?;
+        let principal = Principal { user_id: key_of(&user.id), username: user.username, admin: user.admin };
+        self.inner.basic_cache.put(key, principal.clone());
+        Ok(principal)
+    }
+
+    /// The principal behind a session secret; an unknown, expired or disabled one is
+    /// Unauthenticated. Activity extends the session (sliding expiry, capped by the maximum age).
+    pub async fn authenticate_session(&self, secret: &str) -> Result<Principal> {
+        let session: Option<Bearer> = self
+            .answer(
+                self.q("SELECT id, user AS user_id, user.username AS username, user.admin AS admin,
+                            user.disabled AS disabled, expires_at, created_at
+                        FROM user_session WHERE secret_hash = $hash LIMIT 1")
+                    .bind(("hash", auth::hash_secret(secret))),
+            )
+            .await?;
+        let session = session.ok_or_else(Error::unauthenticated)?;
+        let now = Utc::now();
+        let idle = chrono::Duration::from_std(self.config().session_idle).map_err(internal)?;
+        let max = chrono::Duration::from_std(self.config().session_max).map_err(internal)?;
+        let expires = session.expires_at.unwrap_or(now);
+        if session.disabled || expires <= now || session.created_at + max <= now {
+            return Err(Error::unauthenticated());
+        }
+        // Extend once half the idle window has passed, so busy sessions do not write per request.
+        if expires - now < idle / 2 {
+            let new_expiry = (now + idle).min(session.created_at + max);
+            let write =
+                self.q("UPDATE $id SET expires_at = $exp").bind(("id", session.id.clone())).bind(("exp", new_expiry));
+            self.bookkeeping(write, "session expiry").await;
+        }
+        Ok(session.principal())
+    }
+
+    /// Deletes sessions that have expired; returns how many. Run periodically by the server.
+    pub async fn purge_expired_sessions(&self) -> Result<usize> {
+        let mut res = self
+            .write(
+                || self.q("DELETE user_session WHERE expires_at < time::now() RETURN BEFORE"),
+                crate::services::db::no_unique,
+            )
+            .await?;
+        let gone: Vec<surrealdb::types::Value> = res.take(0).map_err(internal)?;
+        Ok(gone.len())
+    }
+
+    /// Ends the session behind `secret` (no error when it is already gone).
+    pub async fn logout(&self, secret: &str) -> Result<()> {
+        self.write(
+            || self.q("DELETE user_session WHERE secret_hash = $hash").bind(("hash", auth::hash_secret(secret))),
+            crate::services::db::no_unique,
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,39 @@
+//! Governance: who may do what, and the record of what was done.
+//!
+//! - `privileges`: Unity Catalog's privileges and the one rule table every operation is
+//!   checked against (shared with the browser, which disables what a user may not do).
+//! - `access`: the check itself (holdings along a path, visibility of lists); `grants`
+//!   (grant, revoke, ownership, effective permissions).
+//! - `policies` (protected aliases) and `approvals` (requests that move them).
+//! - `audit` (the log), `principals` (groups, service principals, the directory), `accounts`
+//!   (users, sign-in, sessions), `tokens` (personal access tokens).
+
+mod approval_types;
+pub mod privileges;
+mod types;
+pub use approval_types::*;
+pub use types::*;
+
+#[cfg(feature = "server")]
+pub(crate) mod access;
+#[cfg(feature = "server")]
+pub(crate) mod accounts;
+#[cfg(feature = "server")]
+pub(crate) mod approvals;
+#[cfg(feature = "server")]
+pub(crate) mod audit;
+#[cfg(feature = "server")]
+pub(crate) mod grants;
+#[cfg(feature = "server")]
+pub(crate) mod policies;
+#[cfg(feature = "server")]
+pub(crate) mod principals;
+#[cfg(feature = "server")]
+pub(crate) mod tokens;
+
+#[cfg(feature = "server")]
+pub use access::Target;
+#[cfg(feature = "server")]
+pub use accounts::LoginSession;
+#[cfg(feature = "server")]
+pub use grants::Securable;

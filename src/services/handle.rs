@@ -1,0 +1,163 @@
+//! The `Quiver` handle every surface holds: the store, the settings, and the shared state of
+//! the services (read cache, login throttle, webhook client, version writers). Cheap to clone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::cache;
+use crate::auth::LoginThrottle;
+use crate::error::Result;
+use crate::names::MlflowNames;
+use crate::services::governance::{Actor, Principal, Source};
+use crate::services::registry::version_queue::VersionQueue;
+use crate::services::storage::{ArtifactStore, LocalDisk};
+use crate::store::{self, Db, StoreConfig};
+
+/// Tunables of the service layer.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// A browser session ends after this long without activity.
+    pub session_idle: Duration,
+    /// ... and after this long in any case.
+    pub session_max: Duration,
+    pub login_max_failures: u32,
+    pub login_window: Duration,
+    pub login_lockout: Duration,
+    /// Where `mlflow-artifacts:/…` files live.
+    pub artifact_root: std::path::PathBuf,
+    /// Largest artifact file accepted, in bytes.
+    pub max_artifact_bytes: u64,
+    /// Where one-part model names (MLflow clients' `iris`) live: `main.default` by default.
+    pub mlflow_names: MlflowNames,
+    /// How many models a search reads in name order before it asks an index for candidates.
+    pub search_walk_budget: i64,
+    /// Keep hot reads in memory (only ever on for an embedded store, see `services/cache.rs`).
+    pub read_cache: bool,
+    /// Encrypts webhook secrets at rest (the key lives outside the store).
+    pub sealer: crate::sealer::Sealer,
+    /// Let webhooks reach private and loopback addresses (never link-local or metadata ones).
+    pub webhook_allow_private: bool,
+    /// How long one delivery attempt may take.
+    pub webhook_timeout: Duration,
+    /// Failed attempts in a row after which a webhook is flagged as failing.
+    pub webhook_flag_after: i64,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            session_idle: Duration::from_secs(12 * 3600),
+            session_max: Duration::from_secs(7 * 24 * 3600),
+            login_max_failures: 5,
+            login_window: Duration::from_secs(15 * 60),
+            login_lockout: Duration::from_secs(5 * 60),
+            artifact_root: std::path::PathBuf::from("data/artifacts"),
+            max_artifact_bytes: 5 * 1024 * 1024 * 1024,
+            mlflow_names: MlflowNames::default(),
+            search_walk_budget: 2000,
+            read_cache: true,
+            sealer: crate::sealer::Sealer::random(),
+            webhook_allow_private: false,
+            webhook_timeout: Duration::from_secs(10),
+            webhook_flag_after: 5,
+        }
+    }
+}
+
+/// Handle to the registry. Cheap to clone.
+#[derive(Clone)]
+pub struct Quiver {
+    pub(super) inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    pub(super) db: Db,
+    pub(super) config: ServiceConfig,
+    pub(super) throttle: LoginThrottle,
+    pub(super) basic_cache: crate::auth::BasicCache,
+    pub(super) cache: cache::ReadCache,
+    /// Deliveries go out through this client (outbound policy, no redirects, timeouts).
+    pub(super) http: std::sync::OnceLock<reqwest::Client>,
+    /// Rings after writes: the webhook dispatcher wakes up for new events.
+    pub(super) wakeup: Arc<tokio::sync::Notify>,
+    /// Version registrations waiting to share a transaction.
+    pub(super) versions: VersionQueue,
+    /// Where artifact files live.
+    pub(super) artifacts: Arc<dyn ArtifactStore>,
+}
+
+impl Quiver {
+    /// Opens the store described by `store` and returns the services on top of it.
+    pub async fn open(store: &StoreConfig, config: ServiceConfig) -> Result<Self> {
+        // The read cache is coherent only when this process is the store's one writer.
+        let embedded = store.url.starts_with("surrealkv://") || store.url.starts_with("mem://");
+        Ok(Self::build(store::open(store).await?, config, embedded))
+    }
+
+    /// Another handle on the same store with other settings and without the read cache, as a
+    /// second Quiver process on a shared store has (its writes do not pass through this one).
+    pub fn handle_with(&self, config: ServiceConfig) -> Self {
+        Self::build(self.inner.db.clone(), config, false)
+    }
+
+    fn build(db: Db, config: ServiceConfig, cache: bool) -> Self {
+        let throttle = LoginThrottle::new(config.login_max_failures, config.login_window, config.login_lockout);
+        let cache = cache::ReadCache::new(cache && config.read_cache);
+        let wakeup = Arc::new(tokio::sync::Notify::new());
+        let versions = Default::default();
+        let artifacts: Arc<dyn ArtifactStore> = Arc::new(LocalDisk::new(config.artifact_root.clone()));
+        Quiver {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                throttle,
+                basic_cache: Default::default(),
+                cache,
+                http: Default::default(),
+                wakeup,
+                versions,
+                artifacts,
+            }),
+        }
+    }
+
+    /// `load`'s answer, from the read cache when no write happened since it was read.
+    pub(super) async fn cached<T, F, Fut>(&self, class: cache::Class, key: String, load: F) -> Result<T>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        if let Some(hit) = self.inner.cache.get::<T>(&key) {
+            return Ok(hit);
+        }
+        let generation = self.inner.cache.generation(class);
+        let value = load().await?;
+        self.inner.cache.put(class, key, generation, value.clone());
+        Ok(value)
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// The raw store, for tests and benchmarks that set up or inspect what the services cannot
+    /// (old schema versions, raw statement costs). Everything else goes through the services.
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn store(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+}
+
+/// The actor for work done by Quiver itself or by an operator at the command line.
+pub fn system_actor(source: Source) -> Actor {
+    Actor {
+        principal: Principal { user_id: String::new(), username: "system".into(), admin: true },
+        source,
+        request_id: String::new(),
+    }
+}

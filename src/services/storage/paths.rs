@@ -1,0 +1,68 @@
+//! Artifact paths: relative to the store's root, never leaving it, and read in canonical form.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// `relative` under `root`, or an error when it is absolute, climbs out with `..`, or holds
+/// characters no artifact path has.
+pub fn resolve_artifact_path(root: &Path, relative: &str) -> Result<PathBuf> {
+    let relative = relative.trim_start_matches('/');
+    let bad = || Error::invalid("path", format!("'{relative}' is not a valid artifact path."));
+    if relative.contains('\0') || relative.contains('\\') {
+        return Err(bad());
+    }
+    let mut out = root.to_path_buf();
+    for c in Path::new(relative).components() {
+        match c {
+            Component::Normal(part) => out.push(part),
+            Component::CurDir => {}
+            _ => return Err(bad()),
+        }
+    }
+    Ok(out)
+}
+
+/// The experiment an artifact path is in and the path in canonical form (no empty or `.` parts;
+/// `..` is refused), or `None` when its first part is not an experiment number written as Quiver
+/// writes it (`1`, not `01` or `+1`).
+pub(crate) fn in_experiment(relative: &str) -> Result<Option<(i64, String)>> {
+    let mut parts = Vec::new();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return Err(Error::invalid("path", format!("'{relative}' is not a valid artifact path."))),
+            p => parts.push(p),
+        }
+    }
+    let num = parts.first().and_then(|first| first.parse::<i64>().ok().filter(|n| n.to_string() == *first));
+    Ok(num.map(|n| (n, parts.join("/"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_under_the_root() {
+        let root = Path::new("/data/artifacts");
+        assert_eq!(
+            resolve_artifact_path(root, "1/models/m-1/artifacts/MLmodel").unwrap(),
+            root.join("1/models/m-1/artifacts/MLmodel")
+        );
+        assert_eq!(resolve_artifact_path(root, "/1/./a").unwrap(), root.join("1/a"));
+        for bad in ["../etc/passwd", "1/../../x", "a\\..\\b", "a\0b"] {
+            assert!(resolve_artifact_path(root, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn artifact_paths_are_read_in_canonical_form() {
+        assert_eq!(in_experiment("/1//models/./m-1/artifacts/").unwrap(), Some((1, "1/models/m-1/artifacts".into())));
+        assert_eq!(in_experiment("12").unwrap(), Some((12, "12".into())));
+        for outside in ["", "01/x", "+1/x", "-0/x", "x/1", "1a/x"] {
+            assert_eq!(in_experiment(outside).unwrap(), None, "{outside}");
+        }
+        assert!(in_experiment("1/../2/x").is_err());
+    }
+}
