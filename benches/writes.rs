@@ -86,8 +86,7 @@ where
 }
 
 async fn raw(q: &Quiver, sql: &str) {
-    let res = q.store().query(sql.to_string()).await.expect("query");
-    quiver::store::first_error(res).expect("statement");
+    q.store().query(sql.to_string()).await.expect("query").check().expect("statement");
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

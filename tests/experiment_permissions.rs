@@ -67,7 +67,7 @@ async fn a_user_uses_an_experiment_only_as_far_as_granted() {
         .items
         .into_iter()
         .filter(|e| e.securable_type == "experiment")
-        .filter_map(|e| e.detail)
+        .map(|e| e.detail.unwrap_or_default())
         .collect();
     assert!(audited.len() >= 6 && audited.iter().all(|d| d.starts_with("You need CAN_")), "{audited:?}");
 

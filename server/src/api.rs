@@ -45,6 +45,27 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+/// The signed-in caller with the surface they came through as authenticated: the browser (`ui`)
+/// for the session cookie, as when someone follows a file link on a page; `rest` for tokens.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Actor);
+
+impl Deref for SignedIn {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let auth = parts.extensions.get::<RequestAuth>();
+        auth.and_then(|auth| auth.actor.clone()).map(SignedIn).ok_or_else(|| ApiError(Error::unauthenticated()))
+    }
+}
+
 /// An error answered as the APIs answer every error:
 /// `{"error_code", "message", "request_id", "field"?}` with the status of its kind.
 #[derive(Debug)]

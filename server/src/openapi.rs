@@ -68,7 +68,7 @@ use crate::uc;
         approvals::get_policy,
         approvals::put_policy,
     ),
-    components(schemas(quiver::services::governance::privileges::PermissionsChange, quiver::services::governance::privileges::PrivilegeAssignment, quiver::services::governance::privileges::EffectivePrivilege)),
+    components(schemas(approvals::Verdict, quiver::services::governance::privileges::PermissionsChange, quiver::services::governance::privileges::PrivilegeAssignment, quiver::services::governance::privileges::EffectivePrivilege)),
     modifiers(&Credentials),
     tags(
         (name = "account", description = "The caller and their tokens"),

@@ -8,7 +8,7 @@ use quiver::services::governance::AuditFilter;
 use quiver::services::paging::PageRequest;
 use quiver::services::system_actor;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::*;
 
 mod support;
@@ -18,7 +18,8 @@ fn basic() -> String {
 }
 
 async fn send(app: &App, method: reqwest::Method, path: &str, content_type: &str, body: &str) -> reqwest::Response {
-    let mut req = reqwest::Client::new().request(method, format!("{}{path}", app.base)).header("authorization", basic());
+    let mut req =
+        reqwest::Client::new().request(method, format!("{}{path}", app.base)).header("authorization", basic());
     if !content_type.is_empty() {
         req = req.header("content-type", content_type);
     }

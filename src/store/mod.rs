@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use surrealdb::engine::any::{self, Any};
 use surrealdb::opt::auth::Root;
-use surrealdb::types::{QueryError, RecordId, RecordIdKey, ToSql};
+use surrealdb::types::{QueryError, RecordId, RecordIdKey, SurrealValue, ToSql};
 use surrealdb::{IndexedResults, Surreal};
 
 use crate::error::{Error, Result};
@@ -20,7 +20,7 @@ mod upgrade_tests;
 pub(crate) type Db = Surreal<Any>;
 
 /// The schema version this build writes. Bumped with every schema change.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 const SCHEMA: &str = include_str!("schema.surql");
 
 /// Where the store lives and how to reach it.
@@ -92,11 +92,16 @@ async fn migrate(db: &Db) -> Result<()> {
         .query(
             "DEFINE TABLE IF NOT EXISTS meta SCHEMAFULL;
              DEFINE FIELD IF NOT EXISTS schema_version ON meta TYPE int;
-             SELECT VALUE schema_version FROM meta:schema;",
+             RETURN { version: (SELECT VALUE schema_version FROM meta:schema)[0] };",
         )
         .await
         .map_err(internal)?;
-    let current: Option<i64> = res.take::<Vec<i64>>(2).map_err(internal)?.into_iter().next();
+    #[derive(SurrealValue)]
+    struct Meta {
+        version: Option<i64>,
+    }
+    let last = res.num_statements() - 1;
+    let current: Option<i64> = res.take::<Option<Meta>>(last).map_err(internal)?.and_then(|m| m.version);
     if let Some(v) = current.filter(|v| *v > SCHEMA_VERSION) {
         return Err(Error::internal(format!(
             "the store has schema version {v}, newer than this Quiver understands ({SCHEMA_VERSION}); upgrade Quiver"

@@ -70,6 +70,8 @@ const AS_SCHEMA_9: &str = "
     UPDATE run UNSET params, tags, metrics, deleted_time, deleted_with_experiment;
     UPSERT meta:schema SET schema_version = 9;";
 
+/// What a schema-8 store looked like: no table of latest metrics (only their history), no
+/// newest-first index of runs, no index of versions by run.
 const AS_SCHEMA_8: &str = "REMOVE TABLE run_metric_latest; REMOVE INDEX run_experiment_newest ON run;
     REMOVE FIELD start_desc ON run; UPDATE run SET start_desc = NONE; REMOVE INDEX version_run ON model_version;
     UPSERT meta:schema SET schema_version = 8;";

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::MlError;
-use crate::api::Caller;
+use crate::api::SignedIn;
 
 pub fn routes() -> Router<AppState> {
     let base = "/api/2.0/mlflow-artifacts/artifacts";
@@ -29,7 +29,7 @@ struct ListQuery {
 
 /// The entries of a folder, relative to it. A folder that does not exist lists nothing (as in
 /// MLflow, whose clients probe for folders this way).
-async fn list(State(quiver): State<Quiver>, caller: Caller, RawQuery(query): RawQuery) -> Result<Response, MlError> {
+async fn list(State(quiver): State<Quiver>, caller: SignedIn, RawQuery(query): RawQuery) -> Result<Response, MlError> {
     let q: ListQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
         .map_err(|_| MlError(quiver::error::Error::invalid("query", "The query string is malformed.")))?;
     let entries = quiver.list_artifacts(&caller, &q.path).await?;
@@ -44,7 +44,11 @@ async fn list(State(quiver): State<Quiver>, caller: Caller, RawQuery(query): Raw
     Ok(axum::Json(body).into_response())
 }
 
-async fn download(State(quiver): State<Quiver>, caller: Caller, Path(path): Path<String>) -> Result<Response, MlError> {
+async fn download(
+    State(quiver): State<Quiver>,
+    caller: SignedIn,
+    Path(path): Path<String>,
+) -> Result<Response, MlError> {
     let file = quiver.download_artifact(&caller, &path).await?;
     let mut response = Body::from_stream(file.body).into_response();
     let headers = response.headers_mut();
@@ -56,7 +60,7 @@ async fn download(State(quiver): State<Quiver>, caller: Caller, Path(path): Path
 /// Streams the body into the store: a failed or oversized upload leaves no file behind.
 async fn upload(
     State(quiver): State<Quiver>,
-    caller: Caller,
+    caller: SignedIn,
     Path(path): Path<String>,
     body: Body,
 ) -> Result<Response, MlError> {
@@ -65,7 +69,7 @@ async fn upload(
     Ok(StatusCode::OK.into_response())
 }
 
-async fn remove(State(quiver): State<Quiver>, caller: Caller, Path(path): Path<String>) -> Result<Response, MlError> {
+async fn remove(State(quiver): State<Quiver>, caller: SignedIn, Path(path): Path<String>) -> Result<Response, MlError> {
     quiver.delete_artifact(&caller, &path).await?;
     Ok(axum::Json(json!({})).into_response())
 }

@@ -11,7 +11,6 @@ use crate::services::db::who;
 use crate::services::governance::Actor;
 use crate::services::governance::privileges::{Holdings, Operation, Privilege, REVEALING, SecurableType};
 use crate::services::registry::lookup::RESOLVE;
-use crate::store::internal;
 
 /// What an operation acts on (or, for creations and lists, in).
 #[derive(Debug, Clone, Copy)]
@@ -105,8 +104,9 @@ impl Quiver {
 
     /// The caller's principal names: their own and their groups', folded.
     pub async fn principal_names(&self, actor: &Actor) -> Result<Vec<String>> {
-        let mut res = self.read(bind_principal(self.q(&format!("{NAMES} RETURN $names;")), actor)).await?;
-        res.take::<Option<Vec<String>>>(1).map_err(internal).map(Option::unwrap_or_default)
+        let names: Option<Vec<String>> =
+            self.answer(bind_principal(self.q(&format!("{NAMES} RETURN $names;")), actor)).await?;
+        Ok(names.unwrap_or_default())
     }
 
     /// Allows `op` on `target` or refuses it, saying which privilege is missing; a refusal is

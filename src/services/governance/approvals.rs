@@ -19,7 +19,7 @@ use crate::services::paging::{Page, PageRequest};
 use crate::services::registry::aliases::{REMOVE_ALIAS, SET_ALIAS};
 use crate::services::registry::lookup::{RESOLVE, model_not_found, version_not_found};
 use crate::services::{Quiver, paging};
-use crate::store::{internal, key_of};
+use crate::store::key_of;
 
 /// Longest justification or comment, in characters.
 const MAX_TEXT: usize = 20_000;
@@ -264,8 +264,9 @@ impl Quiver {
     /// aliases: yes, they could change it directly).
     async fn self_approval_allowed(&self, path: &ModelPath, alias: &str) -> Result<bool> {
         let sql = format!("{RESOLVE} RETURN fn::alias_policy($mdl, $alias_lc).allow_self_approval ?? true;");
-        let mut res = self.read(self.path_query(&sql, path).bind(("alias_lc", alias.to_lowercase()))).await?;
-        Ok(res.take::<Option<bool>>(3).map_err(internal)?.unwrap_or(true))
+        let allowed: Option<bool> =
+            self.answer(self.path_query(&sql, path).bind(("alias_lc", alias.to_lowercase()))).await?;
+        Ok(allowed.unwrap_or(true))
     }
 
     /// Approves: once the request has as many distinct approvals as the alias's policy asks

@@ -13,7 +13,6 @@ use crate::services::governance::privileges::{
     EffectivePrivilege, Operation, PermissionsChange, Privilege, PrivilegeAssignment, SecurableType,
 };
 use crate::services::registry::lookup::RESOLVE;
-use crate::store::internal;
 
 const MAX_CHANGES: usize = 100;
 
@@ -324,8 +323,9 @@ impl Quiver {
 
     /// The caller's own principal names, for the UI ("you and your groups").
     pub async fn my_principal_names(&self, actor: &Actor) -> Result<Vec<String>> {
-        let mut res = self.read(bind_principal(self.q(&format!("{NAMES} RETURN $names;")), actor)).await?;
-        res.take::<Option<Vec<String>>>(1).map_err(internal).map(Option::unwrap_or_default)
+        let names: Option<Vec<String>> =
+            self.answer(bind_principal(self.q(&format!("{NAMES} RETURN $names;")), actor)).await?;
+        Ok(names.unwrap_or_default())
     }
 }
 
