@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 venv=$(scripts/mlflow-venv.sh)
+signing=$(scripts/mlflow-venv.sh signing)
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 data=$(mktemp -d)
@@ -25,4 +26,5 @@ token=$(curl -fsS -u "admin:$password" -H 'content-type: application/json' \
   -d '{"name": "mlflow-suite", "expires_in_days": 1}' "http://127.0.0.1:$port/api/quiver/v1/tokens" \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
 MLFLOW_TRACKING_URI="http://127.0.0.1:$port" MLFLOW_TRACKING_TOKEN="$token" \
+  QUIVER_MODEL_SIGNING="$signing/bin/model_signing" QUIVER_DATA_DIR="$data" QUIVER_BIN="$CARGO_TARGET_DIR/debug/quiver" \
   "$venv/bin/pytest" tests/mlflow -q -p no:cacheprovider "$@" || { tail -40 "$log"; exit 1; }

@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# Creates (or reuses) the Python venv that runs tests/mlflow against a tracking server with the
-# official MLflow client. Idempotent: pip runs only when tests/mlflow/requirements.txt (or the
-# Python behind the venv) changed since the last successful install.
+# Creates (or reuses) a Python venv for tests/mlflow. Idempotent: pip runs only when the
+# requirements file (or the Python behind the venv) changed since the last successful install.
 # Prints the venv path on stdout; progress goes to stderr.
-#   QUIVER_VENV  where the venv lives (default: $HOME/.cache/quiver/venv)
+#   scripts/mlflow-venv.sh           the official MLflow client (tests/mlflow/requirements.txt)
+#   scripts/mlflow-venv.sh signing   the OpenSSF model-signing CLI (requirements-signing.txt),
+#                                    kept apart because its protobuf and cryptography pins are
+#                                    not the MLflow client's
+#   QUIVER_VENV  where the client's venv lives (default: $HOME/.cache/quiver/venv; the signing
+#                venv is beside it, with -signing appended)
 #   PYTHON       interpreter used to create it (default: python3)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-req="$here/tests/mlflow/requirements.txt"
-venv="${QUIVER_VENV:-$HOME/.cache/quiver/venv}"
+base="${QUIVER_VENV:-$HOME/.cache/quiver/venv}"
+if [[ "${1:-}" == "signing" ]]; then
+  req="$here/tests/mlflow/requirements-signing.txt"
+  venv="$base-signing"
+else
+  req="$here/tests/mlflow/requirements.txt"
+  venv="$base"
+fi
 stamp="$venv/.quiver-requirements.sha256"
 
 if [[ ! -x "$venv/bin/python" ]]; then

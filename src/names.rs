@@ -193,10 +193,19 @@ pub const MAX_TAG_KEY_LEN: usize = 250;
 /// Longest tag value, in characters.
 pub const MAX_TAG_VALUE_LEN: usize = 5000;
 
+/// The version tag MLflow clients read a version's root digest from (Quiver's alone).
+pub const DIGEST_TAG: &str = "quiver.digest";
+
 /// Checks a tag. Keys follow MLflow's rule (letters, digits, `_`, `-`, `.`, space, `/`, `:`),
 /// so every tag Quiver stores is one an MLflow client can send and search for.
 pub fn check_tag(key: &str, value: &str) -> Result<(), Error> {
     check_tag_key(key)?;
+    if key.eq_ignore_ascii_case(DIGEST_TAG) {
+        return Err(Error::invalid(
+            "key",
+            format!("'{DIGEST_TAG}' is Quiver's: the root digest of a version's registered files, which no one sets."),
+        ));
+    }
     let len = value.chars().count();
     if len > MAX_TAG_VALUE_LEN {
         return Err(Error::invalid(

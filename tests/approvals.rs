@@ -57,7 +57,12 @@ async fn setup(policy: AliasPolicy) -> (Quiver, Actor, Actor, Actor) {
 }
 
 fn champion() -> AliasPolicy {
-    AliasPolicy { aliases: vec!["Champion".into()], required_approvals: 1, allow_self_approval: false }
+    AliasPolicy {
+        aliases: vec!["Champion".into()],
+        required_approvals: 1,
+        allow_self_approval: false,
+        require_signature: false,
+    }
 }
 
 #[tokio::test]
@@ -202,8 +207,12 @@ async fn policies_are_validated_read_back_and_lifted() {
     assert_eq!(q.set_alias_policy(&manager, &model, &bad).await.unwrap_err().kind, ErrorKind::InvalidArgument);
     let e = q.set_alias_policy(&requester, &model, &champion()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::PermissionDenied);
-    let own =
-        AliasPolicy { aliases: vec!["@Prod".into(), "prod".into()], required_approvals: 3, allow_self_approval: false };
+    let own = AliasPolicy {
+        aliases: vec!["@Prod".into(), "prod".into()],
+        required_approvals: 3,
+        allow_self_approval: false,
+        require_signature: false,
+    };
     let view = q.set_alias_policy(&manager, &model, &own).await.unwrap();
     assert_eq!(view.policy.aliases, ["Prod"]);
     assert_eq!(view.inherited, [("Champion".to_string(), "catalog prod".to_string())]);

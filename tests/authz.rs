@@ -14,7 +14,7 @@ use quiver::names::ModelPath;
 use quiver::services::delivery::{NewWebhook, WebhookScope};
 use quiver::services::governance::privileges::{Operation, PermissionsChange, SecurableType};
 use quiver::services::governance::{
-    Actor, AliasPolicy, NewApprovalRequest, Principal, RequestAction, RequestFilter, Securable, Source,
+    Actor, AliasPolicy, NewApprovalRequest, NewSigningKey, Principal, RequestAction, RequestFilter, Securable, Source,
 };
 use quiver::services::paging::PageRequest;
 use quiver::services::registry::{ModelFilter, NewVersion, TagTarget};
@@ -230,6 +230,15 @@ async fn run(q: &Quiver, a: &Actor, op: Operation) -> Result<(), Error> {
             };
             q.create_webhook(a, &hook).await.map(drop)
         }
+        ManageSigningKeys => {
+            let pem = include_str!("fixtures/model_signing/pub.pem");
+            let key = NewSigningKey { name: "release".into(), public_key: pem.into() };
+            q.add_signing_key(a, &model, &key).await.map(drop)
+        }
+        AttachSignature => {
+            let bundle = include_str!("fixtures/model_signing/model.sig");
+            q.attach_signature(a, &p, 1, bundle).await.map(drop)
+        }
     }
 }
 
@@ -252,6 +261,8 @@ fn allowed(role: Role, op: Operation) -> bool {
         DecideAliasChange,
         ProtectAliases,
         ManageWebhooks,
+        ManageSigningKeys,
+        AttachSignature,
     ];
     match role {
         Role::Anonymous => false,
@@ -259,7 +270,7 @@ fn allowed(role: Role, op: Operation) -> bool {
         Role::UseOnly => reach.contains(&op),
         Role::Execute | Role::GroupMember => reach.contains(&op) || read.contains(&op),
         Role::ApplyTag => reach.contains(&op) || [SetTag, DeleteTag].contains(&op),
-        Role::CreateModelVersion => reach.contains(&op) || op == CreateVersion,
+        Role::CreateModelVersion => reach.contains(&op) || [CreateVersion, AttachSignature].contains(&op),
         Role::Owner => {
             reach.contains(&op)
                 || read.contains(&op)

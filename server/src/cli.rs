@@ -6,7 +6,9 @@ use quiver::services::governance::Source;
 use quiver::services::system_actor;
 use quiver::{Quiver, ServiceConfig};
 
-use crate::config::{StoreArgs, UserCommand};
+use quiver::names::ModelPath;
+
+use crate::config::{StoreArgs, UserCommand, VerifyArgs};
 
 pub async fn user(cmd: UserCommand) -> Result<(), String> {
     match cmd {
@@ -30,8 +32,38 @@ pub async fn user(cmd: UserCommand) -> Result<(), String> {
     }
 }
 
+/// `quiver verify`: re-checks stored files and prints what no longer matches.
+pub async fn verify(args: VerifyArgs) -> Result<(), String> {
+    let config = ServiceConfig { artifact_root: args.data_dir.join("artifacts"), ..ServiceConfig::default() };
+    let quiver = open_with(&args.store, config).await?;
+    let model = args.model.as_deref().map(ModelPath::parse_full).transpose().map_err(|e| e.message)?;
+    let report = quiver.verify_versions(&system_actor(Source::Cli), model.as_ref()).await.map_err(|e| e.message)?;
+    println!("Checked {} files ({} bytes) of {} versions.", report.files, report.bytes, report.versions);
+    for f in &report.failures {
+        println!(
+            "  {} v{}: {} is {} (registered sha256 {}{})",
+            f.model,
+            f.version,
+            f.path,
+            f.problem,
+            f.expected_sha256,
+            f.found_sha256.as_deref().map(|s| format!(", found {s}")).unwrap_or_default()
+        );
+    }
+    if report.failures.is_empty() {
+        println!("Every file matches.");
+        Ok(())
+    } else {
+        Err(format!("{} files no longer match what their versions registered", report.failures.len()))
+    }
+}
+
 pub async fn open(store: &StoreArgs) -> Result<Quiver, String> {
-    Quiver::open(&store.to_config(), ServiceConfig::default()).await.map_err(|e| {
+    open_with(store, ServiceConfig::default()).await
+}
+
+async fn open_with(store: &StoreArgs, config: ServiceConfig) -> Result<Quiver, String> {
+    Quiver::open(&store.to_config(), config).await.map_err(|e| {
         format!(
             "{} (is a Quiver server running on {}? An embedded store is opened by one process at a time.)",
             e.message, store.db

@@ -29,6 +29,24 @@ pub enum Command {
     /// the store is an embedded SurrealKV directory, which one process opens at a time).
     #[command(subcommand)]
     User(UserCommand),
+    /// Re-check the stored files of registered versions against what they registered (exits 1
+    /// when one no longer matches; stop the server first when the store is embedded).
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Directory for files Quiver keeps outside the database (artifacts).
+    #[arg(long, env = "QUIVER_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Only this model (catalog.schema.model).
+    #[arg(long, conflicts_with = "all")]
+    pub model: Option<String>,
+    /// Every registered version (what happens without --model).
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -104,6 +122,9 @@ pub struct ServeArgs {
     /// Do not deliver webhooks from this process (another Quiver on the same store does).
     #[arg(long, env = "QUIVER_NO_DISPATCHER", default_value_t = false)]
     pub no_dispatcher: bool,
+    /// Re-check every registered version's stored files this often, in seconds (0: never).
+    #[arg(long, env = "QUIVER_SCRUB_INTERVAL_SECS", default_value_t = 24 * 3600)]
+    pub scrub_interval_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]

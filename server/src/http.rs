@@ -118,6 +118,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         mlflow: crate::mlflow::MlflowConfig { create_namespaces: args.mlflow_create_namespaces },
     };
     spawn_session_cleanup(quiver.clone());
+    if args.scrub_interval_secs > 0 {
+        spawn_scrub(quiver.clone(), std::time::Duration::from_secs(args.scrub_interval_secs));
+    }
     if !args.no_dispatcher {
         crate::dispatcher::spawn(quiver.clone(), crate::dispatcher::DispatcherConfig::default());
     }
@@ -141,6 +144,29 @@ pub async fn serve_on(listener: tokio::net::TcpListener, app: Router) -> Result<
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Re-checks every registered version's stored files at `every` (the first time after one
+/// interval, not at start). What no longer matches is audited and raised as an event.
+fn spawn_scrub(quiver: Quiver, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let actor = quiver::services::system_actor(quiver::services::governance::Source::Cli);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            ticks.tick().await;
+            match quiver.verify_versions(&actor, None).await {
+                Ok(r) if r.failures.is_empty() => {
+                    tracing::info!(files = r.files, versions = r.versions, "scrub: every file matches")
+                }
+                Ok(r) => tracing::warn!(
+                    failures = r.failures.len(),
+                    files = r.files,
+                    "scrub: registered files no longer match"
+                ),
+                Err(e) => tracing::warn!("scrub failed: {}", e.message),
+            }
+        }
+    });
 }
 
 /// Deletes expired sessions once an hour.

@@ -19,6 +19,7 @@ async fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => quiver_server::http::serve(args).await,
         Command::User(cmd) => quiver_server::cli::user(cmd).await,
+        Command::Verify(args) => quiver_server::cli::verify(args).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

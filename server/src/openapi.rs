@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::rest::{account, admin, approvals, catalogs, webhooks};
+use crate::rest::{account, admin, approvals, catalogs, integrity, webhooks};
 use crate::uc;
 
 #[derive(OpenApi)]
@@ -67,6 +67,12 @@ use crate::uc;
         approvals::comment,
         approvals::get_policy,
         approvals::put_policy,
+        integrity::version_files,
+        integrity::attach_signature,
+        integrity::list_keys,
+        integrity::add_key,
+        integrity::revoke_key,
+        integrity::verify,
     ),
     components(schemas(approvals::Verdict, quiver::services::governance::privileges::PermissionsChange, quiver::services::governance::privileges::PrivilegeAssignment, quiver::services::governance::privileges::EffectivePrivilege)),
     modifiers(&Credentials),

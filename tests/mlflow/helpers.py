@@ -12,6 +12,16 @@ SCHEMA = "ml_team"
 C_VALUES = (0.01, 1.0, 100.0)
 
 
+# Quiver's version tag for the root digest of the files a version registered (computed, never
+# set): the comparisons below are of the tags people set.
+DIGEST_TAG = "quiver.digest"
+
+
+def user_tags(tags):
+    """A version's tags without the one Quiver computes."""
+    return {k: v for k, v in tags.items() if k != DIGEST_TAG}
+
+
 def hexid(n=3):
     return secrets.token_hex(n)
 

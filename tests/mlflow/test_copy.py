@@ -3,7 +3,7 @@
 import mlflow
 import numpy as np
 
-from helpers import SCHEMA
+from helpers import SCHEMA, user_tags
 
 
 def test_copy_model_version_across_catalogs(client, trained, iris, register_copies, new_name, other_catalog):
@@ -27,7 +27,7 @@ def test_copy_model_version_across_catalogs(client, trained, iris, register_copi
     # so compare the downloaded artifacts' location below instead.
     assert mv.model_id in (None, trained.v(2).model_id)
     assert mv.description == "candidate"
-    assert mv.tags == {"validation_status": "approved"}
+    assert user_tags(mv.tags) == {"validation_status": "approved"}
     assert client.get_registered_model(dst).name == dst
 
     # Same artifacts as the source version.

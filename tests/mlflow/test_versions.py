@@ -4,7 +4,7 @@ import mlflow
 import pytest
 from mlflow.entities import Metric
 
-from helpers import assert_recent, expect_error
+from helpers import assert_recent, expect_error, user_tags
 
 
 def test_log_model_registered_three_versions(client, trained):
@@ -76,21 +76,21 @@ def test_version_tags_set_read_delete(client, register_copies):
     client.set_model_version_tag(name, "1", "validation_status", "approved")
     client.set_model_version_tag(name, "1", "owner", "ml_team")
     client.set_model_version_tag(name, "1", "validation_status", "rejected")  # overwrite
-    assert client.get_model_version(name, "1").tags == {
+    assert user_tags(client.get_model_version(name, "1").tags) == {
         "validation_status": "rejected",
         "owner": "ml_team",
     }
-    assert client.get_model_version(name, "2").tags == {}
+    assert user_tags(client.get_model_version(name, "2").tags) == {}
 
     client.delete_model_version_tag(name, "1", "validation_status")
-    assert client.get_model_version(name, "1").tags == {"owner": "ml_team"}
+    assert user_tags(client.get_model_version(name, "1").tags) == {"owner": "ml_team"}
 
 
 def test_register_with_version_tags(client, trained, new_name):
     name = new_name()
     mv = mlflow.register_model(trained.v(1).model_uri, name, tags={"stage_hint": "canary"})
-    assert mv.tags == {"stage_hint": "canary"}
-    assert client.get_model_version(name, "1").tags == {"stage_hint": "canary"}
+    assert user_tags(mv.tags) == {"stage_hint": "canary"}
+    assert user_tags(client.get_model_version(name, "1").tags) == {"stage_hint": "canary"}
 
 
 def test_version_description(client, register_copies):

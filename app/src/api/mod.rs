@@ -11,6 +11,7 @@ pub mod governance;
 pub mod models;
 pub mod runs;
 pub mod schemas;
+pub mod signing_keys;
 pub mod tags;
 pub mod tokens;
 pub mod versions;

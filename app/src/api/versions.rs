@@ -122,6 +122,22 @@ pub async fn version_files(
     Ok(quiver().version_files(&actor()?, &path, &at).await?)
 }
 
+/// Attaches (or replaces) a version's signature (`model.sig`) and answers what it says.
+#[server]
+pub async fn attach_signature(
+    catalog: String,
+    schema: String,
+    model: String,
+    version: String,
+    bundle: String,
+) -> AppResult<quiver::services::storage::SignatureCheck> {
+    let path = ModelPath::new(&catalog, &schema, &model)?;
+    let at = quiver::names::VersionRef::parse(&version)?;
+    let actor = actor()?;
+    let number = quiver().get_version_ref(&actor, &path, &at).await?.version;
+    Ok(quiver().attach_signature(&actor, &path, number, &bundle).await?)
+}
+
 /// The run the version was trained in (params, latest metrics), when Quiver tracked it.
 #[server]
 pub async fn version_run(

@@ -89,12 +89,13 @@ pub fn ApprovalsTab(model: ModelRef, #[prop(optional)] version: Option<i64>) -> 
                     })
                 })}
             </Suspense>
-            {move || cannot_protect.get().is_none().then(|| view! {
+            {let full = full.clone(); move || cannot_protect.get().is_none().then(|| view! {
                 <details class="card">
                     <summary>"Protected aliases of this model"</summary>
                     <AliasPolicyEditor kind=SecurableType::Model full_name=full.clone()/>
                 </details>
             })}
+            <crate::components::signing_keys::SigningKeysSection kind=SecurableType::Model full_name=full.clone()/>
         </div>
     }
 }
@@ -181,6 +182,7 @@ pub fn AliasPolicyEditor(kind: SecurableType, full_name: String) -> impl IntoVie
     let aliases = RwSignal::new(String::new());
     let required = RwSignal::new("1".to_string());
     let allow_self = RwSignal::new(false);
+    let signed = RwSignal::new(false);
     let toasts = use_toasts();
     let save = Action::new(move |p: &AliasPolicy| {
         let (p, f) = (p.clone(), full_name.clone());
@@ -204,6 +206,7 @@ pub fn AliasPolicyEditor(kind: SecurableType, full_name: String) -> impl IntoVie
                     aliases.set(view_.policy.aliases.join(", "));
                     required.set(view_.policy.required_approvals.to_string());
                     allow_self.set(view_.policy.allow_self_approval);
+                    signed.set(view_.policy.require_signature);
                     view! {
                         {(!view_.inherited.is_empty()).then(|| view! {
                             <p class="muted">"Also protected here by a parent: "
@@ -217,6 +220,7 @@ pub fn AliasPolicyEditor(kind: SecurableType, full_name: String) -> impl IntoVie
                                 aliases: list,
                                 required_approvals: required.get_untracked().trim().parse().unwrap_or(0),
                                 allow_self_approval: allow_self.get_untracked(),
+                                require_signature: signed.get_untracked(),
                             });
                         }>
                             <TextField label="Protected aliases" name="aliases" value=aliases error=field_error(error, "aliases")
@@ -225,6 +229,9 @@ pub fn AliasPolicyEditor(kind: SecurableType, full_name: String) -> impl IntoVie
                                 error=field_error(error, "required_approvals")/>
                             <label class="check"><input type="checkbox" prop:checked=move || allow_self.get()
                                 on:change=move |ev| allow_self.set(event_target_checked(&ev))/>"The requester may approve"</label>
+                            <label class="check"><input type="checkbox" data-testid="require-signature" prop:checked=move || signed.get()
+                                on:change=move |ev| signed.set(event_target_checked(&ev))/>
+                                "Only versions signed by a trusted key, over exactly their registered files"</label>
                             <button type="submit" disabled=move || save.pending().get()>"Save protection"</button>
                         </form>
                     }

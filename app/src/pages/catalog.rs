@@ -13,6 +13,7 @@ use crate::components::approvals::ProtectedAliasesSection;
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::markdown::DescriptionEditor;
 use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
+use crate::components::signing_keys::SigningKeysSection;
 use crate::components::widgets::{EmptyState, Pager, StampView};
 
 #[component]
@@ -80,6 +81,7 @@ pub fn CatalogPage() -> impl IntoView {
                             <PermissionsPanel kind=SecurableType::Catalog full_name=c.name.clone() owner=c.owner.clone()/>
                         </details>
                         <ProtectedAliasesSection kind=SecurableType::Catalog full_name=c.name.clone()/>
+                        <SigningKeysSection kind=SecurableType::Catalog full_name=c.name.clone()/>
                         <h2>"Schemas"</h2>
                         {loaded(schemas, move |page| {
                             if page.items.is_empty() {

@@ -15,6 +15,7 @@ use crate::components::approvals::ProtectedAliasesSection;
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href, url_encode};
 use crate::components::markdown::DescriptionEditor;
 use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
+use crate::components::signing_keys::SigningKeysSection;
 use crate::components::widgets::{EmptyState, Pager, StampView};
 
 #[component]
@@ -97,6 +98,7 @@ pub fn SchemaPage() -> impl IntoView {
                         <PermissionsPanel kind=SecurableType::Schema full_name=s.full_name() owner=s.owner.clone()/>
                     </details>
                     <ProtectedAliasesSection kind=SecurableType::Schema full_name=s.full_name()/>
+                    <SigningKeysSection kind=SecurableType::Schema full_name=s.full_name()/>
                 }})
             })}
         </Suspense>

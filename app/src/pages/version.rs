@@ -11,7 +11,9 @@ use super::model::{Tabs, current_tab};
 use super::{loaded, param};
 use crate::RegistryVersion;
 use crate::api::tags::{delete_tag, set_tag};
-use crate::api::versions::{copy_version, delete_version, get_version, update_version, version_files, version_run};
+use crate::api::versions::{
+    attach_signature, copy_version, delete_version, get_version, update_version, version_files, version_run,
+};
 use crate::components::activity::ActivityList;
 use crate::components::aliases::{ModelRef, RemoveAliasButton, SetAliasForm};
 use crate::components::comments::CommentThread;
@@ -22,6 +24,7 @@ use crate::components::modal::Modal;
 use crate::components::tags::TagEditor;
 use crate::components::toast::use_toasts;
 use crate::components::training_run::TrainingRunCard;
+use crate::components::version_files::ArtifactFiles;
 use crate::components::widgets::{CopyButton, StampView, StatusBadge};
 
 const TABS: [(&str, &str); 2] = [("comments", "Comments"), ("activity", "Activity")];
@@ -70,6 +73,11 @@ pub fn VersionPage() -> impl IntoView {
         move || (registry.get(), catalog.get(), schema.get(), model.get(), reference.get()),
         |(_, c, s, m, r)| version_files(c, s, m, r),
     );
+    let attach = Action::new(move |bundle: &String| {
+        let (c, s, m, r) =
+            (catalog.get_untracked(), schema.get_untracked(), model.get_untracked(), reference.get_untracked());
+        attach_signature(c, s, m, r, bundle.clone())
+    });
     let run = Resource::new(
         move || (registry.get(), catalog.get(), schema.get(), model.get(), reference.get()),
         |(_, c, s, m, r)| version_run(c, s, m, r),
@@ -164,9 +172,9 @@ pub fn VersionPage() -> impl IntoView {
                             </dl>
                         </div>
                         <TrainingRunCard run/>
-                        <h2>"Signature"</h2>
+                        <h2>"Schema"</h2>
                         {match v.signature.clone() {
-                            None => view! { <p class="muted">"This version has no signature."</p> }.into_any(),
+                            None => view! { <p class="muted">"No input or output schema was logged with this model (MLflow's model signature)."</p> }.into_any(),
                             Some(sig) => view! {
                                 <div class="grid2">
                                     <SignatureTable title="Inputs" json=sig.inputs.clone()/>
@@ -179,7 +187,7 @@ pub fn VersionPage() -> impl IntoView {
             })}
         </Suspense>
         <div class="tab-area">
-        <ArtifactFiles files/>
+        <ArtifactFiles files attach/>
         <Tabs tabs=&TABS current=tab base/>
         {move || {
             let m = mref();
@@ -201,60 +209,6 @@ pub fn VersionPage() -> impl IntoView {
             <CopyDialog model=mref() version=number.get_untracked() on_close=Callback::new(move |_| copying.set(false))/>
         </Show>
     }
-}
-
-/// The version's files with sizes and download links (when Quiver stores them).
-#[component]
-fn ArtifactFiles(files: Resource<crate::error::AppResult<quiver::services::storage::VersionFiles>>) -> impl IntoView {
-    view! {
-        <h2>"Artifacts"</h2>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                crate::pages::loaded_part(files.await, |f| {
-                    let uri = f.uri.clone();
-                    match f.root {
-                        None => view! {
-                            <p class="muted" data-testid="artifacts">"Stored outside Quiver at " <code>{uri}</code> "."</p>
-                        }.into_any(),
-                        Some(_) if f.files.is_empty() => view! {
-                            <p class="muted" data-testid="artifacts">"No files yet at " <code>{uri}</code> "."</p>
-                        }.into_any(),
-                        Some(root) => view! {
-                            <table class="list" data-testid="artifacts">
-                                <thead><tr><th>"File"</th><th class="num">"Size"</th><th></th></tr></thead>
-                                <tbody>
-                                    {f.files.into_iter().map(|e| {
-                                        let href = format!("/api/2.0/mlflow-artifacts/artifacts/{root}/{}", e.path);
-                                        let name = e.path.rsplit('/').next().unwrap_or(&e.path).to_string();
-                                        view! {
-                                            <tr>
-                                                <td class="mono">{e.path.clone()}</td>
-                                                <td class="num">{human_size(e.size.unwrap_or(0))}</td>
-                                                <td><a href=href download=name>"Download"</a></td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            <p class="muted small">"Location: " <code>{uri}</code></p>
-                        }.into_any(),
-                    }
-                })
-            })}
-        </Suspense>
-    }
-}
-
-/// `11.1 KB`, `3.4 MB`.
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut size = bytes as f64;
-    let mut unit = 0;
-    while size >= 1024.0 && unit < UNITS.len() - 1 {
-        size /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{size:.1} {}", UNITS[unit]) }
 }
 
 fn param_is_number(r: &str) -> bool {

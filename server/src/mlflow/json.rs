@@ -62,8 +62,13 @@ pub fn version(v: &ModelVersion, name: &str) -> Value {
     if let Some(model_id) = &v.model_id {
         out["model_id"] = json!(model_id);
     }
-    if !v.tags.is_empty() {
-        out["tags"] = tags(&v.tags);
+    // MLflow has no digest field: clients read it as a tag.
+    let mut all_tags = v.tags.clone();
+    if let Some(digest) = &v.digest {
+        all_tags.push(Tag { key: quiver::names::DIGEST_TAG.into(), value: digest.clone() });
+    }
+    if !all_tags.is_empty() {
+        out["tags"] = tags(&all_tags);
     }
     if !v.aliases.is_empty() {
         out["aliases"] = json!(v.aliases);

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod approvals;
 pub mod catalogs;
+pub mod integrity;
 pub mod webhooks;
 
 use app::AppState;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(webhooks::router())
         .merge(approvals::router())
+        .merge(integrity::router())
 }
 
 /// A service's answer as the API's: the value as JSON, or the error in the API's shape.

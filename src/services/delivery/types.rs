@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Every event type a webhook may subscribe to (MLflow's `entity.action` names).
-pub const EVENT_TYPES: [&str; 21] = [
+pub const EVENT_TYPES: [&str; 22] = [
     "registered_model.created",
     "registered_model.renamed",
     "registered_model.deleted",
     "model_version.created",
     "model_version.deleted",
+    "model_version.integrity_failed",
     "model_version_alias.created",
     "model_version_alias.moved",
     "model_version_alias.deleted",

@@ -185,6 +185,10 @@ pub struct AliasPolicy {
     /// Whether the requester may be one of the approvers.
     #[serde(default)]
     pub allow_self_approval: bool,
+    /// Whether a version must carry a signature by a key trusted for the model, over exactly its
+    /// registered files, before a request to point the alias at it is approved.
+    #[serde(default)]
+    pub require_signature: bool,
 }
 
 fn one() -> i64 {
@@ -193,7 +197,7 @@ fn one() -> i64 {
 
 impl Default for AliasPolicy {
     fn default() -> Self {
-        AliasPolicy { aliases: Vec::new(), required_approvals: 1, allow_self_approval: false }
+        AliasPolicy { aliases: Vec::new(), required_approvals: 1, allow_self_approval: false, require_signature: false }
     }
 }
 
@@ -219,6 +223,46 @@ pub struct ProtectedAlias {
     pub alias: String,
     pub required_approvals: i64,
     pub allow_self_approval: bool,
+    #[serde(default)]
+    pub require_signature: bool,
     /// "catalog prod", "schema prod.ml", "model prod.ml.fraud".
     pub set_on: String,
+}
+
+/// A public key trusted to sign the models of a catalog, schema or model (and everything below).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SigningKey {
+    pub name: String,
+    /// `ecdsa-p256-sha256`, `ecdsa-p384-sha384` or `ed25519`.
+    pub algorithm: String,
+    /// Hex SHA-256 of the key's PEM (model-signing names the key this way in its bundles).
+    pub fingerprint: String,
+    /// PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub public_key: String,
+    /// Where it is configured: "catalog prod", "schema prod.ml", "model prod.ml.fraud".
+    pub set_on: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    /// A revoked key verifies nothing from then on; it stays listed.
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<String>,
+}
+
+/// A key to trust: a name unique on its securable, and the PEM public key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewSigningKey {
+    pub name: String,
+    pub public_key: String,
+}
+
+/// The keys set on one securable, and those its parents trust (which apply here too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SigningKeysView {
+    pub securable_type: String,
+    pub full_name: String,
+    pub keys: Vec<SigningKey>,
+    pub inherited: Vec<SigningKey>,
 }

@@ -18,6 +18,7 @@ use crate::services::governance::{
 use crate::services::paging::{Page, PageRequest};
 use crate::services::registry::aliases::{REMOVE_ALIAS, SET_ALIAS};
 use crate::services::registry::lookup::{RESOLVE, model_not_found, version_not_found};
+use crate::services::storage::SignatureCheck;
 use crate::services::{Quiver, paging};
 use crate::store::key_of;
 
@@ -239,9 +240,12 @@ impl Quiver {
         let decide = holdings.denial(Operation::DecideAliasChange, SecurableType::Model);
         let already = request.approvals.iter().any(|a| a.by.eq_ignore_ascii_case(&actor.principal.username));
         let self_ok = if mine { self.self_approval_allowed(&path, &request.alias).await? } else { true };
+        let unsigned = if pending && decide.is_none() { self.signature_refusal(&path, &request).await? } else { None };
         let approve_denied = if !pending {
             None
         } else if let Some(reason) = decide.clone() {
+            Some(reason)
+        } else if let Some(reason) = unsigned {
             Some(reason)
         } else if already {
             Some("You have approved it; it waits for other approvers.".to_string())
@@ -258,6 +262,64 @@ impl Quiver {
             request,
             notes,
         })
+    }
+
+    /// Why a request to point an alias at a version may not be approved, when the alias's policy
+    /// asks for a signature by a key trusted for the model over exactly the version's registered
+    /// files and the version has none (or another).
+    async fn signature_refusal(&self, path: &ModelPath, request: &ApprovalRequest) -> Result<Option<String>> {
+        if request.action != RequestAction::Set {
+            return Ok(None);
+        }
+        let sql = format!(
+            "{RESOLVE}
+             RETURN {{
+                 required: fn::alias_policy($mdl, $alias_lc).require_signature ?? false,
+                 version: (SELECT VALUE id FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0],
+             }};"
+        );
+        #[derive(SurrealValue)]
+        struct Needs {
+            required: bool,
+            version: Option<RecordId>,
+        }
+        let query = self
+            .path_query(&sql, path)
+            .bind(("alias_lc", request.alias.to_lowercase()))
+            .bind(("version", request.version));
+        let Some(Needs { required: true, version: Some(version) }) = self.answer::<Option<Needs>>(query).await? else {
+            return Ok(None);
+        };
+        let check = self.version_integrity(&version).await?.signature;
+        if check.is_verified() {
+            return Ok(None);
+        }
+        let detail = match &check {
+            SignatureCheck::Mismatch { detail, .. }
+            | SignatureCheck::Untrusted { detail }
+            | SignatureCheck::Invalid { detail } => format!(" {detail}"),
+            _ => String::new(),
+        };
+        Ok(Some(format!(
+            "@{} needs a signature by a key trusted for {path} over exactly the files version {} registered; \
+             its signature: {}.{detail}",
+            request.alias,
+            request.version,
+            check.summary()
+        )))
+    }
+
+    /// Notes on a request's timeline why an approval was refused (best effort: the refusal
+    /// itself is the answer).
+    async fn note_refusal(&self, actor: &Actor, rid: &RecordId, reason: &str) {
+        let query = self
+            .q("CREATE request_note SET request = $rid, kind = 'refused', by = $who.by, at = time::now(), body = $body;")
+            .bind(("rid", rid.clone()))
+            .bind(("body", reason.to_string()))
+            .bind(("who", who(actor)));
+        if let Err(e) = self.read(query).await {
+            tracing::error!(error = %e.message, "could not note a refused approval");
+        }
     }
 
     /// Whether the alias's policy lets a requester approve their own request (unprotected
@@ -293,6 +355,12 @@ impl Quiver {
         let (request, path) = self.request_for(actor, id, op).await?;
         let comment = check_text("comment", comment, false)?;
         let rid = request_id(id)?;
+        if decision == Decision::Approve && request.state == RequestState::Pending {
+            if let Some(refusal) = self.signature_refusal(&path, &request).await? {
+                self.note_refusal(actor, &rid, &refusal).await;
+                return Err(Error::precondition(refusal));
+            }
+        }
         let step = match decision {
             Decision::Cancel => "IF $r.requester_lc != $me { THROW $not_requester };
                  fn::close_request($r, 'cancelled', $comment OR NONE, $who);"

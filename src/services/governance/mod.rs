@@ -4,7 +4,8 @@
 //!   checked against (shared with the browser, which disables what a user may not do).
 //! - `access`: the check itself (holdings along a path, visibility of lists); `grants`
 //!   (grant, revoke, ownership, effective permissions).
-//! - `policies` (protected aliases) and `approvals` (requests that move them).
+//! - `policies` (protected aliases) and `approvals` (requests that move them); `signing_keys`
+//!   (public keys trusted to sign a catalog's, schema's or model's versions).
 //! - `audit` (the log), `principals` (groups, service principals, the directory), `accounts`
 //!   (users, sign-in, sessions), `tokens` (personal access tokens).
 
@@ -28,6 +29,8 @@ pub(crate) mod grants;
 pub(crate) mod policies;
 #[cfg(feature = "server")]
 pub(crate) mod principals;
+#[cfg(feature = "server")]
+pub(crate) mod signing_keys;
 #[cfg(feature = "server")]
 pub(crate) mod tokens;
 

@@ -25,6 +25,7 @@ struct PolicyRow {
     aliases: Vec<String>,
     required_approvals: i64,
     allow_self_approval: bool,
+    require_signature: Option<bool>,
     updated_at: DateTime<Utc>,
     updated_by: String,
 }
@@ -37,7 +38,8 @@ struct PoliciesRow {
 }
 
 /// The policies on `$path` (from `OBJECT`), with the level and full name of where each is set.
-const POLICIES_ON_PATH: &str = "(SELECT securable, aliases, required_approvals, allow_self_approval, updated_at, updated_by,
+const POLICIES_ON_PATH: &str = "(SELECT securable, aliases, required_approvals, allow_self_approval, require_signature,
+        updated_at, updated_by,
         IF record::tb(securable) = 'catalog' THEN 1 ELSE IF record::tb(securable) = 'catalog_schema' THEN 2 ELSE 3 END AS depth,
         IF record::tb(securable) = 'catalog' THEN securable.name
         ELSE IF record::tb(securable) = 'catalog_schema' THEN securable.catalog.name + '.' + securable.name
@@ -100,15 +102,17 @@ impl Quiver {
                  DELETE alias_policy WHERE securable = $obj;
              }} ELSE IF (SELECT VALUE id FROM alias_policy WHERE securable = $obj LIMIT 1)[0] {{
                  UPDATE alias_policy SET aliases = $aliases, aliases_lc = $folded, required_approvals = $required,
-                     allow_self_approval = $allow_self, updated_at = time::now(), updated_by = $who.by
-                     WHERE securable = $obj;
+                     allow_self_approval = $allow_self, require_signature = $signed, updated_at = time::now(),
+                     updated_by = $who.by WHERE securable = $obj;
              }} ELSE {{
                  CREATE alias_policy SET securable = $obj, aliases = $aliases, aliases_lc = $folded, required_approvals = $required,
-                     allow_self_approval = $allow_self, updated_at = time::now(), updated_by = $who.by;
+                     allow_self_approval = $allow_self, require_signature = $signed, updated_at = time::now(),
+                     updated_by = $who.by;
              }};
              fn::audit('alias_policy.updated', $type, $full_name, 'allowed',
                  IF $aliases = [] THEN 'no protected aliases' ELSE 'protected: ' + array::join($aliases, ', ')
-                 + '; approvals: ' + <string> $required + (IF $allow_self THEN '; self-approval allowed' ELSE '' END) END,
+                 + '; approvals: ' + <string> $required + (IF $allow_self THEN '; self-approval allowed' ELSE '' END)
+                 + (IF $signed THEN '; a verified signature required' ELSE '' END) END,
                  $who);
              RETURN {{ found: true, depth: $depth, rows: {POLICIES_ON_PATH} }};
              COMMIT TRANSACTION;"
@@ -121,6 +125,7 @@ impl Quiver {
                         .bind(("folded", folded.clone()))
                         .bind(("required", policy.required_approvals))
                         .bind(("allow_self", policy.allow_self_approval))
+                        .bind(("signed", policy.require_signature))
                         .bind(("who", who(actor)))
                         .bind(("type", securable.kind.api_name()))
                         .bind(("full_name", securable.target().full_name()))
@@ -141,7 +146,13 @@ impl Quiver {
         let own = view.policy.aliases.iter().map(|a| (a.clone(), format!("model {}", view.full_name)));
         for (alias, set_on) in view.inherited.iter().cloned().chain(own) {
             if !out.iter().any(|p| p.alias.eq_ignore_ascii_case(&alias)) {
-                out.push(ProtectedAlias { alias, required_approvals: 1, allow_self_approval: true, set_on });
+                out.push(ProtectedAlias {
+                    alias,
+                    required_approvals: 1,
+                    allow_self_approval: true,
+                    require_signature: false,
+                    set_on,
+                });
             }
         }
         // The terms in force come from the store's own rule (max approvals, self-approval only if all allow).
@@ -152,6 +163,7 @@ impl Quiver {
             if let Some(t) = t {
                 p.required_approvals = t.required_approvals;
                 p.allow_self_approval = t.allow_self_approval;
+                p.require_signature = t.require_signature.unwrap_or(false);
             }
         }
         Ok(out)
@@ -162,6 +174,7 @@ impl Quiver {
 struct Terms {
     required_approvals: i64,
     allow_self_approval: bool,
+    require_signature: Option<bool>,
 }
 
 fn check_kind(securable: &Securable) -> Result<()> {
@@ -191,6 +204,7 @@ fn view(securable: &Securable, row: PoliciesRow) -> AliasPolicyView {
                 aliases: r.aliases.clone(),
                 required_approvals: r.required_approvals,
                 allow_self_approval: r.allow_self_approval,
+                require_signature: r.require_signature.unwrap_or(false),
             })
             .unwrap_or_default(),
         defined: own.is_some(),

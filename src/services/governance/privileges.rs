@@ -220,10 +220,12 @@ pub enum Operation {
     DecideAliasChange,
     ProtectAliases,
     ManageWebhooks,
+    ManageSigningKeys,
+    AttachSignature,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 32] = [
+    pub const ALL: [Operation; 34] = [
         Operation::ListCatalogs,
         Operation::CreateCatalog,
         Operation::GetCatalog,
@@ -256,6 +258,8 @@ impl Operation {
         Operation::DecideAliasChange,
         Operation::ProtectAliases,
         Operation::ManageWebhooks,
+        Operation::ManageSigningKeys,
+        Operation::AttachSignature,
     ];
 
     /// Operations on an object of any level (catalog, schema or model; some on the metastore),
@@ -267,6 +271,7 @@ impl Operation {
                 | Operation::TransferOwnership
                 | Operation::ProtectAliases
                 | Operation::ManageWebhooks
+                | Operation::ManageSigningKeys
         )
     }
 
@@ -331,6 +336,13 @@ pub const RULES: &[Rule] = &[
     Rule { op: O::DecideAliasChange, on: S::Model, any_of: MANAGE, what: "approve or reject an alias change" },
     Rule { op: O::ProtectAliases, on: S::Model, any_of: MANAGE, what: "protect aliases" },
     Rule { op: O::ManageWebhooks, on: S::Model, any_of: MANAGE, what: "manage webhooks" },
+    Rule { op: O::ManageSigningKeys, on: S::Model, any_of: MANAGE, what: "trust or revoke signing keys" },
+    Rule {
+        op: O::AttachSignature,
+        on: S::Model,
+        any_of: &[P::CreateModelVersion, P::Manage],
+        what: "attach a signature to a version",
+    },
 ];
 
 /// The rule table as Markdown, for the docs (`docs/privileges.md` holds it; a test keeps them equal).

@@ -59,9 +59,19 @@ impl Quiver {
                  signature_inputs = $src.signature_inputs, signature_outputs = $src.signature_outputs,
                  model_id = $src.model_id, copied_from = $copied_from, tags = $src.tags, full_name = $mdl.full_name,
                  full_name_lc = $mdl.full_name_lc, version_desc = 0 - $v, created_at = time::now(),
-                 created_by = $who.by, updated_at = time::now(), updated_by = $who.by RETURN VALUE id);
+                 created_by = $who.by, updated_at = time::now(), updated_by = $who.by,
+                 files_root = $src.files_root, digest = $src.digest, file_count = $src.file_count,
+                 total_size = $src.total_size RETURN VALUE id);
              FOR $t IN (SELECT key, value FROM version_tag WHERE version = $src.id) {{
                  CREATE version_tag SET model = $mdl, version = $id, key = $t.key, value = $t.value;
+             }};
+             -- The copy points to the same files: it keeps their manifest and signature.
+             FOR $f IN (SELECT path, size, sha256 FROM version_file WHERE version = $src.id) {{
+                 CREATE version_file SET version = $id, path = $f.path, size = $f.size, sha256 = $f.sha256;
+             }};
+             FOR $s IN (SELECT bundle, origin FROM version_signature WHERE version = $src.id) {{
+                 CREATE version_signature SET version = $id, bundle = $s.bundle, origin = $s.origin,
+                     attached_at = time::now(), attached_by = $who.by;
              }};
              fn::activity($mdl, $v, 'model_version.created', $copied_from, NONE, NONE, $who);
              fn::activity($src_mdl, $version, 'model_version.copied', $to_name + ' v' + <string> $v, NONE, NONE, $who);

@@ -133,7 +133,7 @@ pub(crate) fn sorted_tags(rows: Vec<TagRow>) -> Vec<Tag> {
 /// are copied onto it).
 pub const VERSION_FIELDS: &str = "id, version, source, run_id, run_link, description, status, signature_inputs, \
      signature_outputs, created_at, created_by, updated_at, updated_by, full_name, copied_from, current_stage, \
-     model_id, aliases, tags";
+     model_id, aliases, tags, digest";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct VersionRow {
@@ -152,6 +152,7 @@ pub struct VersionRow {
     pub model_id: Option<String>,
     pub aliases: Vec<String>,
     pub tags: Vec<TagRow>,
+    pub digest: Option<String>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
     pub updated_at: DateTime<Utc>,
@@ -189,6 +190,7 @@ impl From<VersionRow> for ModelVersion {
             copied_from: r.copied_from,
             stage: r.current_stage,
             model_id: r.model_id,
+            digest: r.digest,
             created: Stamp { at: r.created_at, by: r.created_by },
             updated: Stamp { at: r.updated_at, by: r.updated_by },
         }

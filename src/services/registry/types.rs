@@ -120,6 +120,9 @@ pub struct ModelVersion {
     pub stage: String,
     /// The MLflow logged model (`m-…`) the version was registered from.
     pub model_id: Option<String>,
+    /// The root digest of its files as registered (OpenSSF model-signing's, hex SHA-256), when
+    /// Quiver stores them.
+    pub digest: Option<String>,
     pub created: Stamp,
     pub updated: Stamp,
 }

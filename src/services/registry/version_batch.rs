@@ -235,8 +235,20 @@ fn build_registration_sql(webhooks: journal::Webhooks) -> String {
                  run_id = $r.run_id, run_link = $r.run_link, description = $r.description, status = $r.status,
                  signature_inputs = $r.sig_in, signature_outputs = $r.sig_out, model_id = $r.model_id,
                  tags = $r.tags, full_name = $mdl.full_name, full_name_lc = $mdl.full_name_lc, version_desc = 0 - $v,
+                 files_root = $r.files_root, digest = $r.digest,
+                 file_count = IF $r.files_root THEN array::len($r.files) END,
+                 total_size = IF $r.files_root THEN math::sum($r.files.size) END,
                  created_at = $now, created_by = $r.actor, updated_at = $now, updated_by = $r.actor
                  RETURN {VERSION_FIELDS});
+             IF $r.files {{
+                 FOR $f IN $r.files {{
+                     CREATE version_file SET version = $row.id, path = $f.path, size = $f.size, sha256 = $f.sha256;
+                 }};
+             }};
+             IF $r.signature {{
+                 CREATE version_signature SET version = $row.id, bundle = $r.signature, origin = 'artifact',
+                     attached_at = $now, attached_by = $r.actor;
+             }};
              IF $r.tags {{
                  FOR $t IN $r.tags {{
                      CREATE version_tag SET model = $mdl.id, version = $row.id, key = $t.key, value = $t.value;
@@ -277,6 +289,10 @@ mod tests {
             sig_out: None,
             model_id: None,
             tags: vec![],
+            files_root: None,
+            digest: None,
+            files: Vec::new(),
+            signature: None,
             actor: "admin".into(),
             who: crate::services::db::who(&admin()),
         }

@@ -30,8 +30,22 @@ pub(crate) struct Registration {
     pub sig_out: Option<String>,
     pub model_id: Option<String>,
     pub tags: Vec<serde_json::Value>,
+    /// The version's files as registered (READY versions whose files Quiver stores).
+    pub files_root: Option<String>,
+    pub digest: Option<String>,
+    pub files: Vec<FileRow>,
+    /// A `model.sig` found among the files (a Sigstore bundle), kept as the version's signature.
+    pub signature: Option<String>,
     pub actor: String,
     pub who: serde_json::Value,
+}
+
+/// One registered file as the shared statement writes it.
+#[derive(Debug, Clone, SurrealValue)]
+pub(crate) struct FileRow {
+    pub path: String,
+    pub size: i64,
+    pub sha256: String,
 }
 
 /// What registering a version returns: the version, and its model's record id for the next one.

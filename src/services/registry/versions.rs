@@ -9,6 +9,7 @@ use crate::services::registry::lookup::{FOUND_MODEL, RESOLVE, model_not_found, v
 use crate::services::registry::rows::{VERSION_FIELDS, VersionRow};
 use crate::services::registry::version_queue::Registration;
 use crate::services::registry::{ModelVersion, Signature, Tag, VersionStatus, check_description};
+use crate::services::storage::manifest::RegisteredFiles;
 use crate::services::{Quiver, paging};
 
 /// What it takes to register a version.
@@ -85,9 +86,11 @@ impl Quiver {
     /// transaction, and a conflicting transaction is retried. Concurrent registrations share
     /// transactions (see `version_batch`); each still succeeds or fails on its own.
     pub async fn create_version(&self, actor: &Actor, path: &ModelPath, new: NewVersion) -> Result<ModelVersion> {
+        let mut new = new;
+        // The digest tag is computed, never taken: a client copying a version's tags sends it back.
+        new.tags.retain(|t| !t.key.eq_ignore_ascii_case(crate::names::DIGEST_TAG));
         new.validate()?;
         self.authorize(actor, Operation::CreateVersion, Target::Model(path)).await?;
-        let mut new = new;
         // The source is checked in the form it is stored and read in.
         new.source = new.source.trim().to_string();
         self.require_source_readable(actor, new.model_id.as_deref(), new.run_id.as_deref(), &new.source).await?;
@@ -96,6 +99,12 @@ impl Quiver {
                 (new.signature_inputs, new.signature_outputs) = (inputs, outputs);
             }
         }
+        let status = new.status.unwrap_or(VersionStatus::Ready);
+        // What the version's files are, recorded as it becomes READY.
+        let files = match status {
+            VersionStatus::Ready => self.registration_files(actor, new.model_id.as_deref(), &new.source).await?,
+            _ => RegisteredFiles::default(),
+        };
         // Registered through the queue that lets concurrent registrations share a transaction.
         let name = crate::services::registry::lookup::path_key(path);
         let registration = Registration {
@@ -105,7 +114,7 @@ impl Quiver {
             run_id: new.run_id,
             run_link: new.run_link,
             description: new.description,
-            status: new.status.unwrap_or(VersionStatus::Ready).as_str().to_string(),
+            status: status.as_str().to_string(),
             sig_in: new.signature_inputs,
             sig_out: new.signature_outputs,
             model_id: new.model_id,
@@ -113,6 +122,10 @@ impl Quiver {
                 .into_iter()
                 .map(|t| serde_json::json!({ "key": t.key, "value": t.value }))
                 .collect(),
+            files_root: files.root,
+            digest: files.digest,
+            files: files.files,
+            signature: files.signature,
             actor: actor.principal.username.clone(),
             who: who(actor),
         };
@@ -228,6 +241,8 @@ impl Quiver {
              DELETE model_alias WHERE model = $mdl AND version = $version;
              fn::sync_aliases($mdl, []);
              DELETE version_tag WHERE version = $id;
+             DELETE version_file WHERE version = $id;
+             DELETE version_signature WHERE version = $id;
              DELETE comment WHERE model = $mdl AND version = $version;
              DELETE $id;
              fn::activity($mdl, $version, 'model_version.deleted', NONE, NONE, NONE, $who);

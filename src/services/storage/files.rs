@@ -6,8 +6,10 @@ use std::path::Path;
 use crate::error::Result;
 use crate::names::{ModelPath, VersionRef};
 use crate::services::Quiver;
+use crate::services::db::who;
 use crate::services::governance::Actor;
 use crate::services::registry::ModelVersion;
+use crate::services::storage::paths::canonical;
 use crate::services::storage::{ArtifactEntry, ArtifactStore, ByteStream, VersionFiles};
 
 /// A file on its way to the caller.
@@ -44,25 +46,61 @@ impl Quiver {
         self.artifact_store().list(relative).await
     }
 
-    /// A file to send, streamed from the store.
+    /// A file to send, streamed from the store. A file of a registered version is checked
+    /// against what was registered first: bytes that no longer match are refused, audited and
+    /// raised as `model_version.integrity_failed`.
     pub async fn download_artifact(&self, actor: &Actor, relative: &str) -> Result<ArtifactDownload> {
         self.authorize_artifact(actor, relative, false).await?;
-        let (size, body) = self.artifact_store().open(relative).await?;
-        Ok(ArtifactDownload { size, content_type: content_type(relative), body })
+        let path = canonical(relative)?;
+        if let Some(holder) = self.version_holding(&path).await? {
+            self.check_registered_file(actor, &holder, &path).await?;
+        }
+        let (size, body) = self.artifact_store().open(&path).await?;
+        Ok(ArtifactDownload { size, content_type: content_type(&path), body })
     }
 
     /// Stores an upload (CAN_EDIT on the experiment), streamed to the store: an interrupted or
-    /// oversized upload (above `max_artifact_bytes`) leaves nothing behind.
+    /// oversized upload (above `max_artifact_bytes`) leaves nothing behind, and nothing may land
+    /// among a registered version's files. Audited.
     pub async fn upload_artifact(&self, actor: &Actor, relative: &str, body: ByteStream) -> Result<()> {
         self.authorize_artifact(actor, relative, true).await?;
-        self.artifact_store().put(relative, body, self.config().max_artifact_bytes).await?;
+        let path = canonical(relative)?;
+        if let Err(e) = self.refuse_if_pinned(&path).await {
+            self.audit_artifact(actor, "artifact.write_refused", &path, "denied", &e.message).await;
+            return Err(e);
+        }
+        let written = self.artifact_store().put(&path, body, self.config().max_artifact_bytes).await?;
+        self.audit_artifact(actor, "artifact.written", &path, "allowed", &format!("{written} bytes")).await;
         Ok(())
     }
 
     /// Deletes a file or folder (CAN_EDIT on the experiment); nothing when it does not exist.
+    /// What a registered version holds cannot be deleted. Audited.
     pub async fn delete_artifact(&self, actor: &Actor, relative: &str) -> Result<()> {
         self.authorize_artifact(actor, relative, true).await?;
-        self.artifact_store().delete(relative).await
+        let path = canonical(relative)?;
+        if let Err(e) = self.refuse_if_pinned(&path).await {
+            self.audit_artifact(actor, "artifact.delete_refused", &path, "denied", &e.message).await;
+            return Err(e);
+        }
+        self.artifact_store().delete(&path).await?;
+        self.audit_artifact(actor, "artifact.deleted", &path, "allowed", "").await;
+        Ok(())
+    }
+
+    /// An audit entry for a change to the artifact store (files live outside the database, so
+    /// the entry follows the change; a failure to write it is logged).
+    async fn audit_artifact(&self, actor: &Actor, action: &str, path: &str, outcome: &str, detail: &str) {
+        let query = self
+            .q("fn::audit($action, 'artifact', $path, $outcome, $detail OR NONE, $who);")
+            .bind(("action", action.to_string()))
+            .bind(("path", path.to_string()))
+            .bind(("outcome", outcome.to_string()))
+            .bind(("detail", detail.to_string()))
+            .bind(("who", who(actor)));
+        if let Err(e) = self.read(query).await {
+            tracing::error!(error = %e.message, path, action, "could not audit an artifact change");
+        }
     }
 
     /// Where a version's artifacts are: its logged model's folder, the folder of the version it
@@ -111,9 +149,18 @@ impl Quiver {
     /// A version's artifact location and, when Quiver stores the files, the files themselves.
     pub async fn version_files(&self, actor: &Actor, path: &ModelPath, at: &VersionRef) -> Result<VersionFiles> {
         let version = self.get_version_ref(actor, path, at).await?;
+        let integrity =
+            self.version_integrity(&surrealdb::types::RecordId::new("model_version", version.id.clone())).await?;
         let uri = self.version_artifact_uri(actor, version).await?;
         let Some(root) = uri.strip_prefix("mlflow-artifacts:").map(|r| r.trim_start_matches('/').to_string()) else {
-            return Ok(VersionFiles { uri, root: None, files: Vec::new() });
+            return Ok(VersionFiles {
+                uri,
+                root: None,
+                files: Vec::new(),
+                digest: integrity.digest,
+                manifest: integrity.files,
+                signature: integrity.signature,
+            });
         };
         // Breadth-first below the version's folder, bounded.
         let mut files = Vec::new();
@@ -133,7 +180,14 @@ impl Quiver {
             }
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(VersionFiles { uri, root: Some(root), files })
+        Ok(VersionFiles {
+            uri,
+            root: Some(root),
+            files,
+            digest: integrity.digest,
+            manifest: integrity.files,
+            signature: integrity.signature,
+        })
     }
 }
 

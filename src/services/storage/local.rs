@@ -15,6 +15,8 @@ use crate::services::storage::{ArtifactEntry, ArtifactStore, ByteStream};
 const PART: &str = ".part-";
 /// Read and sent in chunks of this size.
 const CHUNK: usize = 64 * 1024;
+/// Hashed in chunks of this size.
+const HASH_CHUNK: usize = 1024 * 1024;
 
 /// Artifacts in a directory on this machine.
 #[derive(Debug, Clone)]
@@ -92,6 +94,15 @@ impl ArtifactStore for LocalDisk {
         Ok(written)
     }
 
+    async fn hash(&self, path: &str) -> Result<(u64, String)> {
+        let file = self.resolve(path)?;
+        let shown = path.to_string();
+        // Hashing is CPU work on large files: on a blocking thread, a buffer at a time.
+        tokio::task::spawn_blocking(move || hash_file(&file, &shown))
+            .await
+            .map_err(|e| Error::internal(format!("hashing stopped: {e}")))?
+    }
+
     async fn delete(&self, path: &str) -> Result<()> {
         let target = self.resolve(path)?;
         let done = match tokio::fs::metadata(&target).await {
@@ -113,6 +124,29 @@ impl ArtifactStore for LocalDisk {
         }
         Ok(tokio::fs::read(&file).await.ok())
     }
+}
+
+/// The size and SHA-256 of a file, read in chunks (memory stays bounded whatever its size).
+fn hash_file(file: &Path, shown: &str) -> Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let missing = || Error::not_found(format!("Artifact '{shown}' does not exist."));
+    let mut f = std::fs::File::open(file).map_err(|_| missing())?;
+    if f.metadata().map_err(|_| missing())?.is_dir() {
+        return Err(missing());
+    }
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; HASH_CHUNK];
+    let mut size: u64 = 0;
+    loop {
+        let n = f.read(&mut buffer).map_err(|e| Error::internal(format!("cannot read {file:?}: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buffer[..n]);
+    }
+    Ok((size, hex::encode(hasher.finalize())))
 }
 
 /// Writes the stream to `temp`, refusing it once it passes `max` bytes.
@@ -166,6 +200,11 @@ mod tests {
         let e = store.put("1/r/artifacts/model.pkl", broken, 10).await.unwrap_err();
         assert_eq!(e.field.as_deref(), Some("body"));
         assert_eq!(read_all(&store, "1/r/artifacts/model.pkl").await, b"abcd");
+        assert_eq!(
+            store.hash("1/r/artifacts/model.pkl").await.unwrap(),
+            (4, "88d4266fd4e6338d13b845fcf289579d209c897823b9217da3e161936f031589".to_string())
+        );
+        assert!(store.hash("1/r/artifacts").await.unwrap_err().is(crate::error::ErrorKind::NotFound));
         let listed = store.list("1/r/artifacts").await.unwrap();
         assert_eq!(listed.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(), ["model.pkl"]);
         assert_eq!(listed[0].size, Some(4));

@@ -6,6 +6,10 @@
 //!   version they may read); every service method here takes the actor and authorizes.
 //! - `files`: the service methods (list, download, upload, delete) and where a version's
 //!   files are; `mlmodel`: the signature in a logged model's `MLmodel` file.
+//! - `manifest`: what a version's files are when it is registered (paths, sizes, SHA-256, the
+//!   root digest OpenSSF model-signing computes); `pins`: no surface changes them afterwards;
+//!   `integrity`: checking stored files against their manifest (downloads, verify, scrub);
+//!   `signatures`: model-signing bundles checked against the keys trusted for the model.
 
 mod types;
 pub use types::*;
@@ -15,16 +19,26 @@ pub(crate) mod access;
 #[cfg(feature = "server")]
 pub(crate) mod files;
 #[cfg(feature = "server")]
+pub(crate) mod integrity;
+#[cfg(feature = "server")]
 mod local;
+#[cfg(feature = "server")]
+pub(crate) mod manifest;
 #[cfg(feature = "server")]
 pub(crate) mod mlmodel;
 #[cfg(feature = "server")]
 pub(crate) mod paths;
 #[cfg(feature = "server")]
+pub(crate) mod pins;
+#[cfg(feature = "server")]
+pub(crate) mod signatures;
+#[cfg(feature = "server")]
 mod store;
 
 #[cfg(feature = "server")]
 pub use files::ArtifactDownload;
+#[cfg(feature = "server")]
+pub use integrity::{IntegrityFailure, VerifyReport};
 #[cfg(feature = "server")]
 pub use local::LocalDisk;
 #[cfg(feature = "server")]

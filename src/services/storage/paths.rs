@@ -23,20 +23,43 @@ pub fn resolve_artifact_path(root: &Path, relative: &str) -> Result<PathBuf> {
     Ok(out)
 }
 
-/// The experiment an artifact path is in and the path in canonical form (no empty or `.` parts;
-/// `..` is refused), or `None` when its first part is not an experiment number written as Quiver
-/// writes it (`1`, not `01` or `+1`).
-pub(crate) fn in_experiment(relative: &str) -> Result<Option<(i64, String)>> {
+/// An artifact path in canonical form: no empty or `.` parts (`/1//a/./b` is `1/a/b`); `..`,
+/// backslashes and NUL are refused.
+pub(crate) fn canonical(relative: &str) -> Result<String> {
+    let bad = || Error::invalid("path", format!("'{relative}' is not a valid artifact path."));
+    if relative.contains('\0') || relative.contains('\\') {
+        return Err(bad());
+    }
     let mut parts = Vec::new();
     for part in relative.split('/') {
         match part {
             "" | "." => {}
-            ".." => return Err(Error::invalid("path", format!("'{relative}' is not a valid artifact path."))),
+            ".." => return Err(bad()),
             p => parts.push(p),
         }
     }
-    let num = parts.first().and_then(|first| first.parse::<i64>().ok().filter(|n| n.to_string() == *first));
-    Ok(num.map(|n| (n, parts.join("/"))))
+    Ok(parts.join("/"))
+}
+
+/// The path below the store's root that an `mlflow-artifacts:` URI names, in canonical form;
+/// `None` for files stored elsewhere (`s3://…`).
+pub(crate) fn stored_root(uri: &str) -> Result<Option<String>> {
+    uri.strip_prefix("mlflow-artifacts:").map(canonical).transpose()
+}
+
+/// `path` and every folder above it, shortest first (`1`, `1/r`, `1/r/a.pkl`).
+pub(crate) fn with_ancestors(path: &str) -> Vec<String> {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    (1..=parts.len()).map(|n| parts[..n].join("/")).collect()
+}
+
+/// The experiment an artifact path is in and the path in canonical form, or `None` when its
+/// first part is not an experiment number written as Quiver writes it (`1`, not `01` or `+1`).
+pub(crate) fn in_experiment(relative: &str) -> Result<Option<(i64, String)>> {
+    let path = canonical(relative)?;
+    let first = path.split('/').next().unwrap_or("");
+    let num = first.parse::<i64>().ok().filter(|n| n.to_string() == first);
+    Ok(num.map(|n| (n, path)))
 }
 
 #[cfg(test)]
@@ -54,6 +77,15 @@ mod tests {
         for bad in ["../etc/passwd", "1/../../x", "a\\..\\b", "a\0b"] {
             assert!(resolve_artifact_path(root, bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn stored_roots_and_their_ancestors() {
+        assert_eq!(stored_root("mlflow-artifacts:/1//r/./artifacts/").unwrap().as_deref(), Some("1/r/artifacts"));
+        assert_eq!(stored_root("s3://bucket/x").unwrap(), None);
+        assert!(stored_root("mlflow-artifacts:/1/../2").is_err());
+        assert_eq!(with_ancestors("1/r/a.pkl"), ["1", "1/r", "1/r/a.pkl"]);
+        assert!(with_ancestors("").is_empty());
     }
 
     #[test]

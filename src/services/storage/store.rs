@@ -25,6 +25,10 @@ pub trait ArtifactStore: Send + Sync {
     /// than `max` bytes) leaves nothing under the name. Returns the bytes written.
     async fn put(&self, path: &str, body: ByteStream, max: u64) -> Result<u64>;
 
+    /// A file's size and the SHA-256 of its bytes (hex), read as a stream; `NotFound` when there
+    /// is no such file.
+    async fn hash(&self, path: &str) -> Result<(u64, String)>;
+
     /// Deletes a file, or a folder with everything in it; nothing when it does not exist.
     async fn delete(&self, path: &str) -> Result<()>;
 

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A file or folder in an artifact store, relative to the folder listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ArtifactEntry {
     pub path: String,
     pub is_dir: bool,
@@ -12,6 +13,7 @@ pub struct ArtifactEntry {
 
 /// Where a version's artifacts are and, when Quiver stores them, its files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionFiles {
     /// `mlflow-artifacts:/…`, or the source itself when the files live elsewhere (`s3://…`).
     pub uri: String,
@@ -19,4 +21,56 @@ pub struct VersionFiles {
     pub root: Option<String>,
     /// Every file below the version's folder (paths relative to it), at most a few hundred.
     pub files: Vec<ArtifactEntry>,
+    /// The root digest of the files as registered (OpenSSF model-signing's, hex SHA-256); none
+    /// for files stored elsewhere and for versions registered before Quiver recorded them.
+    pub digest: Option<String>,
+    /// The files as registered, in the order their digest is computed.
+    pub manifest: Vec<VersionFile>,
+    /// What the version's signature says about those files.
+    pub signature: SignatureCheck,
+}
+
+/// One file of a version as it was registered: its path below the version's folder, its size
+/// and the SHA-256 of its bytes (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionFile {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// What a version's signature says about its registered files, checked against the keys trusted
+/// for the model (on it, its schema or its catalog).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SignatureCheck {
+    /// No signature is attached.
+    Unsigned,
+    /// Signed by a trusted key, over exactly the registered files.
+    Verified { key: String, scope: String },
+    /// A trusted key signed other files than the registered ones.
+    Mismatch { key: String, scope: String, detail: String },
+    /// A signature no key trusted for the model verifies.
+    Untrusted { detail: String },
+    /// Not a signature Quiver can check: `detail` says why.
+    Invalid { detail: String },
+}
+
+impl SignatureCheck {
+    pub fn is_verified(&self) -> bool {
+        matches!(self, SignatureCheck::Verified { .. })
+    }
+
+    /// One line for people: "Signed by release-2026 ✓", "Signature does not match the files ✗"…
+    pub fn summary(&self) -> String {
+        match self {
+            SignatureCheck::Unsigned => "Unsigned".into(),
+            SignatureCheck::Verified { key, .. } => format!("Signed by {key} ✓"),
+            SignatureCheck::Mismatch { key, .. } => format!("Signature by {key} does not match the files ✗"),
+            SignatureCheck::Untrusted { .. } => "Signed by a key not trusted here ✗".into(),
+            SignatureCheck::Invalid { .. } => "Signature cannot be checked ✗".into(),
+        }
+    }
 }
