@@ -9,7 +9,9 @@ use pulldown_cmark::{Options, Parser, html};
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::default();
     // Links may point to the web and to mail only: no javascript:, data:, vbscript: or others.
-    b.url_schemes(HashSet::from(["http", "https", "mailto"]))
+    // (`data` passes this list only for images, see `image_or_link`.)
+    b.url_schemes(HashSet::from(["http", "https", "mailto", "data"]))
+        .attribute_filter(image_or_link)
         // Every link opens without handing the page to the target.
         .link_rel(Some("noopener noreferrer"))
         // Task lists render as disabled checkboxes.
@@ -19,6 +21,29 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attribute_values("input", "checked", [""]);
     b
 });
+
+/// Images come from Quiver itself (a path, no other host) or from data the page already holds
+/// (a base64 raster image): a remote image would tell its host who read the page, and when
+/// (a tracking pixel). Nothing but an image may use a `data:` URL.
+fn image_or_link<'u>(element: &str, attribute: &str, value: &'u str) -> Option<std::borrow::Cow<'u, str>> {
+    let v = value.trim_start().to_ascii_lowercase();
+    let data = v.starts_with("data:");
+    match (element, attribute) {
+        ("img", "src") => {
+            let raster = [
+                "data:image/png;base64,",
+                "data:image/gif;base64,",
+                "data:image/jpeg;base64,",
+                "data:image/webp;base64,",
+            ];
+            let local = !v.contains(':') && !v.starts_with("//") && !v.starts_with("\\") && !v.starts_with("/\\");
+            (local || raster.iter().any(|p| v.starts_with(p))).then_some(value.into())
+        }
+        ("img", "srcset") => None,
+        _ if data => None,
+        _ => Some(value.into()),
+    }
+}
 
 /// Renders `markdown` into HTML that is safe to insert into a page.
 pub fn render(markdown: &str) -> String {
@@ -41,6 +66,24 @@ mod tests {
         assert!(html.contains("<code>code</code>"));
         assert!(html.contains("<table>"));
         assert!(html.contains("checkbox"));
+    }
+
+    #[test]
+    fn images_come_from_quiver_or_the_page_itself() {
+        let remote = render("![pixel](https://tracker.example.com/p.gif?who=me) ![b](//tracker.example.com/p.gif)");
+        assert!(!remote.contains("tracker.example.com"), "{remote}");
+        let local = render("![plot](/api/2.0/mlflow-artifacts/artifacts/1/a/plot.png) ![rel](plot.png)");
+        assert!(local.contains("src=\"/api/2.0/mlflow-artifacts/artifacts/1/a/plot.png\""), "{local}");
+        assert!(local.contains("src=\"plot.png\""), "{local}");
+        let inline = render("![dot](data:image/png;base64,iVBORw0KGgo=)");
+        assert!(inline.contains("src=\"data:image/png;base64,iVBORw0KGgo=\""), "{inline}");
+        for bad in
+            ["![x](data:image/svg+xml;base64,PHN2Zz4=)", "![x](data:text/html,hi)", "[x](data:image/png;base64,AA==)"]
+        {
+            assert!(!render(bad).contains("data:"), "{bad} -> {}", render(bad));
+        }
+        // Links to other sites stay links.
+        assert!(render("[docs](https://mlflow.org/docs)").contains("href=\"https://mlflow.org/docs\""));
     }
 
     #[test]

@@ -34,8 +34,8 @@ pub struct AppState {
     /// Lifetime of the session cookie, in seconds.
     pub session_ttl_secs: u64,
     pub secure_cookies: bool,
-    /// Take the client address from X-Forwarded-For (behind a trusted proxy only).
-    pub trust_forwarded_for: bool,
+    /// Which proxies may tell the client's address (X-Forwarded-For).
+    pub proxy_trust: quiver::auth::ProxyTrust,
 }
 
 /// Handlers take the registry itself: `State(quiver): State<Quiver>`.
@@ -54,6 +54,13 @@ impl axum::extract::FromRef<AppState> for LeptosOptions {
 }
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The scripts Leptos writes inline carry the nonce the page's policy names (the server draws
+    // it per response; there is none in the browser build).
+    #[cfg(feature = "ssr")]
+    if let Some(n) = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned()) {
+        provide_context(leptos::nonce::Nonce::from_value(n.0));
+    }
+    let nonce = use_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -61,6 +68,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // Before the app: its requests carry the page's anti-forgery token.
+                <script src="/csrf.js" nonce=nonce></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -71,6 +80,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// The nonce of this response's inline scripts, drawn by the server's page-security layer, which
+/// also sends the Content-Security-Policy naming it.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone)]
+pub struct CspNonce(pub String);
 
 /// Bumped after every successful change so lists and the tree fetch again.
 #[derive(Clone, Copy)]

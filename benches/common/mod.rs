@@ -103,9 +103,7 @@ pub fn env_count(name: &str, default: usize) -> usize {
 pub fn store_in(dir: &std::path::Path) -> StoreConfig {
     StoreConfig {
         url: format!("surrealkv://{}", dir.join("store").display()),
-        user: None,
-        pass: None,
-        namespace: "quiver".into(),
         database: "bench".into(),
+        ..StoreConfig::memory()
     }
 }

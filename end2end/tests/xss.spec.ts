@@ -81,11 +81,16 @@ test(`an XSS corpus of ${PAYLOADS.length} payloads in descriptions and comments 
   await signIn(page);
   const path = await seedModel(page, unique('xss'), 'target', 1);
 
-  // Control: the detector sees a handler that does run, then forgets it.
+  // Control: the detector sees a handler that does run (one set from script), and finds an
+  // inline handler in the page, which the page's Content-Security-Policy does not even let run.
   await page.evaluate(() => {
     const div = document.createElement('div');
     div.className = 'markdown control';
-    div.innerHTML = '<img src="x" onerror="__xss(0)">';
+    div.innerHTML = '<img src="x" onerror="__xss(1)">';
+    const probe = document.createElement('img');
+    probe.onerror = () => (window as any).__xss(0);
+    probe.src = 'x';
+    div.appendChild(probe);
     document.body.appendChild(div);
   });
   await expect.poll(() => page.evaluate(() => (window as any).__xss_hits)).toEqual([0]);

@@ -14,15 +14,16 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use quiver::error::{Error, ErrorKind};
-use quiver::services::governance::{Actor, Principal, Source};
+use quiver::services::governance::{Actor, Principal, SignInFrom, Source};
 
 use crate::api::error_response;
+use crate::csrf;
 use crate::request::{RequestId, current_id};
 
 pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req: Request, next: Next) -> Response {
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_else(current_id);
     let path = req.uri().path().to_string();
-    let client_ip = client_ip(&req, state.trust_forwarded_for);
+    let client_ip = client_ip(&req, &state.proxy_trust);
     let api_error = |e: &Error| error_for(&path, e, &request_id);
     let https = req
         .headers()
@@ -36,7 +37,8 @@ pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req
     let basic = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(basic_credentials);
     if let Some((username, password)) = basic {
         // MLflow clients with MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD.
-        match state.quiver.authenticate_password(&username, &password, &client_ip).await {
+        let from = SignInFrom { client: client_ip.clone(), source: Source::Rest, request_id: request_id.clone() };
+        match state.quiver.authenticate_password(&username, &password, &from).await {
             Ok(p) => {
                 principal = Some(p);
                 source = Source::Rest;
@@ -79,13 +81,42 @@ pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req
         }
     }
 
+    // The token the page's changes must carry: the session's, or before signing in the random
+    // one in the cookie (made now when there is none).
+    let page_cookie = jar.get(csrf::CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
+    let csrf_token = match (&session_secret, &page_cookie) {
+        (Some(secret), _) => quiver::auth::csrf_token(secret),
+        (None, Some(cookie)) => cookie.clone(),
+        (None, None) => quiver::auth::anonymous_csrf_token(),
+    };
+    let set_page_cookie = page_cookie.as_deref() != Some(csrf_token.as_str());
+    if csrf::changes_state(req.method()) && (session_secret.is_some() || path == "/api/login") {
+        let forwarded_host = !matches!(state.proxy_trust, quiver::auth::ProxyTrust::None);
+        let refused = || {
+            tracing::info!(path, "refused a cookie-authenticated change that did not come from Quiver's pages");
+            api_error(&Error::permission_denied(
+                "This change did not come from Quiver's own pages (cross-site request refused). Reload the page and try again.",
+            ))
+        };
+        if csrf::cross_origin(req.headers(), forwarded_host) {
+            return refused();
+        }
+        let expected =
+            if session_secret.is_some() { csrf_token.clone() } else { page_cookie.clone().unwrap_or_default() };
+        req = match csrf::carries_token(req, &expected).await {
+            Ok(req) => req,
+            Err(_) => return refused(),
+        };
+    }
+
     let signed_in = principal.is_some();
     req.extensions_mut().insert(RequestAuth {
         actor: principal.map(|principal| Actor { principal, source, request_id: request_id.clone() }),
-        session_secret,
+        session_secret: session_secret.clone(),
         request_id: request_id.clone(),
         client_ip,
         https,
+        csrf_token: csrf_token.clone(),
     });
 
     if !signed_in && !is_public(&path) {
@@ -94,16 +125,31 @@ pub async fn authenticate(State(state): State<AppState>, jar: CookieJar, mut req
         }
         let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let next = if target == "/" { String::new() } else { format!("?next={}", encode_component(target)) };
-        return Redirect::to(&format!("/login{next}")).into_response();
+        let mut response = Redirect::to(&format!("/login{next}")).into_response();
+        if set_page_cookie {
+            append_cookie(&mut response, &csrf::cookie(&csrf_token, https || state.secure_cookies));
+        }
+        return response;
     }
     if signed_in && path == "/login" {
         return Redirect::to("/").into_response();
     }
+    let is_page = !path.starts_with("/api/") && !path.starts_with("/pkg/");
     let mut response = next.run(req).await;
     if response.status() == StatusCode::OK && !path.starts_with("/pkg/") {
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    // Pages hand their token to /csrf.js through the cookie (the sign-in response sets its own).
+    if set_page_cookie && (is_page || session_secret.is_some()) && path != "/api/login" && path != "/api/logout" {
+        append_cookie(&mut response, &csrf::cookie(&csrf_token, https || state.secure_cookies));
+    }
     response
+}
+
+fn append_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
 }
 
 /// `Basic base64(username:password)` → the two parts.
@@ -135,21 +181,20 @@ fn is_rest(path: &str) -> bool {
         || path.starts_with("/api/3.0/")
 }
 
-/// The caller's address: the socket's, or with `trust_forwarded_for` the first hop of
-/// `X-Forwarded-For` (only behind a proxy that sets it, or clients could pick their own).
-fn client_ip(req: &Request, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for {
-        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        if let Some(first) = forwarded.and_then(|v| v.split(',').next()).map(str::trim).filter(|v| !v.is_empty()) {
-            return first.to_string();
-        }
-    }
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default()
+/// The caller's address: the socket's, or what the trusted proxies in front say (see
+/// [`quiver::auth::ProxyTrust`]).
+fn client_ip(req: &Request, trust: &quiver::auth::ProxyTrust) -> String {
+    let Some(peer) = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+        return String::new();
+    };
+    let forwarded: Vec<&str> =
+        req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    trust.client(peer, &forwarded).to_string()
 }
 
 /// Reachable without signing in.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/api/login" | "/favicon.svg" | "/healthz" | "/api/openapi.json")
+    matches!(path, "/login" | "/api/login" | "/favicon.svg" | "/csrf.js" | "/healthz" | "/api/openapi.json")
         || path.starts_with("/pkg/")
 }
 

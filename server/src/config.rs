@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -45,7 +46,7 @@ pub struct VerifyArgs {
     #[arg(long, conflicts_with = "all")]
     pub model: Option<String>,
     /// Every registered version (what happens without --model).
-    #[arg(long)]
+    #[arg(long, value_parser = BoolishValueParser::new())]
     pub all: bool,
 }
 
@@ -55,9 +56,13 @@ pub struct StoreArgs {
     /// or ws://HOST:PORT (a remote SurrealDB server).
     #[arg(long, env = "QUIVER_DB", default_value = "surrealkv://./data/quiver.db")]
     pub db: String,
-    /// Root user for a remote SurrealDB server.
+    /// User for a remote SurrealDB server (a database user by default, see --db-auth-level).
     #[arg(long, env = "QUIVER_DB_USER")]
     pub db_user: Option<String>,
+    /// What kind of user --db-user is: `database` (least privilege: Quiver's database only),
+    /// `namespace` or `root`.
+    #[arg(long, env = "QUIVER_DB_AUTH_LEVEL", default_value = "database", value_parser = ["database", "namespace", "root"])]
+    pub db_auth_level: String,
     /// Password of --db-user.
     #[arg(long, env = "QUIVER_DB_PASS", hide_env_values = true)]
     pub db_pass: Option<String>,
@@ -95,18 +100,24 @@ pub struct ServeArgs {
     #[arg(long, env = "QUIVER_LOGIN_LOCKOUT", default_value_t = 300)]
     pub login_lockout_secs: u64,
     /// Mark cookies Secure even when no proxy says the request came over https.
-    #[arg(long, env = "QUIVER_SECURE_COOKIES", default_value_t = false)]
+    #[arg(long, env = "QUIVER_SECURE_COOKIES", default_value_t = false, value_parser = BoolishValueParser::new())]
     pub secure_cookies: bool,
-    /// Behind a reverse proxy: take the client address (for sign-in throttling) from the first
-    /// X-Forwarded-For entry. Only with a proxy that sets it, or clients could choose their own.
-    #[arg(long, env = "QUIVER_TRUST_FORWARDED_FOR", default_value_t = false)]
+    /// Behind exactly one reverse proxy: take the client address (sign-in throttling, audit)
+    /// from the X-Forwarded-For entry that proxy added (the rightmost). Only behind a proxy
+    /// that appends it, and with Quiver reachable through that proxy only.
+    #[arg(long, env = "QUIVER_TRUST_FORWARDED_FOR", default_value_t = false, value_parser = BoolishValueParser::new())]
     pub trust_forwarded_for: bool,
+    /// Behind proxies with these addresses (comma-separated addresses or CIDR blocks): when the
+    /// connection comes from one of them, the client is the rightmost X-Forwarded-For entry that
+    /// is not one of them. Connections from elsewhere are taken at their own address.
+    #[arg(long, env = "QUIVER_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Where MLflow clients' one-part model names live (`iris` is `main.default.iris`); created on start.
     #[arg(long, env = "QUIVER_MLFLOW_DEFAULT_SCHEMA", default_value = "main.default")]
     pub mlflow_default_schema: String,
     /// Create a missing catalog and schema when an administrator registers a three-part name
     /// through the MLflow API (`false` to require them to exist).
-    #[arg(long, env = "QUIVER_MLFLOW_CREATE_NAMESPACES", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, env = "QUIVER_MLFLOW_CREATE_NAMESPACES", default_value_t = true, action = clap::ArgAction::Set, value_parser = BoolishValueParser::new())]
     pub mlflow_create_namespaces: bool,
     /// Largest artifact file accepted through the MLflow artifact API, in bytes.
     #[arg(long, env = "QUIVER_MAX_ARTIFACT_BYTES", default_value_t = 5 * 1024 * 1024 * 1024)]
@@ -117,10 +128,10 @@ pub struct ServeArgs {
     pub secret_key_file: Option<PathBuf>,
     /// Let webhooks reach private and loopback addresses (link-local and cloud metadata
     /// addresses stay refused).
-    #[arg(long, env = "QUIVER_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    #[arg(long, env = "QUIVER_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, value_parser = BoolishValueParser::new())]
     pub webhook_allow_private: bool,
     /// Do not deliver webhooks from this process (another Quiver on the same store does).
-    #[arg(long, env = "QUIVER_NO_DISPATCHER", default_value_t = false)]
+    #[arg(long, env = "QUIVER_NO_DISPATCHER", default_value_t = false, value_parser = BoolishValueParser::new())]
     pub no_dispatcher: bool,
     /// Re-check every registered version's stored files this often, in seconds (0: never).
     #[arg(long, env = "QUIVER_SCRUB_INTERVAL_SECS", default_value_t = 24 * 3600)]
@@ -137,7 +148,7 @@ pub enum UserCommand {
         #[arg(long)]
         username: String,
         /// Make the user an administrator.
-        #[arg(long, default_value_t = false)]
+        #[arg(long, default_value_t = false, value_parser = BoolishValueParser::new())]
         admin: bool,
     },
     /// Set a new password for a user (read from QUIVER_NEW_PASSWORD or standard input) and end
@@ -160,6 +171,51 @@ mod tests {
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+
+    /// Every boolean setting takes 1/0, true/false, yes/no and on/off, from the command line and
+    /// from its environment variable (the README's `QUIVER_WEBHOOK_ALLOW_PRIVATE=1`).
+    #[test]
+    fn boolean_settings_accept_the_usual_spellings() {
+        let serve = |args: &[&str]| -> ServeArgs {
+            match Cli::try_parse_from([&["quiver", "serve"], args].concat()).expect("parses").command {
+                Command::Serve(a) => a,
+                _ => unreachable!(),
+            }
+        };
+        for (value, expected) in
+            [("1", true), ("yes", true), ("true", true), ("on", true), ("0", false), ("no", false), ("false", false)]
+        {
+            let a = serve(&[&format!("--mlflow-create-namespaces={value}")]);
+            assert_eq!(a.mlflow_create_namespaces, expected, "{value}");
+        }
+        assert!(serve(&["--webhook-allow-private", "--no-dispatcher"]).webhook_allow_private);
+        // The environment: a variable no other test reads, set only here.
+        let vars = [
+            ("QUIVER_WEBHOOK_ALLOW_PRIVATE", "1"),
+            ("QUIVER_SECURE_COOKIES", "yes"),
+            ("QUIVER_NO_DISPATCHER", "0"),
+            ("QUIVER_TRUST_FORWARDED_FOR", "true"),
+            ("QUIVER_MLFLOW_CREATE_NAMESPACES", "no"),
+        ];
+        // SAFETY: no other test of this binary reads these variables or the environment.
+        unsafe {
+            for (k, v) in vars {
+                std::env::set_var(k, v);
+            }
+        }
+        let a = serve(&[]);
+        unsafe {
+            for (k, _) in vars {
+                std::env::remove_var(k);
+            }
+        }
+        assert!(a.webhook_allow_private && a.secure_cookies && !a.no_dispatcher && a.trust_forwarded_for);
+        assert!(!a.mlflow_create_namespaces);
+        assert_eq!(a.proxy_trust().unwrap(), quiver::auth::ProxyTrust::OneHop);
+        let behind = serve(&["--trusted-proxies", "10.0.0.0/8, 127.0.0.1"]);
+        assert!(matches!(behind.proxy_trust().unwrap(), quiver::auth::ProxyTrust::Networks(n) if n.len() == 2));
+        assert!(serve(&["--trusted-proxies", "nope"]).proxy_trust().is_err());
+    }
 }
 
 impl StoreArgs {
@@ -168,6 +224,7 @@ impl StoreArgs {
             url: self.db.clone(),
             user: self.db_user.clone(),
             pass: self.db_pass.clone(),
+            auth_level: quiver::store::AuthLevel::parse(&self.db_auth_level).unwrap_or_default(),
             namespace: self.db_ns.clone(),
             database: self.db_name.clone(),
         }
@@ -175,6 +232,17 @@ impl StoreArgs {
 }
 
 impl ServeArgs {
+    /// Which proxies may say who the client is.
+    pub fn proxy_trust(&self) -> Result<quiver::auth::ProxyTrust, String> {
+        match self.trusted_proxies.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(list) => Ok(quiver::auth::ProxyTrust::Networks(
+                quiver::auth::ProxyTrust::parse_networks(list).map_err(|e| format!("--trusted-proxies: {e}"))?,
+            )),
+            None if self.trust_forwarded_for => Ok(quiver::auth::ProxyTrust::OneHop),
+            None => Ok(quiver::auth::ProxyTrust::None),
+        }
+    }
+
     pub fn service_config(&self) -> Result<quiver::ServiceConfig, String> {
         let defaults = quiver::ServiceConfig::default();
         let key_file = self.secret_key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"));

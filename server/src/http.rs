@@ -11,6 +11,9 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use quiver::Quiver;
 
+use axum::http::{HeaderValue, header};
+use tower_http::set_header::SetResponseHeaderLayer;
+
 use crate::config::ServeArgs;
 
 /// Everything the router needs besides the registry.
@@ -20,7 +23,7 @@ pub struct HttpConfig {
     pub addr: SocketAddr,
     pub session_ttl_secs: u64,
     pub secure_cookies: bool,
-    pub trust_forwarded_for: bool,
+    pub proxy_trust: quiver::auth::ProxyTrust,
     pub mlflow: crate::mlflow::MlflowConfig,
 }
 
@@ -40,7 +43,7 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
         quiver,
         session_ttl_secs: COOKIE_MAX_AGE_SECS.max(config.session_ttl_secs),
         secure_cookies: config.secure_cookies,
-        trust_forwarded_for: config.trust_forwarded_for,
+        proxy_trust: config.proxy_trust.clone(),
     };
     let routes = generate_route_list(App);
     // The built assets are served here rather than by Leptos' fallback handler, which can give a
@@ -57,8 +60,16 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
                 .precompressed_br()
                 .precompressed_gzip(),
         );
+    // The script that adds the page's anti-forgery token to the app's requests (see `csrf`).
+    let csrf_js = tower::ServiceBuilder::new()
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-cache"),
+        ))
+        .service(tower_http::services::ServeFile::new(std::path::Path::new(&config.site_root).join("csrf.js")));
     Router::new()
         .nest_service("/pkg", pkg)
+        .route_service("/csrf.js", csrf_js)
         .nest("/api/quiver/v1", crate::rest::router())
         .nest("/api/2.1/unity-catalog", crate::uc::router())
         .route("/api/openapi.json", axum::routing::get(crate::openapi::serve))
@@ -68,6 +79,7 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(page_policy))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
         // Each request's method, path, status and time, logged in its `request` span.
         .layer(
@@ -76,8 +88,49 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
                 .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG)),
         )
         .layer(axum::middleware::from_fn(crate::request::identify))
+        // Headers every response carries: no sniffing types, no framing, no leaking paths in
+        // referrers to other sites.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(NOT_A_PAGE_CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .with_state(state)
 }
+
+/// Draws the nonce of a page's inline scripts (the shell hands it to Leptos, see `app::CspNonce`)
+/// and sends the page's Content-Security-Policy naming it: scripts only from Quiver and those
+/// inline ones (plus compiling the app's WASM); images from Quiver or data the page holds (no
+/// remote tracking pixels in descriptions); never framed.
+async fn page_policy(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let nonce = quiver::auth::anonymous_csrf_token()[..22].to_string();
+    req.extensions_mut().insert(app::CspNonce(nonce.clone()));
+    let mut response = next.run(req).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html {
+        // `cargo leptos watch` reloads the page over a WebSocket on another port.
+        let live_reload = if std::env::var_os("LEPTOS_WATCH").is_some() { " ws: wss:" } else { "" };
+        let csp = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; connect-src 'self'{live_reload}; object-src 'none'; base-uri 'self'; \
+             form-action 'self'; frame-ancestors 'none'"
+        );
+        if let Ok(value) = HeaderValue::from_str(&csp) {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    response
+}
+
+/// The Content-Security-Policy of everything that is not a page (JSON, files): nothing may run,
+/// load or frame it. Pages set their own (with the nonce of their inline scripts, `app::shell`).
+const NOT_A_PAGE_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// `quiver serve`: opens the store, creates the first admin if needed, and serves until
 /// interrupted.
@@ -114,7 +167,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         addr: args.addr,
         session_ttl_secs: args.session_ttl_secs,
         secure_cookies: args.secure_cookies,
-        trust_forwarded_for: args.trust_forwarded_for,
+        proxy_trust: args.proxy_trust()?,
         mlflow: crate::mlflow::MlflowConfig { create_namespaces: args.mlflow_create_namespaces },
     };
     spawn_session_cleanup(quiver.clone());

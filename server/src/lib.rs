@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod csrf;
 pub mod dispatcher;
 pub mod http;
 pub mod mlflow;

@@ -107,7 +107,20 @@ async fn registry_round_trip_with_mlflow_shapes() {
 }
 
 async fn admin(api: &Api) -> quiver::services::governance::Actor {
-    let p = api.app.quiver.authenticate_password("admin", ADMIN_PASSWORD, "test").await.unwrap();
+    let p = api
+        .app
+        .quiver
+        .authenticate_password(
+            "admin",
+            ADMIN_PASSWORD,
+            &quiver::services::governance::SignInFrom {
+                client: "test".into(),
+                source: quiver::services::governance::Source::Rest,
+                request_id: "test".into(),
+            },
+        )
+        .await
+        .unwrap();
     quiver::services::governance::Actor {
         principal: p,
         source: quiver::services::governance::Source::Rest,

@@ -1,14 +1,20 @@
 //! A short-lived memory of successful HTTP Basic checks, so argon2 (tens of milliseconds by
 //! design) does not run on every API request. Keys are salted SHA-256 hashes of the
 //! credentials, with a salt drawn when the process starts; the password itself is never kept.
+//! Parallel requests with the same credentials that miss the cache wait on one check (single
+//! flight), so a burst of clients costs one argon2 run and at most one throttled attempt.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use crate::error::Result;
 use crate::services::governance::Principal;
+
+/// One check that requests with the same credentials share.
+pub type Flight = Arc<tokio::sync::OnceCell<Result<Principal>>>;
 
 /// How long a successful check is remembered. A changed password or disabled account takes
 /// effect at once (the cache is cleared), other changes within this time.
@@ -18,11 +24,12 @@ const MAX_ENTRIES: usize = 10_000;
 pub struct BasicCache {
     salt: [u8; 32],
     entries: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+    flights: Mutex<HashMap<[u8; 32], Flight>>,
 }
 
 impl Default for BasicCache {
     fn default() -> Self {
-        BasicCache { salt: rand::random(), entries: Mutex::new(HashMap::new()) }
+        BasicCache { salt: rand::random(), entries: Mutex::new(HashMap::new()), flights: Mutex::new(HashMap::new()) }
     }
 }
 
@@ -50,6 +57,21 @@ impl BasicCache {
             }
         }
         entries.insert(key, (principal, Instant::now()));
+    }
+
+    /// The check in flight for `key`, joined, or a new one.
+    pub fn flight(&self, key: &[u8; 32]) -> Flight {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        flights.entry(*key).or_default().clone()
+    }
+
+    /// The check for `key` is done (its result, if a success, is in the cache by now): later
+    /// requests start their own.
+    pub fn land(&self, key: &[u8; 32], flight: &Flight) {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
+            flights.remove(key);
+        }
     }
 
     /// Forgets everything (after a password change or an account being disabled).

@@ -32,6 +32,22 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// The anti-forgery token of a browser session: derived from its secret (so it needs no
+/// storage and dies with the session), and telling nothing about the secret.
+pub fn csrf_token(session_secret: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"quiver csrf token\0");
+    h.update(session_secret.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
+}
+
+/// A random token for a browser that has not signed in yet (guards the sign-in form).
+pub fn anonymous_csrf_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +62,9 @@ mod tests {
         assert_ne!(hash_secret(&a), hash_secret(&b));
         assert_eq!(hash_secret(&a).len(), 64);
         assert!(generate_secret(SecretKind::Session).starts_with("qvs_"));
+        assert_eq!(csrf_token(&a), csrf_token(&a));
+        assert_ne!(csrf_token(&a), csrf_token(&b));
+        assert!(!csrf_token(&a).contains(&a[4..12]));
+        assert_ne!(anonymous_csrf_token(), anonymous_csrf_token());
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use surrealdb::engine::any::{self, Any};
-use surrealdb::opt::auth::Root;
+use surrealdb::opt::auth::{Database, Namespace, Root};
 use surrealdb::types::{QueryError, RecordId, RecordIdKey, SurrealValue, ToSql};
 use surrealdb::{IndexedResults, Surreal};
 
@@ -30,8 +30,31 @@ pub struct StoreConfig {
     pub url: String,
     pub user: Option<String>,
     pub pass: Option<String>,
+    /// Which kind of SurrealDB user `user` is: a database user by default (least privilege:
+    /// it can reach Quiver's database only), or a namespace or root user.
+    pub auth_level: AuthLevel,
     pub namespace: String,
     pub database: String,
+}
+
+/// The level a remote SurrealDB user is defined at (`DEFINE USER … ON DATABASE|NAMESPACE|ROOT`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AuthLevel {
+    #[default]
+    Database,
+    Namespace,
+    Root,
+}
+
+impl AuthLevel {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "database" | "db" => Some(AuthLevel::Database),
+            "namespace" | "ns" => Some(AuthLevel::Namespace),
+            "root" => Some(AuthLevel::Root),
+            _ => None,
+        }
+    }
 }
 
 impl StoreConfig {
@@ -40,6 +63,7 @@ impl StoreConfig {
             url: "mem://".into(),
             user: None,
             pass: None,
+            auth_level: AuthLevel::Database,
             namespace: "quiver".into(),
             database: "quiver".into(),
         }
@@ -56,9 +80,16 @@ pub(crate) async fn open(config: &StoreConfig) -> Result<Db> {
     }
     let db = connect(&config.url).await?;
     if let (Some(user), Some(pass)) = (&config.user, &config.pass) {
-        db.signin(Root { username: user.clone(), password: pass.clone() })
-            .await
-            .map_err(|e| Error::internal(format!("cannot sign in to {} as {user}: {e}", config.url)))?;
+        let (username, password) = (user.clone(), pass.clone());
+        let (namespace, database) = (config.namespace.clone(), config.database.clone());
+        let signed_in = match config.auth_level {
+            AuthLevel::Database => db.signin(Database { namespace, database, username, password }).await.map(|_| ()),
+            AuthLevel::Namespace => db.signin(Namespace { namespace, username, password }).await.map(|_| ()),
+            AuthLevel::Root => db.signin(Root { username, password }).await.map(|_| ()),
+        };
+        signed_in.map_err(|e| {
+            Error::internal(format!("cannot sign in to {} as the {:?} user {user}: {e}", config.url, config.auth_level))
+        })?;
     }
     db.use_ns(config.namespace.as_str()).use_db(config.database.as_str()).await.map_err(internal)?;
     migrate(&db).await?;

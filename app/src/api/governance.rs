@@ -46,9 +46,17 @@ pub async fn transfer_ownership(kind: SecurableType, full_name: String, owner: S
     Ok(quiver().transfer_ownership(&actor()?, &s, &owner).await?)
 }
 
+/// Names a grant on the object can go to (for those who may grant there).
 #[server]
-pub async fn list_principals() -> AppResult<Vec<PrincipalInfo>> {
-    Ok(quiver().list_principals(&actor()?).await?)
+pub async fn list_principals(kind: SecurableType, full_name: String) -> AppResult<Vec<PrincipalInfo>> {
+    let s = Securable::parse(kind, &full_name)?;
+    Ok(quiver().list_principals(&actor()?, Some(&s)).await?)
+}
+
+/// Names a grant on the experiment can go to (for those who manage its permissions).
+#[server]
+pub async fn list_experiment_principals(experiment_id: String) -> AppResult<Vec<PrincipalInfo>> {
+    Ok(quiver().experiment_principals(&actor()?, &experiment_id).await?)
 }
 
 /// What the caller may not do to the object, with the reason for each.

@@ -61,6 +61,8 @@ pub(crate) mod ctx {
         pub request_id: String,
         pub client_ip: String,
         pub https: bool,
+        /// The token this page's changes must carry (see the server's `csrf` module).
+        pub csrf_token: String,
     }
 
     pub fn quiver() -> Quiver {

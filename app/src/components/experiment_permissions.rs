@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use quiver::services::tracking::{ExperimentGrant, ExperimentLevel, ExperimentPermissions};
 
-use crate::api::governance::list_principals;
+use crate::api::governance::list_experiment_principals;
 use crate::api::runs::{ExperimentAccessView, change_experiment_permission};
 use crate::components::permissions::confirm;
 use crate::components::toast::use_toasts;
@@ -61,7 +61,7 @@ fn ManageAccess(p: ExperimentPermissions, id: String, refresh: Callback<()>) -> 
     let principals = RwSignal::new(Vec::new());
     Effect::new(move || {
         leptos::task::spawn_local(async move {
-            if let Ok(found) = list_principals().await {
+            if let Ok(found) = list_experiment_principals(id.get_value()).await {
                 principals.try_set(found);
             }
         });

@@ -36,6 +36,7 @@ pub fn Layout() -> impl IntoView {
                             {u.admin.then(|| view! { <span class="badge admin">"admin"</span> <A href="/admin">"Admin"</A> })}
                             <A href="/settings/tokens">"Access tokens"</A>
                             <ActionForm action=logout>
+                                <crate::api::auth::CsrfField/>
                                 <button type="submit" class="link" disabled=move || logout.pending().get()>"Sign out"</button>
                             </ActionForm>
                         </div>

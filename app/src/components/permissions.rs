@@ -64,8 +64,14 @@ pub fn PermissionsPanel(kind: SecurableType, full_name: String, #[prop(into)] ow
     let toasts = use_toasts();
     let name = StoredValue::new(full_name);
     let grants = Resource::new(move || registry.get(), move |_| get_permissions(kind, name.get_value()));
-    let principals = Resource::new(|| (), |_| list_principals());
     let cannot_grant = denied(Operation::ManageGrants);
+    // Only those who may grant here may list who could be granted.
+    let principals = Resource::new(
+        move || cannot_grant.get().is_none(),
+        move |may_grant| async move {
+            if may_grant { list_principals(kind, name.get_value()).await } else { Ok(Vec::new()) }
+        },
+    );
     let cannot_transfer = denied(Operation::TransferOwnership);
 
     let change = Action::new(move |(who, add, remove): &(String, Vec<String>, Vec<String>)| {

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use quiver::services::storage::{SignatureCheck, VersionFiles};
 
 use crate::RegistryVersion;
-use crate::components::toast::use_toasts;
 use crate::components::crumbs::url_encode;
+use crate::components::toast::use_toasts;
 use crate::components::widgets::CopyButton;
 use crate::error::AppResult;
 

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::Login;
+use crate::api::auth::{CsrfField, Login};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -29,6 +29,7 @@ pub fn LoginPage() -> impl IntoView {
                 <p>"Sign in to the model catalog."</p>
                 <ActionForm action=login>
                     <input type="hidden" name="next" value=next/>
+                    <CsrfField/>
                     {move || error().map(|m| view! { <div class="form-error" role="alert" data-testid="login-error">{m}</div> })}
                     <div class="field">
                         <label for="username">"Username"</label>

@@ -54,7 +54,42 @@ async fn download(
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
+    // Never rendered on Quiver's origin: a file someone logged (HTML, SVG) cannot run as Quiver.
+    if let Ok(value) = HeaderValue::from_str(&attachment(&path)) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
     Ok(response)
+}
+
+/// `attachment` with the file's name (RFC 6266: an ASCII fallback and the UTF-8 name).
+fn attachment(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or("file");
+    let fallback: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%' { c } else { '_' }).collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => encoded.push(b as char),
+            _ => encoded.push_str(&format!("%{b:02X}")),
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn files_download_as_attachments_under_their_name() {
+        assert_eq!(
+            super::attachment("1/abc/artifacts/model/MLmodel"),
+            "attachment; filename=\"MLmodel\"; filename*=UTF-8''MLmodel"
+        );
+        assert_eq!(
+            super::attachment("x/r\u{e9}sum\u{e9} \"1\".html"),
+            "attachment; filename=\"r_sum___1_.html\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%221%22.html"
+        );
+    }
 }
 
 /// Streams the body into the store: a failed or oversized upload leaves no file behind.

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use quiver::Quiver;
+use quiver::services::governance::privileges::SecurableType;
 use quiver::services::governance::{AuditEntry, AuditFilter, Group, NewAccessToken, PrincipalInfo, User};
 use quiver::services::paging::PageRequest;
 use serde::Deserialize;
@@ -184,9 +185,40 @@ pub(crate) async fn create_sp_token(
     reply(quiver.create_service_principal_token(&caller, &name, &body.name, body.expires_in_days).await)
 }
 
-#[utoipa::path(get, path = "/api/quiver/v1/principals", tag = "governance", summary = "Names of users, service principals and groups (for grants)", responses((status = 200, description = "OK", body = Vec<quiver::services::governance::PrincipalInfo>), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
-pub(crate) async fn list_principals(State(quiver): State<Quiver>, caller: Caller) -> ApiResult<Vec<PrincipalInfo>> {
-    reply(quiver.list_principals(&caller).await)
+#[utoipa::path(get, path = "/api/quiver/v1/principals", tag = "governance", summary = "Names of users, service principals and groups: for those who may grant on the object named (MANAGE or owner), or administrators", params(("securable_type" = Option<String>, Query, description = "catalog, schema or function (a model)"), ("full_name" = Option<String>, Query, description = "The object's full name")), responses((status = 200, description = "OK", body = Vec<quiver::services::governance::PrincipalInfo>), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn list_principals(
+    State(quiver): State<Quiver>,
+    caller: Caller,
+    ApiQuery(on): ApiQuery<PrincipalsQuery>,
+) -> ApiResult<Vec<PrincipalInfo>> {
+    let on = match (on.securable_type, on.full_name) {
+        (Some(kind), Some(name)) => {
+            let kind = SecurableType::parse(&kind).ok_or_else(|| {
+                quiver::error::Error::invalid(
+                    "securable_type",
+                    "securable_type is catalog, schema or function (a model).",
+                )
+            })?;
+            Some(quiver::services::governance::Securable::parse(kind, &name)?)
+        }
+        (None, None) => None,
+        _ => {
+            return Err(quiver::error::Error::invalid(
+                "full_name",
+                "Give securable_type and full_name together (the object whose grants you manage).",
+            )
+            .into());
+        }
+    };
+    reply(quiver.list_principals(&caller, on.as_ref()).await)
+}
+
+/// The object a grant picker is for; without it, administrators only.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PrincipalsQuery {
+    /// catalog, schema or function (a registered model)
+    securable_type: Option<String>,
+    full_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,6 +21,15 @@ pub async fn spawn(config: ServiceConfig) -> App {
 }
 
 pub async fn spawn_with_site(config: ServiceConfig, site_root: &str) -> App {
+    spawn_full(config, site_root, Default::default()).await
+}
+
+/// The app behind proxies it trusts to say who the client is.
+pub async fn spawn_behind(config: ServiceConfig, proxy_trust: quiver::auth::ProxyTrust) -> App {
+    spawn_full(config, "target/site", proxy_trust).await
+}
+
+pub async fn spawn_full(config: ServiceConfig, site_root: &str, proxy_trust: quiver::auth::ProxyTrust) -> App {
     let artifacts = tempfile::tempdir().unwrap();
     let config = ServiceConfig { artifact_root: artifacts.path().to_path_buf(), max_artifact_bytes: 1 << 20, ..config };
     let quiver = Quiver::open(&StoreConfig::memory(), config).await.unwrap();
@@ -32,7 +41,7 @@ pub async fn spawn_with_site(config: ServiceConfig, site_root: &str) -> App {
         addr,
         session_ttl_secs: 3600,
         secure_cookies: false,
-        trust_forwarded_for: false,
+        proxy_trust,
         mlflow: quiver_server::mlflow::MlflowConfig { create_namespaces: true },
     };
     let app = router(quiver.clone(), &http);
@@ -40,10 +49,12 @@ pub async fn spawn_with_site(config: ServiceConfig, site_root: &str) -> App {
     App { base: format!("http://{addr}"), quiver, artifacts }
 }
 
-/// A browser-like client: keeps the session cookie it is given, follows no redirects.
+/// A browser-like client: keeps the session cookie it is given and the page's anti-forgery
+/// token, which it sends back on changes as Quiver's pages do (`/csrf.js`); follows no redirects.
 pub struct Client {
     pub http: reqwest::Client,
     pub cookie: std::sync::Mutex<Option<String>>,
+    pub csrf: std::sync::Mutex<Option<String>>,
 }
 
 pub fn client() -> Client {
@@ -53,20 +64,38 @@ pub fn client() -> Client {
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap();
-    Client { http, cookie: Default::default() }
+    Client { http, cookie: Default::default(), csrf: Default::default() }
 }
 
 impl Client {
+    /// The Cookie header this client sends.
+    pub fn cookies(&self) -> Option<String> {
+        let session = self.cookie.lock().unwrap().clone();
+        let csrf = self.csrf.lock().unwrap().clone().map(|t| format!("quiver_csrf={t}"));
+        let all: Vec<String> = session.into_iter().chain(csrf).collect();
+        (!all.is_empty()).then(|| all.join("; "))
+    }
+
     pub async fn send(&self, req: reqwest::RequestBuilder) -> reqwest::Response {
-        let cookie = self.cookie.lock().unwrap().clone();
-        let req = match cookie {
-            Some(c) => req.header("cookie", c),
-            None => req,
-        };
-        let r = req.send().await.unwrap();
-        if let Some(set) = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()) {
+        let mut req = req;
+        if let Some(c) = self.cookies() {
+            req = req.header("cookie", c);
+        }
+        let built = req.build().unwrap();
+        let mut built = built;
+        if built.method() != reqwest::Method::GET {
+            if let Some(token) = self.csrf.lock().unwrap().clone() {
+                built.headers_mut().insert("x-quiver-csrf", token.parse().unwrap());
+            }
+        }
+        let r = self.http.execute(built).await.unwrap();
+        for set in r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()) {
             let pair = set.split(';').next().unwrap_or("").to_string();
-            *self.cookie.lock().unwrap() = if pair.ends_with('=') { None } else { Some(pair) };
+            if let Some(token) = pair.strip_prefix("quiver_csrf=") {
+                *self.csrf.lock().unwrap() = Some(token.to_string());
+            } else {
+                *self.cookie.lock().unwrap() = if pair.ends_with('=') { None } else { Some(pair) };
+            }
         }
         r
     }
@@ -93,7 +122,11 @@ pub async fn json(r: reqwest::Response) -> serde_json::Value {
     serde_json::from_str(&r.text().await.unwrap()).expect("a JSON body")
 }
 
+/// Signs in through the sign-in form, as the page does (which first hands out the form's token).
 pub async fn login(c: &Client, app: &App, user: &str, password: &str) -> reqwest::Response {
+    if c.csrf.lock().unwrap().is_none() {
+        c.get(&format!("{}/login", app.base)).await;
+    }
     let req = c
         .http
         .post(format!("{}/api/login", app.base))

@@ -124,7 +124,8 @@ impl Quiver {
         self.inner.http.get_or_init(|| http_client(self.config().webhook_allow_private, self.config().webhook_timeout))
     }
 
-    /// Sends a `webhook.test` event to a webhook now and says what came back (also in its log).
+    /// Sends a `webhook.test` event to a webhook now and says what came back (also in its log);
+    /// the receiver's answer itself only to administrators.
     pub async fn test_webhook(&self, actor: &Actor, id: &str) -> Result<TestResult> {
         let webhook = self.get_webhook(actor, id).await?;
         self.check_manage(actor, &webhook).await?;
@@ -173,7 +174,8 @@ impl Quiver {
         Ok(TestResult {
             success: outcome.succeeded(),
             status: outcome.status.map(i64::from),
-            response: outcome.response,
+            // The receiver's answer may come from an internal service: administrators only.
+            response: if actor.principal.admin { outcome.response } else { String::new() },
             error: outcome.error,
             latency_ms: outcome.latency_ms,
             delivery_id: key_of(&row.delivery),
@@ -222,6 +224,9 @@ fn describe(e: &reqwest::Error) -> String {
 /// The HTTP client deliveries go out with: no redirects, bounded time, the policy resolver.
 pub(crate) fn http_client(allow_private: bool, timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
+        // A proxy from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) would resolve the host
+        // itself, past the address policy: webhooks always connect directly.
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
@@ -252,5 +257,40 @@ mod tests {
             assert!(!with(s).retryable(), "{s:?}");
         }
         assert!(!failed_before_sending("refused".into()).retryable());
+    }
+
+    /// A proxy from the environment would resolve webhook hosts itself, past the address policy:
+    /// deliveries connect directly even when one is configured.
+    #[tokio::test]
+    async fn deliveries_ignore_proxies_from_the_environment() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+        // SAFETY: no other test of this binary reads these variables.
+        unsafe {
+            for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY"] {
+                std::env::set_var(var, &proxy_url);
+            }
+        }
+        let client = http_client(true, Duration::from_secs(5));
+        unsafe {
+            for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY"] {
+                std::env::remove_var(var);
+            }
+        }
+        let url = format!("http://{}/hook", receiver.local_addr().unwrap());
+        let serve = tokio::spawn(async move {
+            let (mut socket, _) = receiver.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+            socket.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n").await.unwrap();
+        });
+        let proxied = tokio::spawn(async move { proxy.accept().await.is_ok() });
+        let status = client.post(&url).body("{}").send().await.expect("delivered directly").status();
+        assert_eq!(status.as_u16(), 204);
+        serve.await.unwrap();
+        assert!(!proxied.is_finished(), "nothing went through the proxy");
+        proxied.abort();
     }
 }

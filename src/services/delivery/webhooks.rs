@@ -420,8 +420,12 @@ impl Quiver {
         );
         let query = self.q(&sql).bind(("w", RecordId::new("webhook", webhook.id))).bind(("limit", limit + 1));
         let page: Option<DeliveryPage> = self.answer(bind_cursor(query, "delivery", cursor)).await?;
-        let DeliveryPage { rows, attempts } =
+        let DeliveryPage { rows, mut attempts } =
             page.ok_or_else(|| Error::internal("the delivery log query answered nothing"))?;
+        if !actor.principal.admin {
+            // What a receiver answered may come from an internal service: administrators only.
+            attempts.iter_mut().for_each(|a| a.response.clear());
+        }
         Ok(paging::page(
             rows,
             limit,

@@ -104,9 +104,8 @@ impl Quiver {
 
     /// The caller's principal names: their own and their groups', folded.
     pub async fn principal_names(&self, actor: &Actor) -> Result<Vec<String>> {
-        let names: Option<Vec<String>> =
-            self.answer(bind_principal(self.q(&format!("{NAMES} RETURN $names;")), actor)).await?;
-        Ok(names.unwrap_or_default())
+        // An array answer is read as its rows: Vec, not Option<Vec>.
+        self.answer(bind_principal(self.q(&format!("{NAMES} RETURN $names;")), actor)).await
     }
 
     /// Allows `op` on `target` or refuses it, saying which privilege is missing; a refusal is
@@ -126,6 +125,21 @@ impl Quiver {
         }
         let holdings = self.holdings(actor, target).await?;
         self.check(actor, &holdings, op, target).await
+    }
+
+    /// Whether `op` on `target` would be allowed (nothing is audited: nothing was attempted).
+    pub(crate) async fn allows(&self, actor: &Actor, op: Operation, target: Target<'_>) -> Result<bool> {
+        if actor.principal.admin {
+            return Ok(true);
+        }
+        if actor.principal.user_id.is_empty() {
+            return Ok(false);
+        }
+        let rule = op.rule();
+        if rule.on == SecurableType::Metastore && rule.any_of.is_empty() {
+            return Ok(true);
+        }
+        Ok(self.holdings(actor, target).await?.denial(op, target.kind()).is_none())
     }
 
     /// [`Quiver::authorize`] with holdings already read.

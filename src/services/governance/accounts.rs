@@ -12,6 +12,15 @@ use crate::services::governance::access::require_admin;
 use crate::services::governance::{Actor, Principal, User};
 use crate::store::{internal, key_of};
 
+/// Where a sign-in attempt comes from: the client's address (for throttling), the surface and
+/// the request (for the audit trail).
+#[derive(Debug, Clone)]
+pub struct SignInFrom {
+    pub client: String,
+    pub source: crate::services::governance::Source,
+    pub request_id: String,
+}
+
 /// A successful sign-in: who, and the session secret for the cookie (shown once).
 #[derive(Debug, Clone)]
 pub struct LoginSession {
@@ -175,9 +184,9 @@ impl Quiver {
     }
 
     /// Checks a username and password and opens a session. Every failure, whatever its cause,
-    /// gets the same answer; repeated failures per username and per client address are throttled.
-    pub async fn login(&self, username: &str, password: &str, client: &str) -> Result<LoginSession> {
-        let user = self.check_password(username, password, client).await?;
+    /// gets the same answer; repeated failures per client address are throttled. Audited.
+    pub async fn login(&self, username: &str, password: &str, from: &SignInFrom) -> Result<LoginSession> {
+        let user = self.check_password(username, password, from).await?;
         let secret = auth::generate_secret(SecretKind::Session);
         let idle = chrono::Duration::from_std(self.config().session_idle).map_err(internal)?;
         let expires_at = Utc::now() + idle;
@@ -198,15 +207,16 @@ impl Quiver {
         })
     }
 
-    /// The throttled password check behind sign-in and HTTP Basic authentication.
-    async fn check_password(&self, username: &str, password: &str, client: &str) -> Result<Credentials> {
-        let (user_key, client_key) = (auth::user_key(username), auth::client_key(client));
-        if let Err(wait) = self.inner.throttle.attempt(&[user_key.clone(), client_key.clone()]) {
-            return Err(Error::new(
+    /// The throttled password check behind sign-in and HTTP Basic authentication. Only failures
+    /// count against the limit; every outcome (success, failure, the failure that pauses sign-in
+    /// from an address) is audited under the name that was typed.
+    async fn check_password(&self, username: &str, password: &str, from: &SignInFrom) -> Result<Credentials> {
+        let attempt = self.inner.throttle.begin(auth::attempt_keys(username, &from.client)).map_err(|r| {
+            Error::new(
                 ErrorKind::RateLimited,
-                format!("Too many failed sign-ins. Try again in {} seconds.", wait.as_secs().max(1)),
-            ));
-        }
+                format!("Too many failed sign-ins. Try again in {} seconds.", r.retry_after.as_secs().max(1)),
+            )
+        })?;
         let user: Option<Credentials> = self
             .answer(
                 // Service principals have no password: they never sign in.
@@ -216,26 +226,73 @@ impl Quiver {
             )
             .await?;
         let ok = auth::verify_password(password.to_string(), user.as_ref().map(|u| u.password_hash.clone())).await?;
-        let user = match user {
-            Some(u) if ok && !u.disabled => u,
-            _ => return Err(invalid_login()),
+        let user = user.filter(|u| ok && !u.disabled);
+        let outcome = attempt.finish(user.is_some());
+        self.audit_sign_in(username, from, outcome).await;
+        user.ok_or_else(invalid_login)
+    }
+
+    async fn audit_sign_in(&self, username: &str, from: &SignInFrom, outcome: auth::Outcome) {
+        let typed: String = username.trim().chars().filter(|c| !c.is_control()).take(100).collect();
+        let client = if from.client.is_empty() { "an unknown address" } else { from.client.as_str() };
+        let (action, result, detail) = match outcome {
+            auth::Outcome::Succeeded => ("user.signed_in", "allowed", format!("from {client}")),
+            auth::Outcome::Failed => ("user.sign_in_failed", "denied", format!("from {client}")),
+            auth::Outcome::LockedOut => (
+                "user.sign_in_paused",
+                "denied",
+                format!(
+                    "from {client}: {} failed sign-ins, paused for {} s",
+                    self.config().login_max_failures,
+                    self.config().login_lockout.as_secs()
+                ),
+            ),
         };
-        self.inner.throttle.succeeded(&user_key, &client_key);
-        Ok(user)
+        let actor = Actor {
+            principal: Principal { user_id: String::new(), username: typed.clone(), admin: false },
+            source: from.source,
+            request_id: from.request_id.clone(),
+        };
+        let written = self
+            .write_content(
+                || {
+                    self.q("fn::audit($action, 'user', $name, $outcome, $detail, $who)")
+                        .bind(("action", action))
+                        .bind(("name", typed.clone()))
+                        .bind(("outcome", result))
+                        .bind(("detail", detail.clone()))
+                        .bind(("who", crate::services::db::who(&actor)))
+                },
+                crate::services::db::no_unique,
+            )
+            .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e.message, action, "could not audit a sign-in");
+        }
     }
 
     /// HTTP Basic authentication (MLflow clients' username and password). A successful check is
     /// remembered for [`crate::auth::BASIC_CACHE_TTL`], so argon2 does not run on every request; the cache
-    /// holds salted hashes of the credentials, never the password.
-    pub async fn authenticate_password(&self, username: &str, password: &str, client: &str) -> Result<Principal> {
-        let key = self.inner.basic_cache.key(username, password);
-        if let Some(p) = self.inner.basic_cache.get(&key) {
+    /// holds salted hashes of the credentials, never the password. Requests with the same
+    /// credentials arriving while one is being checked wait for that check.
+    pub async fn authenticate_password(&self, username: &str, password: &str, from: &SignInFrom) -> Result<Principal> {
+        let cache = &self.inner.basic_cache;
+        let key = cache.key(username, password);
+        if let Some(p) = cache.get(&key) {
             return Ok(p);
         }
-        let user = self.check_password(username, password, client).await?;
-        let principal = Principal { user_id: key_of(&user.id), username: user.username, admin: user.admin };
-        self.inner.basic_cache.put(key, principal.clone());
-        Ok(principal)
+        let flight = cache.flight(&key);
+        let result = flight
+            .get_or_init(|| async {
+                let user = self.check_password(username, password, from).await?;
+                let principal = Principal { user_id: key_of(&user.id), username: user.username, admin: user.admin };
+                cache.put(key, principal.clone());
+                Ok(principal)
+            })
+            .await
+            .clone();
+        cache.land(&key, &flight);
+        result
     }
 
     /// The principal behind a session secret; an unknown, expired or disabled one is

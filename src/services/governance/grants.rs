@@ -247,6 +247,11 @@ impl Quiver {
     ) -> Result<Vec<EffectivePrivilege>> {
         self.authorize(actor, securable.read_op(), securable.target()).await?;
         let principal = principal.trim().to_lowercase();
+        // Someone else's privileges (another user's, or a group's the caller is not in) are for
+        // those who manage the object's grants: readers cannot probe who exists or holds what.
+        if !self.principal_names(actor).await?.contains(&principal) {
+            self.authorize(actor, Operation::ManageGrants, securable.target()).await?;
+        }
         let sql = format!(
             "{RESOLVE} {OBJECT}
              LET $user = (SELECT VALUE id FROM user WHERE username_lc = $who_lc LIMIT 1)[0];
@@ -323,9 +328,8 @@ impl Quiver {
 
     /// The caller's own principal names, for the UI ("you and your groups").
     pub async fn my_principal_names(&self, actor: &Actor) -> Result<Vec<String>> {
-        let names: Option<Vec<String>> =
-            self.answer(bind_principal(self.q(&format!("{NAMES} RETURN $names;")), actor)).await?;
-        Ok(names.unwrap_or_default())
+        // An array answer is read as its rows: Vec, not Option<Vec>.
+        self.answer(bind_principal(self.q(&format!("{NAMES} RETURN $names;")), actor)).await
     }
 }
 

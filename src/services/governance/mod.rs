@@ -37,6 +37,6 @@ pub(crate) mod tokens;
 #[cfg(feature = "server")]
 pub use access::Target;
 #[cfg(feature = "server")]
-pub use accounts::LoginSession;
+pub use accounts::{LoginSession, SignInFrom};
 #[cfg(feature = "server")]
 pub use grants::Securable;

@@ -11,7 +11,8 @@ use crate::services::Quiver;
 use crate::services::db::{returned, throwable, who};
 use crate::services::governance::access::require_admin;
 use crate::services::governance::accounts::{USER_FIELDS, UserRow};
-use crate::services::governance::{Actor, Group, NewAccessToken, PrincipalInfo, PrincipalKind, User};
+use crate::services::governance::privileges::Operation;
+use crate::services::governance::{Actor, Group, NewAccessToken, PrincipalInfo, PrincipalKind, Securable, User};
 
 #[derive(Debug, Clone, SurrealValue)]
 struct GroupRow {
@@ -197,7 +198,7 @@ impl Quiver {
             )
             .await?;
         let id = id.ok_or_else(|| Error::not_found(format!("There is no service principal named '{name}'.")))?;
-        self.create_token_for(id, token_name, expires_in_days).await
+        self.create_token_for(actor, id, token_name, expires_in_days).await
     }
 
     /// Users and service principals (administrators only), by name.
@@ -237,9 +238,19 @@ impl Quiver {
         Ok(())
     }
 
-    /// Every principal a grant can name (users, service principals, groups), for pickers.
-    /// Signed-in callers only see names, never anything else about an account.
-    pub async fn list_principals(&self, _actor: &Actor) -> Result<Vec<PrincipalInfo>> {
+    /// Every principal a grant can name (users, service principals, groups), for the picker of
+    /// someone who may grant on `on` (MANAGE there, or its owner); without `on`, administrators
+    /// only. Readers cannot list who has accounts. Only names, nothing else about an account.
+    pub async fn list_principals(&self, actor: &Actor, on: Option<&Securable>) -> Result<Vec<PrincipalInfo>> {
+        match on {
+            Some(securable) => self.authorize(actor, Operation::ManageGrants, securable.target()).await?,
+            None => require_admin(actor, "list every user and group")?,
+        }
+        self.principal_list().await
+    }
+
+    /// Every principal's name, unchecked: callers have decided the caller may see them.
+    pub(crate) async fn principal_list(&self) -> Result<Vec<PrincipalInfo>> {
         #[derive(SurrealValue)]
         struct Row {
             name: String,

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::services::Quiver;
 use crate::services::governance::accounts::Bearer;
 use crate::services::governance::{AccessToken, Actor, NewAccessToken, Principal};
-use crate::store::{internal, key_of};
+use crate::store::key_of;
 
 const MAX_TOKEN_NAME: usize = 100;
 const MAX_TOKEN_DAYS: u32 = 3650;
@@ -51,12 +51,14 @@ impl Quiver {
         name: &str,
         expires_in_days: Option<u32>,
     ) -> Result<NewAccessToken> {
-        self.create_token_for(user_record(actor)?, name, expires_in_days).await
+        self.create_token_for(actor, user_record(actor)?, name, expires_in_days).await
     }
 
     /// Creates a token for `user` (the caller, or a service principal an administrator manages).
+    /// Audited (`token.created`, naming the token and its owner, never the secret).
     pub(crate) async fn create_token_for(
         &self,
+        actor: &Actor,
         user: RecordId,
         name: &str,
         expires_in_days: Option<u32>,
@@ -73,8 +75,14 @@ impl Quiver {
         let secret = auth::generate_secret(SecretKind::AccessToken);
         let expires_at: Option<DateTime<Utc>> = expires_in_days.map(|d| Utc::now() + chrono::Duration::days(d as i64));
         let sql = format!(
-            "CREATE ONLY access_token SET user = $user, name = $name, secret_hash = $hash, created_at = time::now(),
-                 expires_at = $expires RETURN {TOKEN_FIELDS}"
+            "BEGIN TRANSACTION;
+             LET $row = (CREATE ONLY access_token SET user = $user, name = $name, secret_hash = $hash,
+                 created_at = time::now(), expires_at = $expires RETURN {TOKEN_FIELDS});
+             fn::audit('token.created', 'user', $user.username, 'allowed',
+                 'token ' + <string> record::id($row.id) + ' (' + $name + ')'
+                     + IF $expires THEN ', expires ' + <string> $expires ELSE ', no expiry' END, $who);
+             RETURN $row;
+             COMMIT TRANSACTION;"
         );
         let mut res = self
             .write(
@@ -84,11 +92,12 @@ impl Quiver {
                         .bind(("name", name.to_string()))
                         .bind(("hash", auth::hash_secret(&secret)))
                         .bind(("expires", expires_at))
+                        .bind(("who", crate::services::db::who(actor)))
                 },
                 |i| Error::internal(format!("token secret collision on {i}")),
             )
             .await?;
-        let row: Option<TokenRow> = res.take(0).map_err(internal)?;
+        let row: Option<TokenRow> = crate::services::db::returned(&mut res)?;
         let token = row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into();
         Ok(NewAccessToken { token, secret })
     }
@@ -113,15 +122,23 @@ impl Quiver {
         let mut res = self
             .write(
                 || {
-                    self.q("UPDATE $tok SET revoked_at = time::now()
-                            WHERE revoked_at = NONE AND ($owner = NONE OR user = $owner) RETURN VALUE id")
+                    self.q("BEGIN TRANSACTION;
+                            LET $done = (UPDATE $tok SET revoked_at = time::now()
+                                WHERE revoked_at = NONE AND ($owner = NONE OR user = $owner) RETURN AFTER);
+                            FOR $t IN $done {
+                                fn::audit('token.revoked', 'user', $t.user.username, 'allowed',
+                                    'token ' + <string> record::id($t.id) + ' (' + $t.name + ')', $who);
+                            };
+                            RETURN $done.id;
+                            COMMIT TRANSACTION;")
                         .bind(("tok", token.clone()))
                         .bind(("owner", owner.clone()))
+                        .bind(("who", crate::services::db::who(actor)))
                 },
                 crate::services::db::no_unique,
             )
             .await?;
-        let done: Vec<RecordId> = res.take(0).map_err(internal)?;
+        let done: Vec<RecordId> = crate::services::db::returned(&mut res)?;
         if done.is_empty() {
             return Err(Error::not_found("No such token (it may already be revoked)."));
         }

@@ -186,46 +186,49 @@ impl Quiver {
 
 impl Quiver {
     /// Creates the catalog and the schema when they do not exist yet (for MLflow clients, which
-    /// expect `register_model("prod.ml_team.m")` to just work). Only administrators may create
-    /// them; for anyone else a missing one is "not found".
+    /// expect `register_model("prod.ml_team.m")` to just work), as `create_catalog` and
+    /// `create_schema` do: checked against the rule table (CREATE CATALOG, CREATE SCHEMA) and
+    /// audited. A caller who may not create them gets nothing from this step, so what they are
+    /// told next (by the registration itself) does not depend on whether they exist.
     pub async fn ensure_schema(&self, actor: &Actor, catalog: &str, name: &str) -> Result<()> {
         let catalog = Name::parse(NameKind::Catalog, catalog)?;
         let name = Name::parse(NameKind::Schema, name)?;
-        let sql = "BEGIN TRANSACTION;
-            LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
-            IF !$cat AND !$admin { THROW $no_catalog };
-            LET $cat = IF $cat THEN $cat ELSE (CREATE ONLY catalog SET name = $catalog, name_lc = $c, description = '',
-                owner = $actor, created_at = time::now(), created_by = $actor, updated_at = time::now(),
-                updated_by = $actor RETURN VALUE id) END;
-            LET $sch = (SELECT VALUE id FROM catalog_schema WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0];
-            IF !$sch AND !$admin { THROW $no_schema };
-            IF !$sch { CREATE catalog_schema SET catalog = $cat, name = $schema, name_lc = $s, description = '',
-                owner = $actor, created_at = time::now(), created_by = $actor, updated_at = time::now(),
-                updated_by = $actor };
-            COMMIT TRANSACTION;";
-        let no_catalog = throwable(&catalog_not_found(&catalog));
-        let no_schema = throwable(&schema_not_found(&catalog, &name));
-        let done = self
-            .write(
-                || {
-                    self.q(sql)
-                        .bind(("c", catalog.folded()))
-                        .bind(("s", name.folded()))
-                        .bind(("catalog", catalog.as_str().to_string()))
-                        .bind(("schema", name.as_str().to_string()))
-                        .bind(("admin", actor.principal.admin))
-                        .bind(("actor", actor.principal.username.clone()))
-                        .bind(("no_catalog", no_catalog.clone()))
-                        .bind(("no_schema", no_schema.clone()))
-                },
-                // Created concurrently by another request: it exists now, which is what was asked.
-                |_| Error::already_exists("name", "created concurrently"),
+        #[derive(SurrealValue)]
+        struct Found {
+            catalog: bool,
+            schema: bool,
+        }
+        let found: Option<Found> = self
+            .answer(
+                self.q("LET $cat = (SELECT VALUE id FROM catalog WHERE name_lc = $c LIMIT 1)[0];
+                        RETURN {
+                            catalog: $cat != NONE,
+                            schema: $cat != NONE AND (SELECT VALUE id FROM catalog_schema
+                                WHERE catalog = $cat AND name_lc = $s LIMIT 1)[0] != NONE,
+                        };")
+                    .bind(("c", catalog.folded()))
+                    .bind(("s", name.folded())),
             )
-            .await;
-        match done {
+            .await?;
+        let found = found.ok_or_else(|| Error::internal("the namespace query answered nothing"))?;
+        // Created concurrently by another request: it exists now, which is what was asked.
+        let done = |r: Result<()>| match r {
             Err(e) if !e.is(crate::error::ErrorKind::AlreadyExists) => Err(e),
             _ => Ok(()),
+        };
+        if !found.catalog {
+            if !self.allows(actor, Operation::CreateCatalog, Target::Metastore).await? {
+                return Ok(());
+            }
+            done(self.create_catalog(actor, catalog.as_str(), "").await.map(|_| ()))?;
         }
+        if !found.schema {
+            if !self.allows(actor, Operation::CreateSchema, Target::Catalog(&catalog)).await? {
+                return Ok(());
+            }
+            done(self.create_schema(actor, catalog.as_str(), name.as_str(), "").await.map(|_| ()))?;
+        }
+        Ok(())
     }
 }
 

@@ -202,6 +202,18 @@ impl Quiver {
 
     /// An experiment's owner and grants (Databricks' `GET /permissions/experiments/{id}`);
     /// CAN_MANAGE sees them.
+    /// The names a grant on the experiment can go to, for those who may manage its permissions.
+    pub async fn experiment_principals(
+        &self,
+        actor: &Actor,
+        experiment_id: &str,
+    ) -> Result<Vec<crate::services::governance::PrincipalInfo>> {
+        let num = experiment_num(experiment_id)?;
+        self.require_experiment(actor, InExperiment::Experiment(num), ExperimentLevel::Manage, "grant access to it")
+            .await?;
+        self.principal_list().await
+    }
+
     pub async fn experiment_permissions(&self, actor: &Actor, experiment_id: &str) -> Result<ExperimentPermissions> {
         let num = experiment_num(experiment_id)?;
         self.require_experiment(actor, InExperiment::Experiment(num), ExperimentLevel::Manage, "see its permissions")
