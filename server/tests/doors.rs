@@ -375,7 +375,9 @@ async fn only_administrators_read_what_a_receiver_answered() {
         Some(json!({"username": "olga", "password": "correct horse battery"})),
     )
     .await);
-    let patch = json!({"changes": [{"principal": "olga", "add": ["USE_CATALOG", "USE_SCHEMA", "MANAGE"]}]});
+    let patch = json!({"changes": [{"principal": "olga", "add": ["USE_CATALOG"]}]});
+    ok(call(&app, &admin, Method::PATCH, "/api/2.1/unity-catalog/permissions/catalog/prod", Some(patch)).await);
+    let patch = json!({"changes": [{"principal": "olga", "add": ["USE_SCHEMA", "MANAGE"]}]});
     ok(call(&app, &admin, Method::PATCH, "/api/2.1/unity-catalog/permissions/schema/prod.ml", Some(patch)).await);
     let olga = basic("olga", "correct horse battery");
     let body =

@@ -34,6 +34,7 @@ async fn verify_reports_a_changed_file_and_passes_once_it_is_right() {
             db: db.clone(),
             db_user: None,
             db_pass: None,
+            db_auth_level: "database".into(),
             db_ns: "quiver".into(),
             db_name: "quiver".into(),
         },
