@@ -15,6 +15,8 @@ pub enum ErrorKind {
     PermissionDenied,
     /// Too many attempts; try again later.
     RateLimited,
+    /// A quota is used up (e.g. artifact storage); retrying will not help until space is freed.
+    ResourceExhausted,
     /// Something broke inside Quiver. The details are logged, never shown.
     Internal,
 }
@@ -29,6 +31,8 @@ impl ErrorKind {
             ErrorKind::Unauthenticated => 401,
             ErrorKind::PermissionDenied => 403,
             ErrorKind::RateLimited => 429,
+            // Not 429: clients retry those, and a full quota stays full.
+            ErrorKind::ResourceExhausted => 507,
             ErrorKind::Internal => 500,
         }
     }
@@ -43,6 +47,7 @@ impl ErrorKind {
             ErrorKind::Unauthenticated => "UNAUTHENTICATED",
             ErrorKind::PermissionDenied => "PERMISSION_DENIED",
             ErrorKind::RateLimited => "REQUEST_LIMIT_EXCEEDED",
+            ErrorKind::ResourceExhausted => "RESOURCE_EXHAUSTED",
             ErrorKind::Internal => "INTERNAL_ERROR",
         }
     }

@@ -122,6 +122,12 @@ pub struct ServeArgs {
     /// Largest artifact file accepted through the MLflow artifact API, in bytes.
     #[arg(long, env = "QUIVER_MAX_ARTIFACT_BYTES", default_value_t = 5 * 1024 * 1024 * 1024)]
     pub max_artifact_bytes: u64,
+    /// Artifact storage one experiment may use (`500GiB`, `20G`, bytes; 0: no quota).
+    #[arg(long, env = "QUIVER_EXPERIMENT_ARTIFACT_QUOTA", default_value = "0", value_parser = parse_bytes)]
+    pub experiment_artifact_quota: u64,
+    /// Artifact storage one user may use across experiments (`100GiB`, bytes; 0: no quota).
+    #[arg(long, env = "QUIVER_USER_ARTIFACT_QUOTA", default_value = "0", value_parser = parse_bytes)]
+    pub user_artifact_quota: u64,
     /// The key that encrypts webhook secrets in the store (64 hex digits; created when missing,
     /// default <data-dir>/secret.key). Every Quiver on one remote store needs the same file.
     #[arg(long, env = "QUIVER_SECRET_KEY_FILE")]
@@ -162,10 +168,37 @@ pub enum UserCommand {
     },
 }
 
+/// A size: bytes, or a number with K, M, G or T (powers of 1024; `GiB`, `GB` and `G` alike).
+fn parse_bytes(raw: &str) -> Result<u64, String> {
+    let s = raw.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let number: f64 = number.parse().map_err(|_| format!("'{raw}' is not a size (e.g. 500GiB)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().trim_end_matches("ib").trim_end_matches('b') {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return Err(format!("'{raw}': the unit is one of K, M, G, T (powers of 1024)")),
+    };
+    Ok((number * (1u64 << shift) as f64) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn sizes_read_with_units() {
+        assert_eq!(parse_bytes("0"), Ok(0));
+        assert_eq!(parse_bytes("1048576"), Ok(1 << 20));
+        assert_eq!(parse_bytes("500GiB"), Ok(500 << 30));
+        assert_eq!(parse_bytes("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_bytes("20 MB"), Ok(20 << 20));
+        assert!(parse_bytes("lots").is_err() && parse_bytes("5 parsecs").is_err());
+    }
 
     #[test]
     fn cli_definition_is_consistent() {
@@ -255,6 +288,8 @@ impl ServeArgs {
             login_lockout: std::time::Duration::from_secs(self.login_lockout_secs),
             artifact_root: self.data_dir.join("artifacts"),
             max_artifact_bytes: self.max_artifact_bytes,
+            experiment_quota_bytes: self.experiment_artifact_quota,
+            user_quota_bytes: self.user_artifact_quota,
             mlflow_names: quiver::names::MlflowNames::parse_default(&self.mlflow_default_schema)
                 .map_err(|e| format!("--mlflow-default-schema: {}", e.message))?,
             sealer: quiver::sealer::Sealer::new(key),

@@ -39,6 +39,7 @@ use crate::uc;
         admin::create_sp_token,
         admin::list_principals,
         admin::audit,
+        admin::artifact_usage,
         uc::get_permissions,
         uc::update_permissions,
         uc::effective_permissions,

@@ -397,3 +397,37 @@ async fn only_administrators_read_what_a_receiver_answered() {
     let log = ok(call(&app, &admin, Method::GET, &format!("/api/quiver/v1/webhooks/{hook}/deliveries"), None).await);
     assert!(log.to_string().contains("hunter2"), "{log}");
 }
+
+/// Artifact quotas over MLflow's artifact API: a full quota is RESOURCE_EXHAUSTED (507, which
+/// clients do not retry), and administrators see what is stored.
+#[tokio::test]
+async fn uploads_past_a_quota_are_refused_as_resource_exhausted() {
+    let app = spawn(ServiceConfig { experiment_quota_bytes: 1000, ..ServiceConfig::default() }).await;
+    let auth = basic("admin", ADMIN_PASSWORD);
+    let (s, exp) =
+        call(&app, &auth, Method::POST, "/api/2.0/mlflow/experiments/create", Some(json!({"name": "q"}))).await;
+    assert_eq!(s, StatusCode::OK, "{exp}");
+    let id = exp["experiment_id"].as_str().unwrap();
+    let http = reqwest::Client::new();
+    let put = |name: &str, len: usize| {
+        http.put(format!("{}/api/2.0/mlflow-artifacts/artifacts/{id}/r/{name}", app.base))
+            .header("authorization", &auth)
+            .body(vec![1u8; len])
+            .send()
+    };
+    assert_eq!(put("a.bin", 700).await.unwrap().status(), StatusCode::OK);
+    let r = put("b.bin", 400).await.unwrap();
+    assert_eq!(r.status().as_u16(), 507);
+    let body: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(body["error_code"], "RESOURCE_EXHAUSTED", "{body}");
+    let (s, usage) = call(&app, &auth, Method::GET, "/api/quiver/v1/artifact-usage", None).await;
+    assert_eq!(s, StatusCode::OK, "{usage}");
+    assert_eq!(usage["experiment_quota_bytes"], 1000);
+    assert_eq!(usage["experiments"][0]["bytes"], 700);
+    assert_eq!(usage["users"][0]["name"], "admin");
+    let body = json!({"username": "dana", "password": "correct horse battery"});
+    assert_eq!(call(&app, &auth, Method::POST, "/api/quiver/v1/users", Some(body)).await.0, StatusCode::OK);
+    let (s, _) =
+        call(&app, &basic("dana", "correct horse battery"), Method::GET, "/api/quiver/v1/artifact-usage", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

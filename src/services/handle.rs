@@ -27,6 +27,10 @@ pub struct ServiceConfig {
     pub artifact_root: std::path::PathBuf,
     /// Largest artifact file accepted, in bytes.
     pub max_artifact_bytes: u64,
+    /// Artifact bytes one experiment may store (0: no quota).
+    pub experiment_quota_bytes: u64,
+    /// Artifact bytes one user may store, across experiments (0: no quota).
+    pub user_quota_bytes: u64,
     /// Where one-part model names (MLflow clients' `iris`) live: `main.default` by default.
     pub mlflow_names: MlflowNames,
     /// How many models a search reads in name order before it asks an index for candidates.
@@ -53,6 +57,8 @@ impl Default for ServiceConfig {
             login_lockout: Duration::from_secs(5 * 60),
             artifact_root: std::path::PathBuf::from("data/artifacts"),
             max_artifact_bytes: 5 * 1024 * 1024 * 1024,
+            experiment_quota_bytes: 0,
+            user_quota_bytes: 0,
             mlflow_names: MlflowNames::default(),
             search_walk_budget: 2000,
             read_cache: true,

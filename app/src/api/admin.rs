@@ -62,3 +62,9 @@ pub async fn list_audit(filter: AuditFilter, page_token: Option<String>) -> AppR
     let page = PageRequest { max_results: Some(50), page_token };
     Ok(quiver().list_audit(&actor()?, &filter, &page).await?)
 }
+
+/// Artifact storage in use and the quotas (administrators).
+#[server]
+pub async fn artifact_usage() -> AppResult<quiver::services::storage::ArtifactUsage> {
+    Ok(quiver().artifact_usage(&actor()?, 20).await?)
+}

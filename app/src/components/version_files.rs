@@ -71,7 +71,7 @@ fn Files(f: VersionFiles, attach: Action<String, AppResult<SignatureCheck>>) -> 
                         view! {
                             <tr data-testid="artifact">
                                 <td class="mono">{path.clone()}</td>
-                                <td class="num">{human_size(size)}</td>
+                                <td class="num">{quiver::services::storage::human_bytes(size)}</td>
                                 {sha256.map(|d| {
                                     let short = format!("{}…", &d[..d.len().min(12)]);
                                     view! { <td class="mono" title=d>{short}</td> }
@@ -154,16 +154,4 @@ fn download_href(root: &str, path: &str) -> String {
     let segments = root.split('/').chain(path.split('/').filter(|p| *p != "."));
     let encoded: Vec<String> = segments.map(url_encode).collect();
     format!("/api/2.0/mlflow-artifacts/artifacts/{}", encoded.join("/"))
-}
-
-/// `11.1 KB`, `3.4 MB`.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut size = bytes as f64;
-    let mut unit = 0;
-    while size >= 1024.0 && unit < UNITS.len() - 1 {
-        size /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{size:.1} {}", UNITS[unit]) }
 }

@@ -13,6 +13,7 @@ use crate::components::permissions::confirm;
 use crate::components::toast::use_toasts;
 use crate::components::widgets::{EmptyState, SecretOnce, Time};
 use crate::pages::loaded;
+use quiver::services::storage::human_bytes as size;
 
 /// Runs `action`'s result through a toast and bumps `changed` on success.
 fn report<T: Clone + Send + Sync + 'static, I: Send + Sync + 'static>(
@@ -47,6 +48,56 @@ pub fn AdminPage() -> impl IntoView {
         <Users/>
         <Groups/>
         <ServicePrincipals/>
+        <ArtifactStorage/>
+    }
+}
+
+/// A quota in words (0: none).
+fn quota(bytes: u64) -> String {
+    if bytes == 0 { "no quota".to_string() } else { format!("quota {}", size(bytes)) }
+}
+
+/// Who and what stores the most artifacts, against the quotas.
+#[component]
+fn ArtifactStorage() -> impl IntoView {
+    let usage = Resource::new(|| (), |_| crate::api::admin::artifact_usage());
+    let table = |title: &'static str, link: bool, rows: Vec<quiver::services::storage::UsageRow>| {
+        view! {
+            <table class="list">
+                <thead><tr><th>{title}</th><th>"Stored"</th><th>"Files"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|r| view! {
+                        <tr>
+                            <td>{if link {
+                                view! { <a href=format!("/experiments/{}", r.name)>{r.name.clone()}</a> }.into_any()
+                            } else { r.name.clone().into_any() }}</td>
+                            <td>{size(r.bytes)}</td>
+                            <td>{r.files}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }
+    };
+    view! {
+        <h2>"Artifact storage"</h2>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                loaded(usage.await, move |u| view! {
+                    <div data-testid="artifact-usage">
+                        <p class="muted">{format!(
+                            "Per experiment: {}. Per user: {}. Set them with --experiment-artifact-quota and --user-artifact-quota.",
+                            quota(u.experiment_quota_bytes), quota(u.user_quota_bytes)
+                        )}</p>
+                        {if u.experiments.is_empty() && u.users.is_empty() {
+                            view! { <EmptyState title="No artifacts stored yet"><p>"Files MLflow clients log through Quiver show up here."</p></EmptyState> }.into_any()
+                        } else {
+                            view! { {table("Experiment", true, u.experiments)} {table("User", false, u.users)} }.into_any()
+                        }}
+                    </div>
+                })
+            })}
+        </Suspense>
     }
 }
 

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/service-principals/{name}/tokens", post(create_sp_token))
         .route("/principals", get(list_principals))
         .route("/audit", get(audit))
+        .route("/artifact-usage", get(artifact_usage))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -229,6 +230,20 @@ pub(crate) struct AuditQuery {
     page_token: Option<String>,
     /// `jsonl`: the page as JSON lines, for export.
     format: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct UsageQuery {
+    max_results: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/quiver/v1/artifact-usage", tag = "admin", summary = "Artifact storage in use: the experiments and users storing the most, with the quotas (admins)", params(("max_results" = Option<usize>, Query, description = "How many of each (default 20)")), responses((status = 200, description = "OK", body = quiver::services::storage::ArtifactUsage), (status = 400, description = "Invalid input (MLflow error shape)"), (status = 401, description = "Not signed in"), (status = 403, description = "Missing privilege")), security(("bearer" = []), ("basic" = [])))]
+pub(crate) async fn artifact_usage(
+    State(quiver): State<Quiver>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<UsageQuery>,
+) -> ApiResult<quiver::services::storage::ArtifactUsage> {
+    reply(quiver.artifact_usage(&caller, q.max_results.unwrap_or(20)).await)
 }
 
 /// The audit log, newest first; `?format=jsonl` answers with one JSON object per line.

@@ -9,7 +9,7 @@ use crate::services::Quiver;
 use crate::services::db::who;
 use crate::services::governance::Actor;
 use crate::services::registry::ModelVersion;
-use crate::services::storage::paths::canonical;
+use crate::services::storage::paths::{canonical, in_experiment};
 use crate::services::storage::{ArtifactEntry, ArtifactStore, ByteStream, VersionFiles};
 
 /// A file on its way to the caller.
@@ -69,7 +69,20 @@ impl Quiver {
             self.audit_artifact(actor, "artifact.write_refused", &path, "denied", &e.message).await;
             return Err(e);
         }
-        let written = self.artifact_store().put(&path, body, self.config().max_artifact_bytes).await?;
+        let experiment = in_experiment(&path)?.map(|(num, _)| num);
+        let owner = actor.principal.username.to_lowercase();
+        let limit = self.upload_limit(&path, experiment, &owner).await?;
+        let written = match self.artifact_store().put(&path, body, limit.bytes).await {
+            Ok(n) => n,
+            Err(e) => {
+                let e = limit.explain(e);
+                if e.is(crate::error::ErrorKind::ResourceExhausted) {
+                    self.audit_artifact(actor, "artifact.write_refused", &path, "denied", &e.message).await;
+                }
+                return Err(e);
+            }
+        };
+        self.record_artifact(&path, experiment, &owner, written).await?;
         self.audit_artifact(actor, "artifact.written", &path, "allowed", &format!("{written} bytes")).await;
         Ok(())
     }
@@ -84,6 +97,7 @@ impl Quiver {
             return Err(e);
         }
         self.artifact_store().delete(&path).await?;
+        self.forget_artifacts(&path).await?;
         self.audit_artifact(actor, "artifact.deleted", &path, "allowed", "").await;
         Ok(())
     }

@@ -10,6 +10,7 @@
 //!   root digest OpenSSF model-signing computes); `pins`: no surface changes them afterwards;
 //!   `integrity`: checking stored files against their manifest (downloads, verify, scrub);
 //!   `signatures`: model-signing bundles checked against the keys trusted for the model.
+//! - `quotas`: what each experiment and user stores, and the quotas uploads must fit in.
 
 mod types;
 pub use types::*;
@@ -30,6 +31,8 @@ pub(crate) mod mlmodel;
 pub(crate) mod paths;
 #[cfg(feature = "server")]
 pub(crate) mod pins;
+#[cfg(feature = "server")]
+pub(crate) mod quotas;
 #[cfg(feature = "server")]
 pub(crate) mod signatures;
 #[cfg(feature = "server")]

@@ -74,3 +74,46 @@ impl SignatureCheck {
         }
     }
 }
+
+/// Artifact storage in use, with the quotas (0: none), for administrators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArtifactUsage {
+    pub experiment_quota_bytes: u64,
+    pub user_quota_bytes: u64,
+    /// The experiments storing the most, largest first (named by id).
+    pub experiments: Vec<UsageRow>,
+    /// The users storing the most, largest first.
+    pub users: Vec<UsageRow>,
+}
+
+/// What one experiment or user stores.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UsageRow {
+    pub name: String,
+    pub bytes: u64,
+    pub files: u64,
+}
+
+/// `n` bytes as people say them (`1.5 KiB`, `5.0 GiB`).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} bytes") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bytes_read_as_people_say_them() {
+        assert_eq!(super::human_bytes(512), "512 bytes");
+        assert_eq!(super::human_bytes(1536), "1.5 KiB");
+        assert_eq!(super::human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+}
