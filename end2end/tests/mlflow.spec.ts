@@ -70,7 +70,7 @@ test('what the MLflow API registers shows in the UI: alias, activity, artifact f
   await expect(page.getByTestId('run-params').getByRole('row').nth(1)).toHaveText(/C\s*0\.5/);
   await expect(page.getByTestId('run-metrics').getByRole('row').nth(1)).toHaveText(/auc\s*0\.912346\s*3/);
   await expect(files.getByRole('row').nth(1)).toContainText('MLmodel');
-  await expect(files.getByRole('row').nth(1)).toContainText(`${content.length} B`);
+  await expect(files.getByRole('row').nth(1)).toContainText(`${content.length} bytes`);
   const href = await files.getByRole('link', { name: 'Download' }).getAttribute('href');
   const download = await page.request.get(href!);
   expect(await download.text()).toBe(content);

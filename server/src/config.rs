@@ -139,6 +139,10 @@ pub struct ServeArgs {
     /// Do not deliver webhooks from this process (another Quiver on the same store does).
     #[arg(long, env = "QUIVER_NO_DISPATCHER", default_value_t = false, value_parser = BoolishValueParser::new())]
     pub no_dispatcher: bool,
+    /// Memory the read cache (embedded stores) may hold: its entries weighed (`256MiB`, bytes;
+    /// 0 turns it off).
+    #[arg(long, env = "QUIVER_READ_CACHE_SIZE", default_value = "256MiB", value_parser = parse_bytes)]
+    pub read_cache_size: u64,
     /// Re-check every registered version's stored files this often, in seconds (0: never).
     #[arg(long, env = "QUIVER_SCRUB_INTERVAL_SECS", default_value_t = 24 * 3600)]
     pub scrub_interval_secs: u64,
@@ -289,6 +293,8 @@ impl ServeArgs {
             artifact_root: self.data_dir.join("artifacts"),
             max_artifact_bytes: self.max_artifact_bytes,
             experiment_quota_bytes: self.experiment_artifact_quota,
+            read_cache: self.read_cache_size > 0,
+            read_cache_bytes: self.read_cache_size as usize,
             user_quota_bytes: self.user_artifact_quota,
             mlflow_names: quiver::names::MlflowNames::parse_default(&self.mlflow_default_schema)
                 .map_err(|e| format!("--mlflow-default-schema: {}", e.message))?,

@@ -80,6 +80,33 @@ impl BasicCache {
     }
 }
 
+/// A joined flight, landed when dropped (the check finished, or the request went away).
+pub struct Landing<'a> {
+    cache: &'a BasicCache,
+    key: [u8; 32],
+    flight: Flight,
+}
+
+impl<'a> Landing<'a> {
+    pub fn new(cache: &'a BasicCache, key: [u8; 32]) -> Self {
+        let flight = cache.flight(&key);
+        Landing { cache, key, flight }
+    }
+}
+
+impl std::ops::Deref for Landing<'_> {
+    type Target = tokio::sync::OnceCell<Result<Principal>>;
+    fn deref(&self) -> &Self::Target {
+        &self.flight
+    }
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.cache.land(&self.key, &self.flight);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +123,17 @@ mod tests {
         assert_eq!(cache.get(&key), Some(p));
         cache.clear();
         assert_eq!(cache.get(&key), None);
+    }
+
+    #[test]
+    fn a_flight_is_landed_however_its_request_ends() {
+        let cache = BasicCache::default();
+        let key = cache.key("alice", "pw");
+        let first = Landing::new(&cache, key);
+        let second = Landing::new(&cache, key);
+        assert!(Arc::ptr_eq(&first.flight, &second.flight), "requests with the same credentials share one check");
+        drop(first);
+        drop(second);
+        assert!(cache.flights.lock().unwrap().is_empty(), "a request that went away leaves nothing behind");
     }
 }

@@ -14,8 +14,57 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Entries kept before the cache starts over (each is one small record).
-const MAX_ENTRIES: usize = 100_000;
+/// Memory the cache may hold by default (`--read-cache-size`): what its entries weigh.
+pub const DEFAULT_MAX_BYTES: usize = 256 << 20;
+/// What keeping any entry costs besides its value: the key, the map slot, the `Arc`.
+const ENTRY_OVERHEAD: usize = 96;
+
+/// What a cached value costs in memory, roughly: the length of its JSON encoding, a fair proxy
+/// for the heap it holds (its strings and lists), counted without building the text.
+pub trait Weigh {
+    fn weight(&self) -> usize;
+}
+
+/// The length of `value`'s JSON encoding.
+pub fn encoded_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
+impl Weigh for bool {
+    fn weight(&self) -> usize {
+        1
+    }
+}
+
+impl Weigh for surrealdb::types::RecordId {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Self>() + 64
+    }
+}
+
+impl<T: serde::Serialize> Weigh for Vec<T> {
+    fn weight(&self) -> usize {
+        encoded_len(self)
+    }
+}
+
+impl<T: serde::Serialize> Weigh for crate::services::paging::Page<T> {
+    fn weight(&self) -> usize {
+        encoded_len(self)
+    }
+}
 
 /// What a cached read depends on, and so which writes end it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,22 +85,33 @@ pub enum Changed {
     Everything,
 }
 
-type Entry = (Class, u64, Arc<dyn Any + Send + Sync>);
+/// A value, the generation of its class it was read under, and what it weighs.
+type Entry = (Class, u64, Arc<dyn Any + Send + Sync>, usize);
 
 pub struct ReadCache {
     enabled: bool,
     content: AtomicU64,
     access: AtomicU64,
-    entries: Mutex<HashMap<String, Entry>>,
+    /// What the cache may hold; an entry over an eighth of it is not kept at all (a search page
+    /// of thousands of versions is cheaper to read again than to pin in memory).
+    max_bytes: usize,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    bytes: usize,
 }
 
 impl ReadCache {
-    pub fn new(enabled: bool) -> Self {
+    pub fn new(enabled: bool, max_bytes: usize) -> Self {
         ReadCache {
             enabled,
             content: AtomicU64::new(0),
             access: AtomicU64::new(0),
-            entries: Mutex::new(HashMap::new()),
+            max_bytes,
+            entries: Mutex::new(Entries::default()),
         }
     }
 
@@ -87,27 +147,40 @@ impl ReadCache {
             return None;
         }
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (class, generation, value) = entries.get(key)?;
+        let (class, generation, value, _) = entries.map.get(key)?;
         if *generation != self.generation(*class) {
             return None;
         }
         value.downcast_ref::<T>().cloned()
     }
 
-    /// Keeps `value`, read under `generation` of `class`, unless a write has ended it since.
-    pub fn put<T: Send + Sync + 'static>(&self, class: Class, key: String, generation: u64, value: T) {
-        if !self.enabled || generation != self.generation(class) {
+    /// Keeps `value` (weighing `weight` bytes), read under `generation` of `class`, unless a
+    /// write has ended it since or it is too big to be worth keeping.
+    pub fn put<T: Send + Sync + 'static>(&self, class: Class, key: String, generation: u64, value: T, weight: usize) {
+        let weight = weight + key.len() + ENTRY_OVERHEAD;
+        if !self.enabled || generation != self.generation(class) || weight > self.max_bytes / 8 {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            // Stale entries go first; when all are live, start over.
-            entries.retain(|_, (c, g, _)| *g == self.generation(*c));
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+        if entries.bytes + weight > self.max_bytes {
+            // Stale entries go first; when the live ones fill it, start over.
+            entries.map.retain(|_, (c, g, _, _)| *g == self.generation(*c));
+            entries.bytes = entries.map.values().map(|e| e.3).sum();
+            if entries.bytes + weight > self.max_bytes {
+                entries.map.clear();
+                entries.bytes = 0;
             }
         }
-        entries.insert(key, (class, generation, Arc::new(value)));
+        if let Some(old) = entries.map.insert(key, (class, generation, Arc::new(value), weight)) {
+            entries.bytes -= old.3;
+        }
+        entries.bytes += weight;
+    }
+
+    /// What the entries weigh now.
+    #[cfg(test)]
+    pub fn bytes(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).bytes
     }
 }
 
@@ -117,9 +190,9 @@ mod tests {
 
     #[test]
     fn entries_die_with_the_next_write() {
-        let c = ReadCache::new(true);
+        let c = ReadCache::new(true, DEFAULT_MAX_BYTES);
         let g = c.generation(Class::Content);
-        c.put(Class::Content, "a".into(), g, 1_i64);
+        c.put(Class::Content, "a".into(), g, 1_i64, 8);
         assert_eq!(c.get::<i64>("a"), Some(1));
         assert_eq!(c.get::<String>("a"), None, "wrong type is a miss");
         c.invalidate(Changed::Content);
@@ -127,29 +200,48 @@ mod tests {
         // Read before a write, kept after it: never served.
         let before = c.generation(Class::Content);
         c.invalidate(Changed::Content);
-        c.put(Class::Content, "b".into(), before, 2_i64);
+        c.put(Class::Content, "b".into(), before, 2_i64, 8);
         assert_eq!(c.get::<i64>("b"), None);
-        let off = ReadCache::new(false);
-        off.put(Class::Content, "a".into(), off.generation(Class::Content), 1_i64);
+        let off = ReadCache::new(false, DEFAULT_MAX_BYTES);
+        off.put(Class::Content, "a".into(), off.generation(Class::Content), 1_i64, 8);
         assert_eq!(off.get::<i64>("a"), None);
     }
 
     #[test]
     fn access_entries_outlive_content_writes_but_not_access_writes() {
-        let c = ReadCache::new(true);
-        c.put(Class::Access, "token".into(), c.generation(Class::Access), 7_i64);
-        c.put(Class::Content, "model".into(), c.generation(Class::Content), 8_i64);
+        let c = ReadCache::new(true, DEFAULT_MAX_BYTES);
+        c.put(Class::Access, "token".into(), c.generation(Class::Access), 7_i64, 8);
+        c.put(Class::Content, "model".into(), c.generation(Class::Content), 8_i64, 8);
         c.invalidate(Changed::Content);
         assert_eq!(c.get::<i64>("token"), Some(7), "a new version does not end a token");
         assert_eq!(c.get::<i64>("model"), None);
-        c.put(Class::Content, "model".into(), c.generation(Class::Content), 9_i64);
+        c.put(Class::Content, "model".into(), c.generation(Class::Content), 9_i64, 8);
         c.invalidate(Changed::Everything);
         assert_eq!(c.get::<i64>("token"), None, "a grant or a deletion ends everything");
         assert_eq!(c.get::<i64>("model"), None);
         // Read before an access write, kept after it: never served.
         let before = c.generation(Class::Access);
         c.invalidate(Changed::Everything);
-        c.put(Class::Access, "late".into(), before, 1_i64);
+        c.put(Class::Access, "late".into(), before, 1_i64, 8);
         assert_eq!(c.get::<i64>("late"), None);
+    }
+
+    #[test]
+    fn the_cache_holds_bytes_not_entries() {
+        let c = ReadCache::new(true, 64 * 1024);
+        let g = c.generation(Class::Content);
+        let page: Vec<String> = (0..2000).map(|i| format!("version {i} of a model with a long name")).collect();
+        let weight = page.weight();
+        assert!(weight > 64 * 1024 / 8);
+        c.put(Class::Content, "big".into(), g, page, weight);
+        assert_eq!(c.get::<Vec<String>>("big"), None, "an entry over an eighth of the cache is not kept");
+        for i in 0..1000 {
+            let v = format!("entry {i}").repeat(10);
+            let w = v.len();
+            c.put(Class::Content, format!("k{i}"), g, v, w);
+            assert!(c.bytes() <= 64 * 1024, "{} bytes after {i} entries", c.bytes());
+        }
+        assert!(c.get::<String>("k999").is_some(), "the newest entry is there");
+        assert_eq!(encoded_len(&vec!["ab".to_string()]), 6);
     }
 }

@@ -37,6 +37,8 @@ pub struct ServiceConfig {
     pub search_walk_budget: i64,
     /// Keep hot reads in memory (only ever on for an embedded store, see `services/cache.rs`).
     pub read_cache: bool,
+    /// What the read cache may hold, in bytes (its entries weighed, see `cache::Weigh`).
+    pub read_cache_bytes: usize,
     /// Encrypts webhook secrets at rest (the key lives outside the store).
     pub sealer: crate::sealer::Sealer,
     /// Let webhooks reach private and loopback addresses (never link-local or metadata ones).
@@ -62,6 +64,7 @@ impl Default for ServiceConfig {
             mlflow_names: MlflowNames::default(),
             search_walk_budget: 2000,
             read_cache: true,
+            read_cache_bytes: cache::DEFAULT_MAX_BYTES,
             sealer: crate::sealer::Sealer::random(),
             webhook_allow_private: false,
             webhook_timeout: Duration::from_secs(10),
@@ -108,7 +111,7 @@ impl Quiver {
 
     fn build(db: Db, config: ServiceConfig, cache: bool) -> Self {
         let throttle = LoginThrottle::new(config.login_max_failures, config.login_window, config.login_lockout);
-        let cache = cache::ReadCache::new(cache && config.read_cache);
+        let cache = cache::ReadCache::new(cache && config.read_cache, config.read_cache_bytes);
         let wakeup = Arc::new(tokio::sync::Notify::new());
         let versions = Default::default();
         let artifacts: Arc<dyn ArtifactStore> = Arc::new(LocalDisk::new(config.artifact_root.clone()));
@@ -130,7 +133,7 @@ impl Quiver {
     /// `load`'s answer, from the read cache when no write happened since it was read.
     pub(super) async fn cached<T, F, Fut>(&self, class: cache::Class, key: String, load: F) -> Result<T>
     where
-        T: Clone + Send + Sync + 'static,
+        T: Clone + Send + Sync + cache::Weigh + 'static,
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
@@ -139,7 +142,8 @@ impl Quiver {
         }
         let generation = self.inner.cache.generation(class);
         let value = load().await?;
-        self.inner.cache.put(class, key, generation, value.clone());
+        let weight = value.weight();
+        self.inner.cache.put(class, key, generation, value.clone(), weight);
         Ok(value)
     }
 

@@ -281,3 +281,9 @@ pub(crate) fn require_admin(actor: &Actor, what: &str) -> Result<()> {
         Err(Error::permission_denied(format!("Only administrators may {what}.")))
     }
 }
+
+impl crate::services::cache::Weigh for Holdings {
+    fn weight(&self) -> usize {
+        crate::services::cache::encoded_len(self)
+    }
+}

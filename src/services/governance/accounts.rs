@@ -281,8 +281,9 @@ impl Quiver {
         if let Some(p) = cache.get(&key) {
             return Ok(p);
         }
-        let flight = cache.flight(&key);
-        let result = flight
+        // Landed however this request ends (a client that hangs up must not leave its flight).
+        let flight = crate::auth::Landing::new(cache, key);
+        flight
             .get_or_init(|| async {
                 let user = self.check_password(username, password, from).await?;
                 let principal = Principal { user_id: key_of(&user.id), username: user.username, admin: user.admin };
@@ -290,9 +291,7 @@ impl Quiver {
                 Ok(principal)
             })
             .await
-            .clone();
-        cache.land(&key, &flight);
-        result
+            .clone()
     }
 
     /// The principal behind a session secret; an unknown, expired or disabled one is
@@ -344,5 +343,11 @@ impl Quiver {
         )
         .await?;
         Ok(())
+    }
+}
+
+impl crate::services::cache::Weigh for Bearer {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Self>() + self.username.len() + 64
     }
 }

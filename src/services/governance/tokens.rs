@@ -173,12 +173,9 @@ impl Quiver {
         if token.last_used_at.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
             let write = self.q("UPDATE $id SET last_used_at = time::now()").bind(("id", token.id.clone()));
             self.bookkeeping(write, "token last-used time").await;
-            self.inner.cache.put(
-                crate::services::cache::Class::Access,
-                key,
-                generation,
-                Bearer { last_used_at: Some(now), ..token.clone() },
-            );
+            let used = Bearer { last_used_at: Some(now), ..token.clone() };
+            let weight = crate::services::cache::Weigh::weight(&used);
+            self.inner.cache.put(crate::services::cache::Class::Access, key, generation, used, weight);
         }
         Ok(token.principal())
     }

@@ -313,3 +313,15 @@ impl From<CommentRow> for Comment {
         }
     }
 }
+
+impl crate::services::cache::Weigh for crate::services::registry::RegisteredModel {
+    fn weight(&self) -> usize {
+        crate::services::cache::encoded_len(self)
+    }
+}
+
+impl crate::services::cache::Weigh for crate::services::registry::ModelVersion {
+    fn weight(&self) -> usize {
+        crate::services::cache::encoded_len(self)
+    }
+}

@@ -119,7 +119,8 @@ impl Quiver {
         queue.registrations.fetch_add(outcomes.iter().flatten().count() as u64, Ordering::Relaxed);
         for (r, outcome) in registrations.iter().zip(&outcomes) {
             if let Some(done) = outcome {
-                self.inner.cache.put(Class::Access, model_id_key(&r.name), id_generation, done.model.clone());
+                let weight = crate::services::cache::Weigh::weight(&done.model);
+                self.inner.cache.put(Class::Access, model_id_key(&r.name), id_generation, done.model.clone(), weight);
             }
         }
         Ok(outcomes)

@@ -332,3 +332,9 @@ impl Quiver {
         self.experiment_permissions(actor, experiment_id).await
     }
 }
+
+impl crate::services::cache::Weigh for AccessRow {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Self>() + self.owner.len() + self.levels.iter().map(|l| l.len() + 24).sum::<usize>()
+    }
+}
