@@ -13,7 +13,11 @@ step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
 # the same one `cargo leptos build` uses for the server, so nothing is compiled twice.
 claim_target_dir
 prune_target_dir
-step "unit and integration tests: core on real SurrealDB, UI logic, server over HTTP"
+step "a SurrealDB server for the remote-mode tests (tools/surreal: SurrealDB's own server, in memory)"
+cargo build --manifest-path tools/surreal/Cargo.toml
+export QUIVER_SURREAL="$CARGO_TARGET_DIR/debug/surreal"
+
+step "unit and integration tests: core on real SurrealDB (embedded, and a server), UI logic, server over HTTP"
 cargo test -p quiver -p app -p quiver-server --features quiver/server,app/ssr
 
 step "the browser build holds no server-only crates (SurrealDB, argon2, tokio)"

@@ -87,8 +87,12 @@ pub(crate) async fn open(config: &StoreConfig) -> Result<Db> {
             AuthLevel::Namespace => db.signin(Namespace { namespace, username, password }).await.map(|_| ()),
             AuthLevel::Root => db.signin(Root { username, password }).await.map(|_| ()),
         };
+        // Said to the operator starting Quiver (not to API callers): which user, at which level.
         signed_in.map_err(|e| {
-            Error::internal(format!("cannot sign in to {} as the {:?} user {user}: {e}", config.url, config.auth_level))
+            Error::new(
+                crate::error::ErrorKind::FailedPrecondition,
+                format!("cannot sign in to {} as the {:?} user {user}: {e}", config.url, config.auth_level),
+            )
         })?;
     }
     db.use_ns(config.namespace.as_str()).use_db(config.database.as_str()).await.map_err(internal)?;

@@ -1,0 +1,121 @@
+//! Quiver on a real SurrealDB server (`ws://`), reached as a user defined on Quiver's database
+//! only (`--db-auth-level database`, the default), not as root. The server is `surreal` built from
+//! `tools/surreal` (SurrealDB's own server, in-memory storage); `scripts/test.sh` builds it and
+//! `QUIVER_SURREAL` says where it is.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use quiver::error::ErrorKind;
+use quiver::services::governance::{Actor, Principal, Source};
+use quiver::store::{AuthLevel, StoreConfig};
+use quiver::{Quiver, ServiceConfig};
+use surrealdb::opt::auth::Root;
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn surreal_binary() -> std::path::PathBuf {
+    if let Ok(path) = std::env::var("QUIVER_SURREAL") {
+        return path.into();
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("debug").join("surreal")
+}
+
+async fn start_server() -> Server {
+    let bin = surreal_binary();
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build --manifest-path tools/surreal/Cargo.toml`",
+        bin.display()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(bin)
+        .args(["start", "--username", "root", "--password", "root", "--bind", &addr, "memory"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start surreal");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(&addr).await.is_err() {
+        assert!(Instant::now() < deadline, "surreal did not start listening on {addr}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Server { child, addr }
+}
+
+fn config(addr: &str, user: &str, pass: &str, level: AuthLevel, database: &str) -> StoreConfig {
+    StoreConfig {
+        url: format!("ws://{addr}"),
+        user: Some(user.into()),
+        pass: Some(pass.into()),
+        auth_level: level,
+        namespace: "quiver".into(),
+        database: database.into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiver_runs_on_a_surrealdb_server_as_a_database_user() {
+    let server = start_server().await;
+    // What an operator does once, as root: Quiver's namespace, database and user.
+    let root = surrealdb::engine::any::connect(format!("ws://{}", server.addr)).await.unwrap();
+    root.signin(Root { username: "root".into(), password: "root".into() }).await.unwrap();
+    root.query(
+        "DEFINE NAMESPACE quiver; USE NS quiver; DEFINE DATABASE quiver; DEFINE DATABASE other;
+         USE NS quiver DB quiver; DEFINE USER quiver ON DATABASE PASSWORD 'quiver-db-pass' ROLES OWNER;",
+    )
+    .await
+    .unwrap()
+    .check()
+    .unwrap();
+
+    // Quiver signs in as that user, brings the schema up and works.
+    let cfg = config(&server.addr, "quiver", "quiver-db-pass", AuthLevel::Database, "quiver");
+    let q =
+        Quiver::open(&cfg, ServiceConfig::default()).await.expect("Quiver opens the remote store as a database user");
+    let admin = Actor {
+        principal: Principal { user_id: String::new(), username: "admin".into(), admin: true },
+        source: Source::Cli,
+        request_id: "t".into(),
+    };
+    q.create_catalog(&admin, "prod", "on a server").await.unwrap();
+    assert_eq!(q.get_catalog(&admin, "prod").await.unwrap().description, "on a server");
+    drop(q);
+    // Opening again finds the schema in place and the data there.
+    let q = Quiver::open(&cfg, ServiceConfig::default()).await.unwrap();
+    assert_eq!(q.get_catalog(&admin, "prod").await.unwrap().name, "prod");
+
+    // The user reaches Quiver's database only, and a wrong level or password is a clear error.
+    let elsewhere = Quiver::open(
+        &config(&server.addr, "quiver", "quiver-db-pass", AuthLevel::Database, "other"),
+        ServiceConfig::default(),
+    )
+    .await;
+    assert!(elsewhere.is_err(), "a database user cannot open another database");
+    let as_root = Quiver::open(
+        &config(&server.addr, "quiver", "quiver-db-pass", AuthLevel::Root, "quiver"),
+        ServiceConfig::default(),
+    )
+    .await;
+    let e = as_root.err().expect("not a root user");
+    assert_eq!(e.kind, ErrorKind::FailedPrecondition);
+    assert!(e.message.contains("cannot sign in") && e.message.contains("Root"), "{}", e.message);
+    let wrong =
+        Quiver::open(&config(&server.addr, "quiver", "nope", AuthLevel::Database, "quiver"), ServiceConfig::default())
+            .await;
+    assert!(wrong.err().expect("wrong password").message.contains("cannot sign in"));
+}
