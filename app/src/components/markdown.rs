@@ -24,6 +24,9 @@ pub fn DescriptionEditor(
     /// Why the caller may not edit it, if they may not (the button is disabled with the reason).
     #[prop(optional, into)]
     denied: Signal<Option<String>>,
+    /// What to say while there is none (a model's default: what it is for, how it was trained).
+    #[prop(optional)]
+    empty_hint: Option<&'static str>,
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(text.clone());
@@ -69,7 +72,7 @@ pub fn DescriptionEditor(
                 let html = html.clone();
                 view! {
                     {if empty {
-                        view! { <p class="muted">"No description yet. Say what this is for, how it was trained, and how to use it."</p> }.into_any()
+                        view! { <p class="muted">{empty_hint.unwrap_or("No description yet. Say what this is for, how it was trained, and how to use it.")}</p> }.into_any()
                     } else {
                         view! { <Markdown html/> }.into_any()
                     }}

@@ -69,7 +69,8 @@ pub fn CatalogPage() -> impl IntoView {
                             </div>
                         </div>
                         <div class="card">
-                            <DescriptionEditor text=c.description.clone() html=d.html save=save_description denied=cannot_edit/>
+                            <DescriptionEditor text=c.description.clone() html=d.html save=save_description denied=cannot_edit
+                                empty_hint="No description yet. Say what this catalog holds (an environment, a team's models) and who to ask about it."/>
                             <dl class="facts">
                                 <dt>"Owner"</dt><dd>{c.owner.clone()}</dd>
                                 <dt>"Created"</dt><dd><StampView stamp=c.created.clone()/></dd>

@@ -86,7 +86,8 @@ pub fn SchemaPage() -> impl IntoView {
                         </div>
                     </div>
                     <div class="card">
-                        <DescriptionEditor text=s.description.clone() html=d.html save=save_description denied=cannot_edit/>
+                        <DescriptionEditor text=s.description.clone() html=d.html save=save_description denied=cannot_edit
+                            empty_hint="No description yet. Say which models live here and who owns them."/>
                         <dl class="facts">
                             <dt>"Owner"</dt><dd>{s.owner.clone()}</dd>
                             <dt>"Created"</dt><dd><StampView stamp=s.created.clone()/></dd>
