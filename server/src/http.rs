@@ -105,7 +105,7 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
 /// inline ones (plus compiling the app's WASM); images from Quiver or data the page holds (no
 /// remote tracking pixels in descriptions); never framed.
 async fn page_policy(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    let nonce = quiver::auth::anonymous_csrf_token()[..22].to_string();
+    let nonce = leptos::nonce::Nonce::new().to_string();
     req.extensions_mut().insert(app::CspNonce(nonce.clone()));
     let mut response = next.run(req).await;
     let html = response

@@ -3,7 +3,6 @@
 //! the audit log, who may list principals, the headers every response carries, and how files
 //! are served. The real app on a loopback port, over HTTP.
 
-use base64::Engine;
 use quiver::ServiceConfig;
 use quiver::auth::ProxyTrust;
 use quiver::services::governance::Source;
@@ -13,20 +12,6 @@ use serde_json::{Value, json};
 use support::*;
 
 mod support;
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
-}
-
-async fn call(app: &App, auth: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new().request(method, format!("{}{path}", app.base)).header("authorization", auth);
-    if let Some(body) = body {
-        req = req.header("content-type", "application/json").body(body.to_string());
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status();
-    (status, serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null))
-}
 
 async fn audit(app: &App, action: &str) -> Vec<Value> {
     let (s, log) =

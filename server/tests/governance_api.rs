@@ -2,27 +2,12 @@
 //! schemas API, and Quiver's admin API (users, groups, service principals, audit), each
 //! authenticating with HTTP Basic or a bearer token and refusing what the caller may not do.
 
-use base64::Engine;
 use quiver::ServiceConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::*;
 
 mod support;
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
-}
-
-async fn call(app: &App, auth: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new().request(method, format!("{}{path}", app.base)).header("authorization", auth);
-    if let Some(body) = body {
-        req = req.header("content-type", "application/json").body(body.to_string());
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status();
-    (status, serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null))
-}
 
 #[tokio::test]
 async fn grants_effective_permissions_and_the_admin_api() {

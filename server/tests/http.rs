@@ -135,19 +135,7 @@ async fn api_needs_a_valid_token() {
 }
 
 async fn admin_actor(app: &App) -> quiver::services::governance::Actor {
-    let session = app
-        .quiver
-        .login(
-            "admin",
-            ADMIN_PASSWORD,
-            &quiver::services::governance::SignInFrom {
-                client: "test".into(),
-                source: quiver::services::governance::Source::Ui,
-                request_id: "test".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let session = app.quiver.login("admin", ADMIN_PASSWORD, &sign_in_from(Source::Ui)).await.unwrap();
     quiver::services::governance::Actor { principal: session.principal, source: Source::Rest, request_id: "t".into() }
 }
 

@@ -110,15 +110,7 @@ async fn admin(api: &Api) -> quiver::services::governance::Actor {
     let p = api
         .app
         .quiver
-        .authenticate_password(
-            "admin",
-            ADMIN_PASSWORD,
-            &quiver::services::governance::SignInFrom {
-                client: "test".into(),
-                source: quiver::services::governance::Source::Rest,
-                request_id: "test".into(),
-            },
-        )
+        .authenticate_password("admin", ADMIN_PASSWORD, &sign_in_from(quiver::services::governance::Source::Rest))
         .await
         .unwrap();
     quiver::services::governance::Actor {

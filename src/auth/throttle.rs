@@ -71,6 +71,8 @@ fn client_key(client: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refused {
     pub retry_after: Duration,
+    /// Not (only) failures: too many checks at once, which the caller is told as such.
+    pub busy: bool,
 }
 
 /// What a finished check did to the throttle.
@@ -130,11 +132,12 @@ impl LoginThrottle {
     pub fn begin(&self, keys: Vec<String>) -> Result<Attempt<'_>, Refused> {
         let now = Instant::now();
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let mut wait = None::<Duration>;
+        let (mut wait, mut locked) = (None::<Duration>, false);
         for key in &keys {
             if let Some(e) = entries.get_mut(key) {
                 if let Some(w) = e.live_lock(now) {
                     wait = wait.max(Some(w));
+                    locked = true;
                     continue;
                 }
                 if e.locked_until.is_some() || now.duration_since(e.window_start) > self.window {
@@ -147,14 +150,14 @@ impl LoginThrottle {
             }
         }
         if let Some(retry_after) = wait {
-            return Err(Refused { retry_after });
+            return Err(Refused { retry_after, busy: !locked });
         }
         let missing = keys.iter().filter(|k| !entries.contains_key(*k)).count();
         if entries.len() + missing > self.max_entries {
             self.evict(&mut entries, now);
             if entries.len() + missing > self.max_entries {
                 // Full of live lockouts and checks in flight: refuse rather than forget a lockout.
-                return Err(Refused { retry_after: self.lockout.min(Duration::from_secs(60)) });
+                return Err(Refused { retry_after: self.lockout.min(Duration::from_secs(60)), busy: true });
             }
         }
         for key in &keys {
@@ -268,6 +271,18 @@ mod tests {
             .map(|h| h.join().unwrap() as usize)
             .sum();
         assert_eq!(allowed, 5);
+    }
+
+    #[test]
+    fn checks_in_flight_are_told_apart_from_a_lockout() {
+        let t = LoginThrottle::new(2, Duration::from_secs(60), Duration::from_secs(60));
+        let (_a, _b) = (t.begin(attempt_keys("a", "ip")).unwrap(), t.begin(attempt_keys("b", "ip")).unwrap());
+        let busy = t.begin(attempt_keys("c", "ip")).err().expect("the address's places are taken");
+        assert!(busy.busy && busy.retry_after <= Duration::from_secs(1));
+        drop((_a, _b));
+        fail(&t, "a", "ip").unwrap();
+        fail(&t, "a", "ip").unwrap();
+        assert!(!t.begin(attempt_keys("a", "ip")).err().expect("locked").busy);
     }
 
     #[test]

@@ -16,6 +16,34 @@ pub struct App {
     pub artifacts: tempfile::TempDir,
 }
 
+/// `Authorization: Basic …` for a username and password.
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}
+
+/// One JSON API call with an `Authorization` header: the status and the body (Null if not JSON).
+pub async fn call(
+    app: &App,
+    auth: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut req = reqwest::Client::new().request(method, format!("{}{path}", app.base)).header("authorization", auth);
+    if let Some(body) = body {
+        req = req.header("content-type", "application/json").body(body.to_string());
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    (status, serde_json::from_str(&r.text().await.unwrap()).unwrap_or(serde_json::Value::Null))
+}
+
+/// Where a test's direct sign-in comes from.
+pub fn sign_in_from(source: quiver::services::governance::Source) -> quiver::services::governance::SignInFrom {
+    quiver::services::governance::SignInFrom { client: "test".into(), source, request_id: "test".into() }
+}
+
 pub async fn spawn(config: ServiceConfig) -> App {
     spawn_with_site(config, "target/site").await
 }

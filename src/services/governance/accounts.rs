@@ -212,10 +212,9 @@ impl Quiver {
     /// from an address) is audited under the name that was typed.
     async fn check_password(&self, username: &str, password: &str, from: &SignInFrom) -> Result<Credentials> {
         let attempt = self.inner.throttle.begin(auth::attempt_keys(username, &from.client)).map_err(|r| {
-            Error::new(
-                ErrorKind::RateLimited,
-                format!("Too many failed sign-ins. Try again in {} seconds.", r.retry_after.as_secs().max(1)),
-            )
+            let wait = r.retry_after.as_secs().max(1);
+            let what = if r.busy { "Too many sign-ins at once from your address" } else { "Too many failed sign-ins" };
+            Error::new(ErrorKind::RateLimited, format!("{what}. Try again in {wait} seconds."))
         })?;
         let user: Option<Credentials> = self
             .answer(

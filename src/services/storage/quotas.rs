@@ -22,6 +22,18 @@ pub(crate) struct UploadLimit {
 }
 
 impl UploadLimit {
+    /// Narrows the limit to what is left of `quota` with `stored` in it, if that is less.
+    /// `used_up` and `advice` say it to the uploader.
+    fn tighten(&mut self, quota: u64, stored: u64, used_up: &str, advice: &str) {
+        let left = quota.saturating_sub(stored);
+        if left < self.bytes {
+            self.bytes = left;
+            let (stored, quota) = (human_bytes(stored), human_bytes(quota));
+            self.quota =
+                Some(format!("{used_up}: {stored} of {quota} stored. {advice}, or ask an administrator for more."));
+        }
+    }
+
     /// The store's "too large" refusal, as the quota's when the quota was the limit.
     pub fn explain(&self, e: Error) -> Error {
         match &self.quota {
@@ -71,32 +83,18 @@ impl Quiver {
         let mut limit = UploadLimit { bytes: max, quota: None };
         if let (Some(num), true) = (experiment, exp_quota > 0) {
             let stored = (used.experiment.unwrap_or(0).max(0) as u64).saturating_sub(old);
-            let left = exp_quota.saturating_sub(stored);
-            if left < limit.bytes {
-                limit = UploadLimit {
-                    bytes: left,
-                    quota: Some(format!(
-                        "Experiment {num} has used its artifact quota: {} of {} stored. Delete artifacts it no longer needs, or ask an administrator for more.",
-                        human_bytes(stored),
-                        human_bytes(exp_quota)
-                    )),
-                };
-            }
+            let used_up = format!("Experiment {num} has used its artifact quota");
+            limit.tighten(exp_quota, stored, &used_up, "Delete artifacts it no longer needs");
         }
         if user_quota > 0 {
             let mine = if used.old_owner.as_deref() == Some(owner) { old } else { 0 };
             let stored = (used.user.unwrap_or(0).max(0) as u64).saturating_sub(mine);
-            let left = user_quota.saturating_sub(stored);
-            if left < limit.bytes {
-                limit = UploadLimit {
-                    bytes: left,
-                    quota: Some(format!(
-                        "You have used your artifact quota: {} of {} stored. Delete artifacts you no longer need, or ask an administrator for more.",
-                        human_bytes(stored),
-                        human_bytes(user_quota)
-                    )),
-                };
-            }
+            limit.tighten(
+                user_quota,
+                stored,
+                "You have used your artifact quota",
+                "Delete artifacts you no longer need",
+            );
         }
         Ok(limit)
     }
