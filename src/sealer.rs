@@ -32,6 +32,11 @@ impl Sealer {
         Sealer { cipher: XChaCha20Poly1305::new(&key.into()), fingerprint }
     }
 
+    /// A short, public fingerprint of the key (the first bytes of its SHA-256).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
     /// A sealer with a fresh random key (tests, and stores that keep no secrets across restarts).
     pub fn random() -> Self {
         Self::new(new_key())

@@ -194,7 +194,7 @@ fn client_ip(req: &Request, trust: &quiver::auth::ProxyTrust) -> String {
 
 /// Reachable without signing in.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/api/login" | "/favicon.svg" | "/csrf.js" | "/healthz" | "/api/openapi.json")
+    matches!(path, "/login" | "/api/login" | "/favicon.svg" | "/csrf.js" | "/api/openapi.json")
         || path.starts_with("/pkg/")
 }
 

@@ -89,3 +89,19 @@ fn new_password() -> Result<String, String> {
     }
     Ok(password)
 }
+
+/// `quiver export`: the whole embedded store as a SurrealQL file.
+pub async fn export(args: crate::config::ExportArgs) -> Result<(), String> {
+    quiver::store::export(&args.store.to_config(), &args.file).await.map_err(|e| {
+        format!("{} (is a Quiver server running on {}? Stop it first.)", e.message, args.store.db)
+    })?;
+    println!("Exported {} to {}.", args.store.db, args.file.display());
+    Ok(())
+}
+
+/// `quiver import`: a file from `quiver export` into an empty store.
+pub async fn import(args: crate::config::ExportArgs) -> Result<(), String> {
+    quiver::store::import(&args.store.to_config(), &args.file).await.map_err(|e| e.message)?;
+    println!("Imported {} into {}.", args.file.display(), args.store.db);
+    Ok(())
+}

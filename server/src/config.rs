@@ -18,8 +18,21 @@ The server looks for its web assets (WASM, JS, CSS) in --site-root, by default .
 built by `cargo leptos build`; run it from the repository root or point --site-root elsewhere."
 )]
 pub struct Cli {
+    /// Log format: text, or json (one object per line, with the request id of each request).
+    #[arg(long, global = true, env = "QUIVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (for log collectors).
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,6 +46,20 @@ pub enum Command {
     /// Re-check the stored files of registered versions against what they registered (exits 1
     /// when one no longer matches; stop the server first when the store is embedded).
     Verify(VerifyArgs),
+    /// Write the whole store (schema and records) to a SurrealQL file, to move an embedded store
+    /// to a SurrealDB server with `quiver import` (stop the server first).
+    Export(ExportArgs),
+    /// Load a file written by `quiver export` into an empty store (e.g. on a SurrealDB server).
+    Import(ExportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The SurrealQL file to write or read.
+    #[arg(long)]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -146,6 +173,14 @@ pub struct ServeArgs {
     /// Re-check every registered version's stored files this often, in seconds (0: never).
     #[arg(long, env = "QUIVER_SCRUB_INTERVAL_SECS", default_value_t = 24 * 3600)]
     pub scrub_interval_secs: u64,
+    /// The bearer token Prometheus presents at /metrics (administrators' access tokens also
+    /// work). Without it only administrators can read metrics.
+    #[arg(long, env = "QUIVER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// On SIGTERM, answer /readyz with 503 for this many seconds before closing the listener,
+    /// so a load balancer stops sending requests first; requests in flight then finish.
+    #[arg(long, env = "QUIVER_SHUTDOWN_DELAY_SECS", default_value_t = 0)]
+    pub shutdown_delay_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]

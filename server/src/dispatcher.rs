@@ -12,6 +12,7 @@ use quiver::services::delivery::{AttemptOutcome, DeliveryJob};
 use rand::Rng;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone)]
 pub struct DispatcherConfig {
@@ -58,16 +59,22 @@ fn hostname() -> String {
 
 /// Starts the dispatcher; it runs until the returned task is aborted or the process ends.
 pub fn spawn(quiver: Quiver, config: DispatcherConfig) -> JoinHandle<()> {
-    tokio::spawn(run(quiver, config))
+    spawn_until(quiver, config, CancellationToken::new())
 }
 
-async fn run(quiver: Quiver, config: DispatcherConfig) {
+/// Starts the dispatcher until `stop` is cancelled: then it claims nothing more, lets the
+/// deliveries being sent finish (and records them), and gives back the leases it still holds.
+pub fn spawn_until(quiver: Quiver, config: DispatcherConfig, stop: CancellationToken) -> JoinHandle<()> {
+    tokio::spawn(run(quiver, config, stop))
+}
+
+async fn run(quiver: Quiver, config: DispatcherConfig, stop: CancellationToken) {
     let config = Arc::new(config);
     let slots = Arc::new(Semaphore::new(config.concurrency));
     let wakeup = quiver.dispatcher_wakeup();
     let mut last_prune = std::time::Instant::now();
     tracing::info!(id = %config.id, "webhook dispatcher started");
-    loop {
+    while !stop.is_cancelled() {
         if let Err(e) = round(&quiver, &config, &slots).await {
             tracing::warn!(error = %e.message, "webhook dispatcher round failed");
         }
@@ -77,10 +84,27 @@ async fn run(quiver: Quiver, config: DispatcherConfig) {
                 tracing::warn!(error = %e.message, "could not prune the webhook outbox");
             }
         }
-        if tokio::time::timeout(config.poll, wakeup.notified()).await.is_ok() {
-            tokio::time::sleep(config.coalesce).await;
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            woken = tokio::time::timeout(config.poll, wakeup.notified()) => {
+                if woken.is_ok() {
+                    tokio::time::sleep(config.coalesce).await;
+                }
+            }
         }
     }
+    // Every slot back means every delivery in flight was sent and recorded (bounded: an
+    // attempt has its own timeout, and the lease outlives it anyway).
+    let all = config.concurrency as u32;
+    if tokio::time::timeout(config.lease, slots.acquire_many(all)).await.is_err() {
+        tracing::warn!("deliveries still in flight at shutdown; their leases run out and another process retries");
+    }
+    match quiver.release_leases(&config.id).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(n, "gave back delivery leases"),
+        Err(e) => tracing::warn!(error = %e.message, "could not give back delivery leases"),
+    }
+    tracing::info!(id = %config.id, "webhook dispatcher stopped");
 }
 
 /// Fans out what is new and starts sending what is due, as far as free slots allow.
@@ -106,6 +130,14 @@ async fn round(quiver: &Quiver, config: &Arc<DispatcherConfig>, slots: &Arc<Sema
 async fn deliver(quiver: &Quiver, config: &DispatcherConfig, job: DeliveryJob) {
     let outcome = quiver.send_delivery(&job).await;
     let retry_at = next_attempt(config, &job, &outcome);
+    let result = if outcome.succeeded() {
+        "succeeded"
+    } else if retry_at.is_some() {
+        "retrying"
+    } else {
+        "failed"
+    };
+    metrics::counter!("quiver_webhook_deliveries_total", "outcome" => result).increment(1);
     if !outcome.succeeded() {
         tracing::info!(
             webhook = %job.webhook, event = %job.event_id, attempt = job.attempt,

@@ -25,6 +25,8 @@ pub struct HttpConfig {
     pub secure_cookies: bool,
     pub proxy_trust: quiver::auth::ProxyTrust,
     pub mlflow: crate::mlflow::MlflowConfig,
+    /// The bearer token Prometheus presents at /metrics (administrators' tokens also work).
+    pub metrics_token: Option<String>,
 }
 
 /// Lifetime of the session cookie: the server-side session expires earlier when idle.
@@ -32,6 +34,13 @@ const COOKIE_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
 
 /// Builds the whole application router on top of `quiver`.
 pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
+    let ops = crate::ops::Ops::new(quiver.clone(), config.metrics_token.clone());
+    router_with(quiver, config, &ops)
+}
+
+/// The application router with the probes and metrics of `ops` (which the shutdown drains).
+pub fn router_with(quiver: Quiver, config: &HttpConfig, ops: &crate::ops::Ops) -> Router {
+    crate::ops::recorder();
     let mut options = get_configuration(None).map(|c| c.leptos_options).unwrap_or_else(|_| {
         LeptosOptions::builder().output_name("quiver").site_root("target/site").site_pkg_dir("pkg").build()
     });
@@ -81,6 +90,10 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(page_policy))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
+        .with_state(state)
+        // Probes and metrics: outside sign-in (/metrics checks its own token).
+        .merge(ops.router())
+        .layer(axum::middleware::from_fn(crate::ops::record))
         // Each request's method, path, status and time, logged in its `request` span.
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
@@ -97,7 +110,6 @@ pub fn router(quiver: Quiver, config: &HttpConfig) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .with_state(state)
 }
 
 /// Draws the nonce of a page's inline scripts (the shell hands it to Leptos, see `app::CspNonce`)
@@ -138,6 +150,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| format!("cannot create the data directory {}: {e}", args.data_dir.display()))?;
     let quiver = Quiver::open(&args.store.to_config(), args.service_config()?).await.map_err(|e| e.message)?;
+    quiver.pin_secret_key().await.map_err(|e| e.message)?;
     if let Some(password) = quiver.bootstrap_admin(args.admin_password.clone()).await.map_err(|e| e.message)? {
         println!(
             "\nCreated the administrator account.\n  username: admin\n  password: {password}\nThis password is shown once. Change it with `quiver user reset-password --username admin`.\n"
@@ -169,32 +182,67 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         secure_cookies: args.secure_cookies,
         proxy_trust: args.proxy_trust()?,
         mlflow: crate::mlflow::MlflowConfig { create_namespaces: args.mlflow_create_namespaces },
+        metrics_token: args.metrics_token.clone(),
     };
     spawn_session_cleanup(quiver.clone());
     if args.scrub_interval_secs > 0 {
         spawn_scrub(quiver.clone(), std::time::Duration::from_secs(args.scrub_interval_secs));
     }
-    if !args.no_dispatcher {
-        crate::dispatcher::spawn(quiver.clone(), crate::dispatcher::DispatcherConfig::default());
-    }
-    let app = router(quiver, &config);
+    let stop_dispatcher = tokio_util::sync::CancellationToken::new();
+    let dispatcher = (!args.no_dispatcher).then(|| {
+        crate::dispatcher::spawn_until(
+            quiver.clone(),
+            crate::dispatcher::DispatcherConfig::default(),
+            stop_dispatcher.clone(),
+        )
+    });
+    let ops = crate::ops::Ops::new(quiver.clone(), args.metrics_token.clone());
+    let app = router_with(quiver, &config, &ops);
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!("Quiver is listening on http://{local}");
     println!("Quiver is listening on http://{local}");
-    serve_on(listener, app).await
+    let delay = std::time::Duration::from_secs(args.shutdown_delay_secs);
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Not ready any more: load balancers stop sending new requests during the delay, then
+        // the listener closes and the requests in flight finish.
+        ops.drain();
+        if !delay.is_zero() {
+            tracing::info!(seconds = delay.as_secs(), "draining before closing the listener");
+            tokio::time::sleep(delay).await;
+        }
+    };
+    let served = serve_until(listener, app, shutdown).await;
+    // The deliveries being sent finish and are recorded; the ones claimed but not started are
+    // given back to the other processes.
+    stop_dispatcher.cancel();
+    if let Some(dispatcher) = dispatcher {
+        let _ = dispatcher.await;
+    }
+    tracing::info!("stopped");
+    served
 }
 
 /// Serves `app` on `listener` with TCP_NODELAY on every accepted socket until Ctrl-C/SIGTERM.
 pub async fn serve_on(listener: tokio::net::TcpListener, app: Router) -> Result<(), String> {
+    serve_until(listener, app, shutdown_signal()).await
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+async fn serve_until(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!("cannot set TCP_NODELAY: {e}");
         }
     });
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| e.to_string())
 }
@@ -233,6 +281,7 @@ fn spawn_session_cleanup(quiver: Quiver) {
                 Ok(n) => tracing::info!("deleted {n} expired sessions"),
                 Err(e) => tracing::warn!("could not delete expired sessions: {}", e.message),
             }
+            let _ = quiver.purge_sign_in_failures().await;
         }
     });
 }

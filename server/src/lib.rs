@@ -13,6 +13,7 @@ pub mod dispatcher;
 pub mod http;
 pub mod mlflow;
 pub mod openapi;
+pub mod ops;
 pub mod request;
 pub mod rest;
 pub mod uc;

@@ -23,7 +23,9 @@ const MAX_ENTRIES: usize = 10_000;
 
 pub struct BasicCache {
     salt: [u8; 32],
-    entries: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+    /// The principal, the password hash it was checked against (processes sharing a store
+    /// compare it with the stored one on every hit), and when.
+    entries: Mutex<HashMap<[u8; 32], (Principal, String, Instant)>>,
     flights: Mutex<HashMap<[u8; 32], Flight>>,
 }
 
@@ -43,20 +45,20 @@ impl BasicCache {
         h.finalize().into()
     }
 
-    pub fn get(&self, key: &[u8; 32]) -> Option<Principal> {
+    pub fn get(&self, key: &[u8; 32]) -> Option<(Principal, String)> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.get(key).filter(|(_, at)| at.elapsed() < BASIC_CACHE_TTL).map(|(p, _)| p.clone())
+        entries.get(key).filter(|(_, _, at)| at.elapsed() < BASIC_CACHE_TTL).map(|(p, h, _)| (p.clone(), h.clone()))
     }
 
-    pub fn put(&self, key: [u8; 32], principal: Principal) {
+    pub fn put(&self, key: [u8; 32], principal: Principal, password_hash: String) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (_, at)| at.elapsed() < BASIC_CACHE_TTL);
+            entries.retain(|_, (_, _, at)| at.elapsed() < BASIC_CACHE_TTL);
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
         }
-        entries.insert(key, (principal, Instant::now()));
+        entries.insert(key, (principal, password_hash, Instant::now()));
     }
 
     /// The check in flight for `key`, joined, or a new one.
@@ -72,6 +74,11 @@ impl BasicCache {
         if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
             flights.remove(key);
         }
+    }
+
+    /// Forgets one remembered check (its account changed on another process).
+    pub fn forget(&self, key: &[u8; 32]) {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
     }
 
     /// Forgets everything (after a password change or an account being disabled).
@@ -119,8 +126,8 @@ mod tests {
         assert_eq!(key, cache.key("alice", "pw"), "usernames compare case-insensitively");
         assert_ne!(key, cache.key("alice", "pw2"));
         assert_ne!(key, BasicCache::default().key("alice", "pw"), "salted per process");
-        cache.put(key, p.clone());
-        assert_eq!(cache.get(&key), Some(p));
+        cache.put(key, p.clone(), "hash".into());
+        assert_eq!(cache.get(&key), Some((p, "hash".into())));
         cache.clear();
         assert_eq!(cache.get(&key), None);
     }

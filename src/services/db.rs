@@ -18,7 +18,10 @@ impl Quiver {
 
     /// Runs a read and returns its results, or an internal error (logged, not shown).
     pub(crate) async fn read(&self, query: Query<'_>) -> Result<surrealdb::IndexedResults> {
-        let res = query.await.map_err(store::internal)?;
+        let started = std::time::Instant::now();
+        let res = query.await;
+        metrics::histogram!("quiver_db_query_seconds", "kind" => "read").record(started.elapsed().as_secs_f64());
+        let res = res.map_err(store::internal)?;
         store::first_error(res).map_err(store::internal)
     }
 
@@ -72,7 +75,9 @@ impl Quiver {
         build: impl Fn() -> Query<'a>,
         on_unique: impl Fn(&str) -> Error,
     ) -> Result<surrealdb::IndexedResults> {
+        let started = std::time::Instant::now();
         let result = store::run_retrying(|| std::future::IntoFuture::into_future(build())).await;
+        metrics::histogram!("quiver_db_query_seconds", "kind" => "write").record(started.elapsed().as_secs_f64());
         // Whatever happened, cached reads from before this write are no longer served.
         self.inner.cache.invalidate(changed);
         if result.is_ok() {

@@ -93,6 +93,9 @@ pub(super) struct Inner {
     pub(super) versions: VersionQueue,
     /// Where artifact files live.
     pub(super) artifacts: Arc<dyn ArtifactStore>,
+    /// Other Quiver processes may share the store (a SurrealDB server): what one process
+    /// remembers in memory (HTTP Basic checks, sign-in failures) is checked against the store.
+    pub(super) shared: bool,
 }
 
 impl Quiver {
@@ -103,15 +106,43 @@ impl Quiver {
         Ok(Self::build(store::open(store).await?, config, embedded))
     }
 
+    /// Whether other Quiver processes may share this store.
+    pub fn is_shared(&self) -> bool {
+        self.inner.shared
+    }
+
+    /// Refuses to serve when this process's secret key is not the one the store's secrets are
+    /// sealed with (the first server to start on a store records its key's fingerprint).
+    pub async fn pin_secret_key(&self) -> Result<()> {
+        store::pin_sealer(&self.inner.db, self.config().sealer.fingerprint()).await
+    }
+
+    /// Ready to serve: the store answers, within `timeout`, with the schema this build writes.
+    pub async fn ready(&self, timeout: std::time::Duration) -> Result<()> {
+        let check = async {
+            let version: Option<i64> = self.answer(self.q("RETURN meta:schema.schema_version")).await?;
+            match version {
+                Some(v) if v == store::SCHEMA_VERSION => Ok(()),
+                other => Err(crate::error::Error::new(
+                    crate::error::ErrorKind::FailedPrecondition,
+                    format!("the store's schema is {other:?}, this Quiver writes {}", store::SCHEMA_VERSION),
+                )),
+            }
+        };
+        tokio::time::timeout(timeout, check).await.map_err(|_| {
+            crate::error::Error::internal("the store did not answer in time")
+        })?
+    }
+
     /// Another handle on the same store with other settings and without the read cache, as a
     /// second Quiver process on a shared store has (its writes do not pass through this one).
     pub fn handle_with(&self, config: ServiceConfig) -> Self {
         Self::build(self.inner.db.clone(), config, false)
     }
 
-    fn build(db: Db, config: ServiceConfig, cache: bool) -> Self {
+    fn build(db: Db, config: ServiceConfig, alone: bool) -> Self {
         let throttle = LoginThrottle::new(config.login_max_failures, config.login_window, config.login_lockout);
-        let cache = cache::ReadCache::new(cache && config.read_cache, config.read_cache_bytes);
+        let cache = cache::ReadCache::new(alone && config.read_cache, config.read_cache_bytes);
         let wakeup = Arc::new(tokio::sync::Notify::new());
         let versions = Default::default();
         let artifacts: Arc<dyn ArtifactStore> = Arc::new(LocalDisk::new(config.artifact_root.clone()));
@@ -126,6 +157,7 @@ impl Quiver {
                 wakeup,
                 versions,
                 artifacts,
+                shared: !alone,
             }),
         }
     }
@@ -138,7 +170,11 @@ impl Quiver {
         Fut: std::future::Future<Output = Result<T>>,
     {
         if let Some(hit) = self.inner.cache.get::<T>(&key) {
+            metrics::counter!("quiver_read_cache_total", "result" => "hit").increment(1);
             return Ok(hit);
+        }
+        if self.inner.cache.enabled() {
+            metrics::counter!("quiver_read_cache_total", "result" => "miss").increment(1);
         }
         let generation = self.inner.cache.generation(class);
         let value = load().await?;

@@ -14,13 +14,15 @@ pub(crate) use errors::{Recognised, recognise, throwable};
 
 mod errors;
 pub(crate) mod journal;
+mod transfer;
+pub use transfer::{export, import};
 #[cfg(test)]
 mod upgrade_tests;
 
 pub(crate) type Db = Surreal<Any>;
 
 /// The schema version this build writes. Bumped with every schema change.
-pub const SCHEMA_VERSION: i64 = 15;
+pub const SCHEMA_VERSION: i64 = 16;
 const SCHEMA: &str = include_str!("schema.surql");
 
 /// Where the store lives and how to reach it.
@@ -78,6 +80,13 @@ pub(crate) async fn open(config: &StoreConfig) -> Result<Db> {
                 .map_err(|e| Error::internal(format!("cannot create {}: {e}", parent.display())))?;
         }
     }
+    let db = connect_as(config).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+/// Connects and signs in, without touching the schema.
+pub(crate) async fn connect_as(config: &StoreConfig) -> Result<Db> {
     let db = connect(&config.url).await?;
     if let (Some(user), Some(pass)) = (&config.user, &config.pass) {
         let (username, password) = (user.clone(), pass.clone());
@@ -96,7 +105,6 @@ pub(crate) async fn open(config: &StoreConfig) -> Result<Db> {
         })?;
     }
     db.use_ns(config.namespace.as_str()).use_db(config.database.as_str()).await.map_err(internal)?;
-    migrate(&db).await?;
     Ok(db)
 }
 
@@ -121,29 +129,90 @@ async fn connect(url: &str) -> Result<Db> {
     }
 }
 
-/// Applies the schema (idempotent) unless the store was written by a newer Quiver.
+/// How long a process may hold the migration lock before others take over (it crashed).
+const MIGRATION_LEASE: Duration = Duration::from_secs(120);
+/// How long a starting process waits for another one's migration at most.
+const MIGRATION_WAIT: Duration = Duration::from_secs(600);
+
+/// Brings the schema up to date unless the store was written by a newer Quiver. Several
+/// processes starting together on one server take turns: one holds a lease on `meta:migration`
+/// and migrates, the others wait until the version is current (or the lease runs out).
 async fn migrate(db: &Db) -> Result<()> {
-    let mut res = db
-        .query(
+    let holder = hex::encode(rand::random::<[u8; 16]>());
+    let deadline = std::time::Instant::now() + MIGRATION_WAIT;
+    let mut waited = false;
+    loop {
+        let state = migration_state(db, &holder).await?;
+        if let Some(v) = state.version.filter(|v| *v > SCHEMA_VERSION) {
+            return Err(Error::internal(format!(
+                "the store has schema version {v}, newer than this Quiver understands ({SCHEMA_VERSION}); upgrade Quiver"
+            )));
+        }
+        if state.version == Some(SCHEMA_VERSION) {
+            return Ok(());
+        }
+        if state.holder.as_deref() == Some(holder.as_str()) {
+            let applied = apply_schema(db, state.version).await;
+            let released = db.query("DELETE meta:migration WHERE holder = $holder").bind(("holder", holder.clone())).await;
+            applied?;
+            released.map_err(internal)?;
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(Error::new(
+                crate::error::ErrorKind::FailedPrecondition,
+                format!(
+                    "another Quiver process ({}) has been upgrading the store's schema for over {} s",
+                    state.holder.unwrap_or_default(),
+                    MIGRATION_WAIT.as_secs()
+                ),
+            ));
+        }
+        if !waited {
+            tracing::info!(other = ?state.holder, "another Quiver process is upgrading the schema; waiting");
+            waited = true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[derive(SurrealValue)]
+struct MigrationState {
+    version: Option<i64>,
+    holder: Option<String>,
+}
+
+/// The schema version and who holds the migration lease, taking the lease when it is free or
+/// has run out (in one transaction, so two processes cannot both take it).
+async fn migration_state(db: &Db, holder: &str) -> Result<MigrationState> {
+    let attempt = || {
+        db.query(
             "DEFINE TABLE IF NOT EXISTS meta SCHEMAFULL;
-             DEFINE FIELD IF NOT EXISTS schema_version ON meta TYPE int;
-             RETURN { version: (SELECT VALUE schema_version FROM meta:schema)[0] };",
+             DEFINE FIELD OVERWRITE schema_version ON meta TYPE option<int>;
+             DEFINE FIELD IF NOT EXISTS holder ON meta TYPE option<string>;
+             DEFINE FIELD IF NOT EXISTS lease_until ON meta TYPE option<datetime>;
+             DEFINE FIELD IF NOT EXISTS sealer ON meta TYPE option<string>;
+             BEGIN TRANSACTION;
+             LET $version = meta:schema.schema_version;
+             IF $version != $current AND (meta:migration.lease_until = NONE OR meta:migration.lease_until < time::now()) {
+                 UPSERT meta:migration SET holder = $holder, lease_until = time::now() + $lease;
+             };
+             RETURN { version: $version, holder: meta:migration.holder };
+             COMMIT TRANSACTION;",
         )
-        .await
-        .map_err(internal)?;
-    #[derive(SurrealValue)]
-    struct Meta {
-        version: Option<i64>,
-    }
-    let last = res.num_statements() - 1;
-    let current: Option<i64> = res.take::<Option<Meta>>(last).map_err(internal)?.and_then(|m| m.version);
-    if let Some(v) = current.filter(|v| *v > SCHEMA_VERSION) {
-        return Err(Error::internal(format!(
-            "the store has schema version {v}, newer than this Quiver understands ({SCHEMA_VERSION}); upgrade Quiver"
-        )));
-    }
-    // The schema is applied in the transactions its `-- @commit` lines separate; the version is
-    // written with the last, so an interrupted upgrade runs again (every part is idempotent).
+        .bind(("holder", holder.to_string()))
+        .bind(("current", SCHEMA_VERSION))
+        .bind(("lease", surrealdb::types::Duration::from(MIGRATION_LEASE)))
+    };
+    let mut res = run_retrying(|| async { attempt().await }).await.map_err(internal)?;
+    // The RETURN is the statement before COMMIT.
+    let last = res.num_statements() - 2;
+    res.take::<Option<MigrationState>>(last).map_err(internal)?.ok_or_else(|| internal("no migration state"))
+}
+
+/// Applies the schema (every part idempotent) in the transactions its `-- @commit` lines
+/// separate; the version is written with the last, so an interrupted upgrade runs again.
+async fn apply_schema(db: &Db, current: Option<i64>) -> Result<()> {
     let schema = SCHEMA.replace("\n-- @journal\n", &format!("\n{}\n", journal::functions()));
     let parts: Vec<&str> = schema.split("\n-- @commit\n").collect();
     for (i, part) in parts.iter().enumerate() {
@@ -157,6 +226,40 @@ async fn migrate(db: &Db) -> Result<()> {
         first_error(res).map_err(|e| Error::internal(format!("cannot apply the schema: {e}")))?;
     }
     Ok(())
+}
+
+/// Records the fingerprint of the key that seals stored secrets the first time a server starts
+/// on the store, and refuses another: every process on one store must hold the same key, or
+/// one would mark the deliveries of webhooks the other created as failed.
+pub(crate) async fn pin_sealer(db: &Db, fingerprint: &str) -> Result<()> {
+    let mut res = run_retrying(|| async {
+        db.query(
+            "BEGIN TRANSACTION;
+             IF meta:sealer.sealer = NONE { UPSERT meta:sealer SET sealer = $fingerprint };
+             RETURN { sealer: meta:sealer.sealer };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("fingerprint", fingerprint.to_string()))
+        .await
+    })
+    .await
+    .map_err(internal)?;
+    #[derive(SurrealValue)]
+    struct Pinned {
+        sealer: Option<String>,
+    }
+    let last = res.num_statements() - 2;
+    let pinned = res.take::<Option<Pinned>>(last).map_err(internal)?.and_then(|p| p.sealer);
+    match pinned {
+        Some(p) if p != fingerprint => Err(Error::new(
+            crate::error::ErrorKind::FailedPrecondition,
+            format!(
+                "this store's secrets are sealed with the key {p}, but this process holds the key {fingerprint}: \
+                 every Quiver process on one store needs the same --secret-key-file (copy it from the first)"
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> Error {

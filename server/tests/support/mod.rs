@@ -57,6 +57,9 @@ pub async fn spawn_behind(config: ServiceConfig, proxy_trust: quiver::auth::Prox
     spawn_full(config, "target/site", proxy_trust).await
 }
 
+/// The bearer token /metrics accepts in these tests.
+pub const METRICS_TOKEN: &str = "metrics-test-token";
+
 pub async fn spawn_full(config: ServiceConfig, site_root: &str, proxy_trust: quiver::auth::ProxyTrust) -> App {
     let artifacts = tempfile::tempdir().unwrap();
     let config = ServiceConfig { artifact_root: artifacts.path().to_path_buf(), max_artifact_bytes: 1 << 20, ..config };
@@ -71,6 +74,7 @@ pub async fn spawn_full(config: ServiceConfig, site_root: &str, proxy_trust: qui
         secure_cookies: false,
         proxy_trust,
         mlflow: quiver_server::mlflow::MlflowConfig { create_namespaces: true },
+        metrics_token: Some(METRICS_TOKEN.into()),
     };
     let app = router(quiver.clone(), &http);
     tokio::spawn(async move { serve_on(listener, app).await.unwrap() });

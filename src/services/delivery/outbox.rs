@@ -125,6 +125,40 @@ impl Quiver {
         }
     }
 
+    /// Gives back the leases `owner` holds on deliveries it has not finished (a stopping
+    /// process), so another process sends them at once instead of after the lease runs out.
+    pub async fn release_leases(&self, owner: &str) -> Result<usize> {
+        let mut res = self
+            .write_content(
+                || {
+                    self.q("UPDATE delivery SET lease_owner = NONE, lease_until = NONE
+                            WHERE lease_owner = $owner AND state = 'pending' RETURN id")
+                        .bind(("owner", owner.to_string()))
+                },
+                crate::services::db::no_unique,
+            )
+            .await?;
+        Ok(res.take::<Vec<RecordId>>(0).map_err(internal)?.len())
+    }
+
+    /// What the outbox holds: events not yet fanned out, and deliveries still to be sent.
+    pub async fn outbox_backlog(&self) -> Result<(i64, i64)> {
+        #[derive(SurrealValue)]
+        struct Backlog {
+            events: i64,
+            deliveries: i64,
+        }
+        let b: Option<Backlog> = self
+            .answer(self.q(
+                "RETURN {
+                    events: count(SELECT id FROM event WHERE fanned = false),
+                    deliveries: count(SELECT id FROM delivery WHERE state = 'pending')
+                };",
+            ))
+            .await?;
+        Ok(b.map(|b| (b.events, b.deliveries)).unwrap_or_default())
+    }
+
     /// Takes the lease of up to `limit` due deliveries for `owner`, for `lease`.
     pub async fn claim_deliveries(&self, owner: &str, limit: i64, lease: Duration) -> Result<Vec<DeliveryJob>> {
         let due: Vec<RecordId> = self

@@ -211,11 +211,17 @@ impl Quiver {
     /// count against the limit; every outcome (success, failure, the failure that pauses sign-in
     /// from an address) is audited under the name that was typed.
     async fn check_password(&self, username: &str, password: &str, from: &SignInFrom) -> Result<Credentials> {
-        let attempt = self.inner.throttle.begin(auth::attempt_keys(username, &from.client)).map_err(|r| {
-            let wait = r.retry_after.as_secs().max(1);
-            let what = if r.busy { "Too many sign-ins at once from your address" } else { "Too many failed sign-ins" };
+        let refused = |busy: bool, wait: std::time::Duration| {
+            let wait = wait.as_secs().max(1);
+            let what = if busy { "Too many sign-ins at once from your address" } else { "Too many failed sign-ins" };
             Error::new(ErrorKind::RateLimited, format!("{what}. Try again in {wait} seconds."))
-        })?;
+        };
+        let keys = auth::attempt_keys(username, &from.client);
+        let attempt = self.inner.throttle.begin(keys.clone()).map_err(|r| refused(r.busy, r.retry_after))?;
+        // Failures counted by the other processes on a shared store.
+        if let Some(wait) = self.shared_lockout(&keys).await? {
+            return Err(refused(false, wait));
+        }
         let user: Option<Credentials> = self
             .answer(
                 // Service principals have no password: they never sign in.
@@ -226,7 +232,16 @@ impl Quiver {
             .await?;
         let ok = auth::verify_password(password.to_string(), user.as_ref().map(|u| u.password_hash.clone())).await?;
         let user = user.filter(|u| ok && !u.disabled);
-        let outcome = attempt.finish(user.is_some());
+        let mut outcome = attempt.finish(user.is_some());
+        if user.is_some() {
+            self.forgive_shared_failures(&keys).await;
+        } else {
+            match self.record_shared_failure(&keys).await {
+                Ok(true) => outcome = auth::Outcome::LockedOut,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e.message, "could not count a failed sign-in on the shared store"),
+            }
+        }
         self.audit_sign_in(username, from, outcome).await;
         user.ok_or_else(invalid_login)
     }
@@ -277,8 +292,12 @@ impl Quiver {
     pub async fn authenticate_password(&self, username: &str, password: &str, from: &SignInFrom) -> Result<Principal> {
         let cache = &self.inner.basic_cache;
         let key = cache.key(username, password);
-        if let Some(p) = cache.get(&key) {
-            return Ok(p);
+        if let Some((principal, hash)) = cache.get(&key) {
+            if !self.is_shared() || self.still_valid(&principal, &hash).await? {
+                return Ok(principal);
+            }
+            // Disabled, or its password changed, on another process.
+            cache.forget(&key);
         }
         // Landed however this request ends (a client that hangs up must not leave its flight).
         let flight = crate::auth::Landing::new(cache, key);
@@ -286,11 +305,29 @@ impl Quiver {
             .get_or_init(|| async {
                 let user = self.check_password(username, password, from).await?;
                 let principal = Principal { user_id: key_of(&user.id), username: user.username, admin: user.admin };
-                cache.put(key, principal.clone());
+                cache.put(key, principal.clone(), user.password_hash);
                 Ok(principal)
             })
             .await
             .clone()
+    }
+
+    /// Whether a remembered HTTP Basic check still holds on a store other processes share: the
+    /// account is enabled, its password hash is the one checked and it is still (or still not)
+    /// an administrator (one indexed read, no argon2).
+    async fn still_valid(&self, principal: &Principal, hash: &str) -> Result<bool> {
+        #[derive(SurrealValue)]
+        struct Current {
+            password_hash: String,
+            admin: bool,
+        }
+        let current: Option<Current> = self
+            .answer(
+                self.q("SELECT password_hash, admin FROM user WHERE username_lc = $u AND disabled = false LIMIT 1")
+                    .bind(("u", principal.username.to_lowercase())),
+            )
+            .await?;
+        Ok(current.is_some_and(|c| c.password_hash == hash && c.admin == principal.admin))
     }
 
     /// The principal behind a session secret; an unknown, expired or disabled one is
@@ -320,6 +357,13 @@ impl Quiver {
             self.bookkeeping(write, "session expiry").await;
         }
         Ok(session.principal())
+    }
+
+    /// Browser sessions that have not expired (for /metrics).
+    pub async fn active_sessions(&self) -> Result<i64> {
+        let n: Option<i64> =
+            self.answer(self.q("RETURN count(SELECT id FROM user_session WHERE expires_at > time::now());")).await?;
+        Ok(n.unwrap_or(0))
     }
 
     /// Deletes sessions that have expired; returns how many. Run periodically by the server.

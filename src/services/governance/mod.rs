@@ -7,7 +7,8 @@
 //! - `policies` (protected aliases) and `approvals` (requests that move them); `signing_keys`
 //!   (public keys trusted to sign a catalog's, schema's or model's versions).
 //! - `audit` (the log), `principals` (groups, service principals, the directory), `accounts`
-//!   (users, sign-in, sessions), `tokens` (personal access tokens).
+//!   (users, sign-in, sessions), `lockouts` (sign-in failures every process on a shared store
+//!   honours), `tokens` (personal access tokens).
 
 mod approval_types;
 pub mod privileges;
@@ -25,6 +26,8 @@ pub(crate) mod approvals;
 pub(crate) mod audit;
 #[cfg(feature = "server")]
 pub(crate) mod grants;
+#[cfg(feature = "server")]
+pub(crate) mod lockouts;
 #[cfg(feature = "server")]
 pub(crate) mod policies;
 #[cfg(feature = "server")]
