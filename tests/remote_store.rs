@@ -119,3 +119,73 @@ async fn quiver_runs_on_a_surrealdb_server_as_a_database_user() {
             .await;
     assert!(wrong.err().expect("wrong password").message.contains("cannot sign in"));
 }
+
+/// Quiver's namespace, database and a database user on `addr`, as an operator defines them.
+async fn define_user(addr: &str, database: &str) -> StoreConfig {
+    let root = surrealdb::engine::any::connect(format!("ws://{addr}")).await.unwrap();
+    root.signin(Root { username: "root".into(), password: "root".into() }).await.unwrap();
+    root.query(format!(
+        "DEFINE NAMESPACE IF NOT EXISTS quiver; USE NS quiver; DEFINE DATABASE {database};
+         USE NS quiver DB {database}; DEFINE USER quiver ON DATABASE PASSWORD 'quiver-db-pass' ROLES OWNER;"
+    ))
+    .await
+    .unwrap()
+    .check()
+    .unwrap();
+    config(addr, "quiver", "quiver-db-pass", AuthLevel::Database, database)
+}
+
+fn admin() -> Actor {
+    Actor {
+        principal: Principal { user_id: String::new(), username: "admin".into(), admin: true },
+        source: Source::Cli,
+        request_id: "t".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_starting_together_migrate_once_and_all_open() {
+    let server = start_server().await;
+    let cfg = define_user(&server.addr, "together").await;
+    // Six processes' worth of handles open the empty store at the same moment.
+    let opened = futures::future::join_all((0..6).map(|_| Quiver::open(&cfg, ServiceConfig::default()))).await;
+    let handles: Vec<Quiver> = opened.into_iter().map(|r| r.expect("every process opens")).collect();
+    handles[0].create_catalog(&admin(), "prod", "").await.unwrap();
+    for q in &handles {
+        assert_eq!(q.get_catalog(&admin(), "prod").await.unwrap().name, "prod", "one store, seen by all");
+        q.ready(Duration::from_secs(5)).await.expect("the schema is current");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedded_store_moves_to_a_server_through_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
+    let q = Quiver::open(&embedded, ServiceConfig::default()).await.unwrap();
+    q.create_catalog(&admin(), "prod", "moved **with** its description").await.unwrap();
+    q.create_user(&admin(), "dana", "dana-password-1", false).await.unwrap();
+    drop(q);
+    let file = dir.path().join("quiver.surql");
+    quiver::store::export(&embedded, &file).await.expect("export");
+
+    let server = start_server().await;
+    let remote = define_user(&server.addr, "moved").await;
+    quiver::store::import(&remote, &file).await.expect("import into an empty database");
+    let q = Quiver::open(&remote, ServiceConfig::default()).await.unwrap();
+    assert_eq!(q.get_catalog(&admin(), "prod").await.unwrap().description, "moved **with** its description");
+    let from = quiver::services::governance::SignInFrom {
+        client: "127.0.0.1".into(),
+        source: Source::Rest,
+        request_id: "t".into(),
+    };
+    q.authenticate_password("dana", "dana-password-1", &from).await.expect("accounts moved, passwords still work");
+    // New records continue after the imported ones (nothing collides).
+    q.create_catalog(&admin(), "staging", "").await.unwrap();
+
+    // A second import into a store that holds Quiver data is refused, and changes nothing.
+    let again = quiver::store::import(&remote, &file).await.expect_err("not into a store with data");
+    assert_eq!(again.kind, ErrorKind::FailedPrecondition);
+    assert!(again.message.contains("already holds Quiver data"), "{}", again.message);
+    // And a server cannot be exported by Quiver (SurrealDB's own export does that).
+    assert!(quiver::store::export(&remote, &file).await.is_err());
+}

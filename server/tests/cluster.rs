@@ -256,6 +256,47 @@ async fn two_processes_on_one_surrealdb_server_act_as_one_quiver() {
     assert_eq!(numbers, (1..=50).collect::<BTreeSet<i64>>(), "gap-free and without duplicates");
     assert_eq!(versions_of(&http, &b, model).await, numbers);
 
+    // An approval is applied once, however many approvers press at the same time on both.
+    ok(call(
+        &http,
+        &ADMIN_AUTH,
+        "POST",
+        &format!("{a}/api/2.0/mlflow/registered-models/alias"),
+        Some(json!({ "name": model, "alias": "Champion", "version": "1" })),
+    )
+    .await);
+    ok(call(
+        &http,
+        &ADMIN_AUTH,
+        "PUT",
+        &format!("{b}/api/quiver/v1/protected-aliases/registered_model/{model}"),
+        Some(json!({ "aliases": ["Champion"], "required_approvals": 1, "allow_self_approval": true })),
+    )
+    .await);
+    let ask = json!({ "model": model, "version": 2, "alias": "Champion", "action": "set", "justification": "v2" });
+    let request = ok(call(&http, &ADMIN_AUTH, "POST", &format!("{a}/api/quiver/v1/approval-requests"), Some(ask)).await);
+    let id = request["id"].as_str().unwrap().to_string();
+    let presses = (0..6).map(|i| {
+        let (http, base, id) = (http.clone(), if i % 2 == 0 { a.clone() } else { b.clone() }, id.clone());
+        async move {
+            call(&http, &ADMIN_AUTH, "POST", &format!("{base}/api/quiver/v1/approval-requests/{id}/approve"), None)
+                .await
+                .0
+        }
+    });
+    let statuses = futures::future::join_all(presses).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "applied once: {statuses:?}");
+    assert!(statuses.iter().all(|s| [200, 409].contains(s)), "the others are told it is decided: {statuses:?}");
+    let alias = ok(call(
+        &http,
+        &ADMIN_AUTH,
+        "GET",
+        &format!("{b}/api/2.0/mlflow/registered-models/alias?name={model}&alias=Champion"),
+        None,
+    )
+    .await);
+    assert_eq!(alias["model_version"]["version"], "2");
+
     // Disabling a user on A ends their Basic and token access on B at once, cached or not.
     ok(call(
         &http,
