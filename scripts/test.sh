@@ -34,3 +34,6 @@ scripts/e2e.sh
 
 step "the official MLflow client against Quiver (pytest, tests/mlflow)"
 scripts/mlflow-tests.sh
+
+step "the same suite against two Quiver processes on one SurrealDB server, requests alternating"
+scripts/mlflow-cluster-tests.sh

@@ -206,6 +206,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let delay = std::time::Duration::from_secs(args.shutdown_delay_secs);
     let shutdown = async move {
         shutdown_signal().await;
+        // Whatever hangs (a store that went away first), the process ends this long after.
+        std::thread::spawn(move || {
+            std::thread::sleep(delay + SHUTDOWN_GRACE);
+            eprintln!("error: still stopping {} s after the signal; exiting", (delay + SHUTDOWN_GRACE).as_secs());
+            std::process::exit(1);
+        });
         // Not ready any more: load balancers stop sending new requests during the delay, then
         // the listener closes and the requests in flight finish.
         ops.drain();
@@ -219,11 +225,17 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     // given back to the other processes.
     stop_dispatcher.cancel();
     if let Some(dispatcher) = dispatcher {
-        let _ = dispatcher.await;
+        if tokio::time::timeout(SHUTDOWN_GRACE / 2, dispatcher).await.is_err() {
+            tracing::warn!("the webhook dispatcher did not stop in time; its leases run out instead");
+        }
     }
     tracing::info!("stopped");
     served
 }
+
+/// How long stopping may take after the drain delay: requests in flight finish, deliveries
+/// being sent are recorded, leases are given back. Past it the process exits anyway.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Serves `app` on `listener` with TCP_NODELAY on every accepted socket until Ctrl-C/SIGTERM.
 pub async fn serve_on(listener: tokio::net::TcpListener, app: Router) -> Result<(), String> {

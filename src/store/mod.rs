@@ -1,6 +1,7 @@
 //! The SurrealDB store: connection, schema, and the few helpers every query needs. Only the
 //! core reaches it: every other caller goes through the services ([`crate::Quiver`]).
 
+use std::future::IntoFuture;
 use std::time::Duration;
 
 use surrealdb::engine::any::{self, Any};
@@ -141,6 +142,7 @@ async fn migrate(db: &Db) -> Result<()> {
     let holder = hex::encode(rand::random::<[u8; 16]>());
     let deadline = std::time::Instant::now() + MIGRATION_WAIT;
     let mut waited = false;
+    prepare_meta(db).await?;
     loop {
         let state = migration_state(db, &holder).await?;
         if let Some(v) = state.version.filter(|v| *v > SCHEMA_VERSION) {
@@ -182,17 +184,29 @@ struct MigrationState {
     holder: Option<String>,
 }
 
-/// The schema version and who holds the migration lease, taking the lease when it is free or
-/// has run out (in one transaction, so two processes cannot both take it).
-async fn migration_state(db: &Db, holder: &str) -> Result<MigrationState> {
-    let attempt = || {
+/// The `meta` table the migration lease and the key fingerprint live in (once per start).
+async fn prepare_meta(db: &Db) -> Result<()> {
+    run_retrying(|| async {
         db.query(
             "DEFINE TABLE IF NOT EXISTS meta SCHEMAFULL;
              DEFINE FIELD OVERWRITE schema_version ON meta TYPE option<int>;
              DEFINE FIELD IF NOT EXISTS holder ON meta TYPE option<string>;
              DEFINE FIELD IF NOT EXISTS lease_until ON meta TYPE option<datetime>;
-             DEFINE FIELD IF NOT EXISTS sealer ON meta TYPE option<string>;
-             BEGIN TRANSACTION;
+             DEFINE FIELD IF NOT EXISTS sealer ON meta TYPE option<string>;",
+        )
+        .await
+    })
+    .await
+    .map(|_| ())
+    .map_err(internal)
+}
+
+/// The schema version and who holds the migration lease, taking the lease when it is free or
+/// has run out (in one transaction, so two processes cannot both take it).
+async fn migration_state(db: &Db, holder: &str) -> Result<MigrationState> {
+    let attempt = || {
+        db.query(
+            "BEGIN TRANSACTION;
              LET $version = meta:schema.schema_version;
              IF $version != $current AND (meta:migration.lease_until = NONE OR meta:migration.lease_until < time::now()) {
                  UPSERT meta:migration SET holder = $holder, lease_until = time::now() + $lease;
@@ -217,13 +231,17 @@ async fn apply_schema(db: &Db, current: Option<i64>) -> Result<()> {
     let parts: Vec<&str> = schema.split("\n-- @commit\n").collect();
     for (i, part) in parts.iter().enumerate() {
         let stamp = if i + 1 == parts.len() { "UPSERT meta:schema SET schema_version = $version;" } else { "" };
-        let res = db
-            .query(format!("BEGIN TRANSACTION;\n{part}\n{stamp}\nCOMMIT TRANSACTION;"))
-            .bind(("version", SCHEMA_VERSION))
-            .bind(("from_version", current.unwrap_or(0)))
-            .await
-            .map_err(internal)?;
-        first_error(res).map_err(|e| Error::internal(format!("cannot apply the schema: {e}")))?;
+        // Every part is idempotent, so a conflict (another process defining `meta`, an old
+        // build still writing) is retried like any write.
+        let sql = format!("BEGIN TRANSACTION;\n{part}\n{stamp}\nCOMMIT TRANSACTION;");
+        run_retrying(|| {
+            db.query(sql.clone())
+                .bind(("version", SCHEMA_VERSION))
+                .bind(("from_version", current.unwrap_or(0)))
+                .into_future()
+        })
+        .await
+        .map_err(|e| Error::internal(format!("cannot apply the schema: {e}")))?;
     }
     Ok(())
 }
