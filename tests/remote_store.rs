@@ -160,7 +160,8 @@ async fn processes_starting_together_migrate_once_and_all_open() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_embedded_store_moves_to_a_server_through_export_and_import() {
     let dir = tempfile::tempdir().unwrap();
-    let embedded = StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
+    let embedded =
+        StoreConfig { url: format!("surrealkv://{}", dir.path().join("q.db").display()), ..StoreConfig::memory() };
     let q = Quiver::open(&embedded, ServiceConfig::default()).await.unwrap();
     q.create_catalog(&admin(), "prod", "moved **with** its description").await.unwrap();
     q.create_user(&admin(), "dana", "dana-password-1", false).await.unwrap();

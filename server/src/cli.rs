@@ -92,9 +92,9 @@ fn new_password() -> Result<String, String> {
 
 /// `quiver export`: the whole embedded store as a SurrealQL file.
 pub async fn export(args: crate::config::ExportArgs) -> Result<(), String> {
-    quiver::store::export(&args.store.to_config(), &args.file).await.map_err(|e| {
-        format!("{} (is a Quiver server running on {}? Stop it first.)", e.message, args.store.db)
-    })?;
+    quiver::store::export(&args.store.to_config(), &args.file)
+        .await
+        .map_err(|e| format!("{} (is a Quiver server running on {}? Stop it first.)", e.message, args.store.db))?;
     println!("Exported {} to {}.", args.store.db, args.file.display());
     Ok(())
 }

@@ -59,7 +59,8 @@ async fn readyz(State(ops): State<Ops>) -> Response {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(e) => {
             tracing::warn!(error = %e.message, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "the store is not reachable or its schema is not current\n").into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, "the store is not reachable or its schema is not current\n")
+                .into_response()
         }
     }
 }
@@ -102,10 +103,7 @@ pub fn recorder() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
         const SECONDS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
-        let recorder = PrometheusBuilder::new()
-            .set_buckets(SECONDS)
-            .expect("buckets are not empty")
-            .build_recorder();
+        let recorder = PrometheusBuilder::new().set_buckets(SECONDS).expect("buckets are not empty").build_recorder();
         let handle = recorder.handle();
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("a metrics recorder was already installed; /metrics will be empty");

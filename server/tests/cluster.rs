@@ -274,7 +274,8 @@ async fn two_processes_on_one_surrealdb_server_act_as_one_quiver() {
     )
     .await);
     let ask = json!({ "model": model, "version": 2, "alias": "Champion", "action": "set", "justification": "v2" });
-    let request = ok(call(&http, &ADMIN_AUTH, "POST", &format!("{a}/api/quiver/v1/approval-requests"), Some(ask)).await);
+    let request =
+        ok(call(&http, &ADMIN_AUTH, "POST", &format!("{a}/api/quiver/v1/approval-requests"), Some(ask)).await);
     let id = request["id"].as_str().unwrap().to_string();
     let presses = (0..6).map(|i| {
         let (http, base, id) = (http.clone(), if i % 2 == 0 { a.clone() } else { b.clone() }, id.clone());
@@ -347,9 +348,11 @@ async fn two_processes_on_one_surrealdb_server_act_as_one_quiver() {
         assert_eq!(call(&http, &wrong, "GET", &format!("{a}/api/quiver/v1/me"), None).await.0, 401);
     }
     assert_eq!(call(&http, &wrong, "GET", &format!("{b}/api/quiver/v1/me"), None).await.0, 401);
-    let refused = call(&http, &Auth::Basic("omar", "omar-password-2"), "GET", &format!("{a}/api/quiver/v1/me"), None).await;
+    let refused =
+        call(&http, &Auth::Basic("omar", "omar-password-2"), "GET", &format!("{a}/api/quiver/v1/me"), None).await;
     assert_eq!(refused.0, 429, "locked on A by failures on A and B: {}", refused.1);
-    let refused = call(&http, &Auth::Basic("omar", "omar-password-2"), "GET", &format!("{b}/api/quiver/v1/me"), None).await;
+    let refused =
+        call(&http, &Auth::Basic("omar", "omar-password-2"), "GET", &format!("{b}/api/quiver/v1/me"), None).await;
     assert_eq!(refused.0, 429, "and on B: {}", refused.1);
 
     // A process with another secret key refuses to start, saying why.
@@ -457,7 +460,10 @@ async fn webhooks_go_out_once_and_nothing_acknowledged_is_lost_when_a_process_di
                 match req {
                     Ok(r) if r.status().is_success() => {
                         let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
-                        acknowledged.lock().unwrap().push(v["model_version"]["version"].as_str().unwrap().parse().unwrap());
+                        acknowledged
+                            .lock()
+                            .unwrap()
+                            .push(v["model_version"]["version"].as_str().unwrap().parse().unwrap());
                     }
                     // A's requests fail once it is gone; B's must not.
                     _ if w % 2 == 0 => tokio::time::sleep(Duration::from_millis(20)).await,

@@ -129,9 +129,9 @@ impl Quiver {
                 )),
             }
         };
-        tokio::time::timeout(timeout, check).await.map_err(|_| {
-            crate::error::Error::internal("the store did not answer in time")
-        })?
+        tokio::time::timeout(timeout, check)
+            .await
+            .map_err(|_| crate::error::Error::internal("the store did not answer in time"))?
     }
 
     /// Another handle on the same store with other settings and without the read cache, as a

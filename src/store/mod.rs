@@ -155,7 +155,8 @@ async fn migrate(db: &Db) -> Result<()> {
         }
         if state.holder.as_deref() == Some(holder.as_str()) {
             let applied = apply_schema(db, state.version).await;
-            let released = db.query("DELETE meta:migration WHERE holder = $holder").bind(("holder", holder.clone())).await;
+            let released =
+                db.query("DELETE meta:migration WHERE holder = $holder").bind(("holder", holder.clone())).await;
             applied?;
             released.map_err(internal)?;
             return Ok(());

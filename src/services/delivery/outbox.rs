@@ -149,12 +149,10 @@ impl Quiver {
             deliveries: i64,
         }
         let b: Option<Backlog> = self
-            .answer(self.q(
-                "RETURN {
+            .answer(self.q("RETURN {
                     events: count(SELECT id FROM event WHERE fanned = false),
                     deliveries: count(SELECT id FROM delivery WHERE state = 'pending')
-                };",
-            ))
+                };"))
             .await?;
         Ok(b.map(|b| (b.events, b.deliveries)).unwrap_or_default())
     }

@@ -36,7 +36,9 @@ impl Quiver {
                     .bind(("ids", ids)),
             )
             .await?;
-        Ok(locked.and_then(|l| l.until.into_iter().max()).map(|u| (u - Utc::now()).to_std().unwrap_or(Duration::from_secs(1))))
+        Ok(locked
+            .and_then(|l| l.until.into_iter().max())
+            .map(|u| (u - Utc::now()).to_std().unwrap_or(Duration::from_secs(1))))
     }
 
     /// Counts a failed check against `keys` on the shared store; says whether it locked them.
