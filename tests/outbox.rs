@@ -54,3 +54,32 @@ async fn events_are_written_only_while_a_webhook_is_active() {
     new_version(&q, &path).await;
     assert_eq!(q.fan_out_events(100).await.unwrap(), 0, "no webhook left, no event");
 }
+
+#[tokio::test]
+async fn a_stopping_process_gives_back_the_deliveries_it_claimed() {
+    init_logs();
+    let config = ServiceConfig { webhook_allow_private: true, ..ServiceConfig::default() };
+    let q = Quiver::open(&StoreConfig::memory(), config).await.expect("open store");
+    let a = actor("admin");
+    q.create_catalog(&a, "prod", "").await.unwrap();
+    q.create_schema(&a, "prod", "ml", "").await.unwrap();
+    q.create_model(&a, "prod", "ml", "fraud", "").await.unwrap();
+    let path = quiver::names::ModelPath::new("prod", "ml", "fraud").unwrap();
+    let hook = NewWebhook {
+        url: "http://127.0.0.1:9/hook".into(),
+        events: vec!["model_version.created".into()],
+        ..NewWebhook::default()
+    };
+    q.create_webhook(&a, &hook).await.expect("create webhook");
+    new_version(&q, &path).await;
+    new_version(&q, &path).await;
+    q.fan_out_events(100).await.unwrap();
+    let lease = std::time::Duration::from_secs(600);
+    assert_eq!(q.claim_deliveries("stopping", 10, lease).await.unwrap().len(), 2);
+    assert!(q.claim_deliveries("other", 10, lease).await.unwrap().is_empty(), "leased to the first process");
+    let (_, pending) = q.outbox_backlog().await.unwrap();
+    assert_eq!(pending, 2, "both still to be sent");
+    assert_eq!(q.release_leases("stopping").await.unwrap(), 2);
+    assert_eq!(q.release_leases("stopping").await.unwrap(), 0, "nothing left to give back");
+    assert_eq!(q.claim_deliveries("other", 10, lease).await.unwrap().len(), 2, "another process sends them at once");
+}
