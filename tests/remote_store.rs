@@ -190,3 +190,18 @@ async fn an_embedded_store_moves_to_a_server_through_export_and_import() {
     // And a server cannot be exported by Quiver (SurrealDB's own export does that).
     assert!(quiver::store::export(&remote, &file).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_process_per_interval_takes_a_periodic_jobs_turn() {
+    let server = start_server().await;
+    let cfg = define_user(&server.addr, "turns").await;
+    let a = Quiver::open(&cfg, ServiceConfig::default()).await.unwrap();
+    let b = Quiver::open(&cfg, ServiceConfig::default()).await.unwrap();
+    let every = Duration::from_millis(1500);
+    assert!(a.take_turn("scrub", "a", every).await.unwrap(), "the first to ask runs it");
+    assert!(!b.take_turn("scrub", "b", every).await.unwrap(), "the other skips this interval");
+    assert!(b.take_turn("other-job", "b", every).await.unwrap(), "turns are per job");
+    tokio::time::sleep(every).await;
+    assert!(b.take_turn("scrub", "b", every).await.unwrap(), "the next interval is anyone's");
+    assert!(!a.take_turn("scrub", "a", every).await.unwrap());
+}

@@ -265,8 +265,18 @@ fn spawn_scrub(quiver: Quiver, every: std::time::Duration) {
     tokio::spawn(async move {
         let actor = quiver::services::system_actor(quiver::services::governance::Source::Cli);
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        let me = uuid::Uuid::new_v4().to_string();
         loop {
             ticks.tick().await;
+            // One process per interval re-reads the files, not every process on a shared store.
+            match quiver.take_turn("scrub", &me, every).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!("scrub: cannot tell whose turn it is: {}", e.message);
+                    continue;
+                }
+            }
             match quiver.verify_versions(&actor, None).await {
                 Ok(r) if r.failures.is_empty() => {
                     tracing::info!(files = r.files, versions = r.versions, "scrub: every file matches")

@@ -111,6 +111,16 @@ impl Quiver {
         self.inner.shared
     }
 
+    /// Whether this process should run the periodic job `job` now: on a shared store one
+    /// process per `every` takes the turn (a lease in `meta`), so N processes do not all re-read
+    /// every stored file; alone, always.
+    pub async fn take_turn(&self, job: &str, holder: &str, every: std::time::Duration) -> Result<bool> {
+        if !self.is_shared() {
+            return Ok(true);
+        }
+        store::take_turn(&self.inner.db, job, holder, every).await
+    }
+
     /// Refuses to serve when this process's secret key is not the one the store's secrets are
     /// sealed with (the first server to start on a store records its key's fingerprint).
     pub async fn pin_secret_key(&self) -> Result<()> {

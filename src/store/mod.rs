@@ -247,6 +247,36 @@ async fn apply_schema(db: &Db, current: Option<i64>) -> Result<()> {
     Ok(())
 }
 
+/// Takes the turn of the periodic job `job` for `holder` when no other process took it within
+/// the last `every` (slightly less, so a process's own next tick finds it free).
+pub(crate) async fn take_turn(db: &Db, job: &str, holder: &str, every: Duration) -> Result<bool> {
+    let lease = every.mul_f64(0.9);
+    let mut res = run_retrying(|| async {
+        db.query(
+            "BEGIN TRANSACTION;
+             LET $turn = type::record('meta', 'turn_' + $job);
+             IF $turn.lease_until = NONE OR $turn.lease_until < time::now() {
+                 UPSERT $turn SET holder = $holder, lease_until = time::now() + $lease;
+             };
+             RETURN { holder: $turn.holder };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("job", job.to_string()))
+        .bind(("holder", holder.to_string()))
+        .bind(("lease", surrealdb::types::Duration::from(lease)))
+        .await
+    })
+    .await
+    .map_err(internal)?;
+    #[derive(SurrealValue)]
+    struct Turn {
+        holder: Option<String>,
+    }
+    let last = res.num_statements() - 2;
+    let turn = res.take::<Option<Turn>>(last).map_err(internal)?.and_then(|t| t.holder);
+    Ok(turn.as_deref() == Some(holder))
+}
+
 /// Records the fingerprint of the key that seals stored secrets the first time a server starts
 /// on the store, and refuses another: every process on one store must hold the same key, or
 /// one would mark the deliveries of webhooks the other created as failed.
