@@ -17,6 +17,8 @@ pub enum ErrorKind {
     RateLimited,
     /// A quota is used up (e.g. artifact storage); retrying will not help until space is freed.
     ResourceExhausted,
+    /// The database did not answer in time (it is down or overloaded); clients may retry.
+    Unavailable,
     /// Something broke inside Quiver. The details are logged, never shown.
     Internal,
 }
@@ -33,6 +35,7 @@ impl ErrorKind {
             ErrorKind::RateLimited => 429,
             // Not 429: clients retry those, and a full quota stays full.
             ErrorKind::ResourceExhausted => 507,
+            ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
     }
@@ -48,6 +51,7 @@ impl ErrorKind {
             ErrorKind::PermissionDenied => "PERMISSION_DENIED",
             ErrorKind::RateLimited => "REQUEST_LIMIT_EXCEEDED",
             ErrorKind::ResourceExhausted => "RESOURCE_EXHAUSTED",
+            ErrorKind::Unavailable => "TEMPORARILY_UNAVAILABLE",
             ErrorKind::Internal => "INTERNAL_ERROR",
         }
     }

@@ -205,3 +205,20 @@ async fn one_process_per_interval_takes_a_periodic_jobs_turn() {
     assert!(b.take_turn("scrub", "b", every).await.unwrap(), "the next interval is anyone's");
     assert!(!a.take_turn("scrub", "a", every).await.unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_went_away_is_unavailable_not_a_hang() {
+    let server = start_server().await;
+    let cfg = define_user(&server.addr, "away").await;
+    let config = ServiceConfig { query_timeout: Duration::from_secs(2), ..ServiceConfig::default() };
+    let q = Quiver::open(&cfg, config).await.unwrap();
+    q.create_catalog(&admin(), "prod", "").await.unwrap();
+    drop(server);
+    let started = Instant::now();
+    let read = q.get_catalog(&admin(), "prod").await.expect_err("the server is gone");
+    assert_eq!(read.kind, ErrorKind::Unavailable, "{read:?}");
+    let write = q.create_catalog(&admin(), "staging", "").await.expect_err("the server is gone");
+    assert_eq!(write.kind, ErrorKind::Unavailable, "{write:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "bounded by the timeout: {:?}", started.elapsed());
+    assert!(q.ready(Duration::from_secs(1)).await.is_err(), "not ready");
+}

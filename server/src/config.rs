@@ -177,6 +177,10 @@ pub struct ServeArgs {
     /// work). Without it only administrators can read metrics.
     #[arg(long, env = "QUIVER_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// How long a request waits for the database before it fails with 503 (a SurrealDB
+    /// server that is away), in seconds.
+    #[arg(long, env = "QUIVER_DB_TIMEOUT_SECS", default_value_t = 30)]
+    pub db_timeout_secs: u64,
     /// On SIGTERM, answer /readyz with 503 for this many seconds before closing the listener,
     /// so a load balancer stops sending requests first; requests in flight then finish.
     #[arg(long, env = "QUIVER_SHUTDOWN_DELAY_SECS", default_value_t = 0)]
@@ -335,6 +339,7 @@ impl ServeArgs {
                 .map_err(|e| format!("--mlflow-default-schema: {}", e.message))?,
             sealer: quiver::sealer::Sealer::new(key),
             webhook_allow_private: self.webhook_allow_private,
+            query_timeout: std::time::Duration::from_secs(self.db_timeout_secs.max(1)),
             ..defaults
         })
     }

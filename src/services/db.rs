@@ -2,6 +2,8 @@
 //! retries on transaction conflicts (and cache invalidation), the errors SurrealQL throws, and
 //! the few bindings many queries share (who acted, keyset cursors).
 
+use std::future::IntoFuture;
+
 use super::{Quiver, cache, paging};
 use crate::error::{Error, Result};
 use crate::services::governance::{Actor, Source};
@@ -19,9 +21,9 @@ impl Quiver {
     /// Runs a read and returns its results, or an internal error (logged, not shown).
     pub(crate) async fn read(&self, query: Query<'_>) -> Result<surrealdb::IndexedResults> {
         let started = std::time::Instant::now();
-        let res = query.await;
+        let res = tokio::time::timeout(self.config().query_timeout, query.into_future()).await;
         metrics::histogram!("quiver_db_query_seconds", "kind" => "read").record(started.elapsed().as_secs_f64());
-        let res = res.map_err(store::internal)?;
+        let res = res.map_err(|_| unavailable())?.map_err(store::internal)?;
         store::first_error(res).map_err(store::internal)
     }
 
@@ -76,8 +78,17 @@ impl Quiver {
         on_unique: impl Fn(&str) -> Error,
     ) -> Result<surrealdb::IndexedResults> {
         let started = std::time::Instant::now();
-        let result = store::run_retrying(|| std::future::IntoFuture::into_future(build())).await;
+        let result = tokio::time::timeout(
+            self.config().query_timeout,
+            store::run_retrying(|| std::future::IntoFuture::into_future(build())),
+        )
+        .await;
         metrics::histogram!("quiver_db_query_seconds", "kind" => "write").record(started.elapsed().as_secs_f64());
+        let Ok(result) = result else {
+            // Whether it was applied is unknown: cached reads are dropped as for any write.
+            self.inner.cache.invalidate(changed);
+            return Err(unavailable());
+        };
         // Whatever happened, cached reads from before this write are no longer served.
         self.inner.cache.invalidate(changed);
         if result.is_ok() {
@@ -85,6 +96,12 @@ impl Quiver {
         }
         result.map_err(|e| write_error(e, on_unique))
     }
+}
+
+/// The store did not answer within the query timeout.
+fn unavailable() -> Error {
+    tracing::warn!("the store did not answer within the query timeout");
+    Error::new(crate::error::ErrorKind::Unavailable, "The database is not answering right now. Try again shortly.")
 }
 
 /// For writes that touch no unique index: a collision there would be a bug in Quiver.

@@ -47,6 +47,9 @@ pub struct ServiceConfig {
     pub webhook_timeout: Duration,
     /// Failed attempts in a row after which a webhook is flagged as failing.
     pub webhook_flag_after: i64,
+    /// How long a query (a write with its retries) may wait for the store before the request
+    /// fails as unavailable (503) instead of hanging while a SurrealDB server is away.
+    pub query_timeout: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -69,6 +72,7 @@ impl Default for ServiceConfig {
             webhook_allow_private: false,
             webhook_timeout: Duration::from_secs(10),
             webhook_flag_after: 5,
+            query_timeout: Duration::from_secs(30),
         }
     }
 }
