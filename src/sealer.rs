@@ -18,6 +18,8 @@ const PREFIX: &str = "xc1:";
 pub struct Sealer {
     cipher: XChaCha20Poly1305,
     fingerprint: String,
+    /// A key for keyed digests, derived from the sealing key (never the key itself).
+    mac_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Sealer {
@@ -29,7 +31,18 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     pub fn new(key: [u8; 32]) -> Self {
         let fingerprint = hex::encode(&Sha256::digest(key)[..4]);
-        Sealer { cipher: XChaCha20Poly1305::new(&key.into()), fingerprint }
+        let mac_key: [u8; 32] =
+            Sha256::new().chain_update(b"quiver keyed digest v1").chain_update(key).finalize().into();
+        Sealer { cipher: XChaCha20Poly1305::new(&key.into()), fingerprint, mac_key }
+    }
+
+    /// HMAC-SHA256 of `data` (hex) under a key derived from the sealing key: the same in every
+    /// process holding the key, and not reversible by guessing `data` without it.
+    pub fn keyed_digest(&self, data: &[u8]) -> String {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(&self.mac_key).expect("any key length");
+        mac.update(data);
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// A short, public fingerprint of the key (the first bytes of its SHA-256).

@@ -151,6 +151,16 @@ async fn processes_starting_together_migrate_once_and_all_open() {
     let opened = futures::future::join_all((0..6).map(|_| Quiver::open(&cfg, ServiceConfig::default()))).await;
     let handles: Vec<Quiver> = opened.into_iter().map(|r| r.expect("every process opens")).collect();
     handles[0].create_catalog(&admin(), "prod", "").await.unwrap();
+    // The schema was applied by one of them, once.
+    let root = surrealdb::engine::any::connect(format!("ws://{}", server.addr)).await.unwrap();
+    root.signin(Root { username: "root".into(), password: "root".into() }).await.unwrap();
+    root.use_ns("quiver").use_db("together").await.unwrap();
+    let migrations: Option<i64> = root.query("RETURN meta:schema.migrations").await.unwrap().take(0).unwrap();
+    assert_eq!(migrations, Some(1), "migrated once");
+    // Reopening with the same build changes nothing.
+    drop(Quiver::open(&cfg, ServiceConfig::default()).await.unwrap());
+    let again: Option<i64> = root.query("RETURN meta:schema.migrations").await.unwrap().take(0).unwrap();
+    assert_eq!(again, Some(1), "a current schema is not applied again");
     for q in &handles {
         assert_eq!(q.get_catalog(&admin(), "prod").await.unwrap().name, "prod", "one store, seen by all");
         q.ready(Duration::from_secs(5)).await.expect("the schema is current");
@@ -208,6 +218,7 @@ async fn one_process_per_interval_takes_a_periodic_jobs_turn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_that_went_away_is_unavailable_not_a_hang() {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let server = start_server().await;
     let cfg = define_user(&server.addr, "away").await;
     let config = ServiceConfig { query_timeout: Duration::from_secs(2), ..ServiceConfig::default() };

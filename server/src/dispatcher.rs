@@ -97,7 +97,9 @@ async fn run(quiver: Quiver, config: DispatcherConfig, stop: CancellationToken) 
     // attempt has its own timeout, and the lease outlives it anyway).
     let all = config.concurrency as u32;
     if tokio::time::timeout(config.lease, slots.acquire_many(all)).await.is_err() {
+        // Giving their leases back could have another process send them a second time.
         tracing::warn!("deliveries still in flight at shutdown; their leases run out and another process retries");
+        return;
     }
     match quiver.release_leases(&config.id).await {
         Ok(0) => {}

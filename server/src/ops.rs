@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -145,7 +145,14 @@ fn describe() {
 /// of series stays bounded) and status.
 pub async fn record(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    // Only the standard methods by name: any token is a valid method, and each would be a
+    // new series that never goes away.
+    let method = match *req.method() {
+        Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::PATCH | Method::DELETE | Method::OPTIONS => {
+            req.method().as_str().to_owned()
+        }
+        _ => "OTHER".to_owned(),
+    };
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let response = next.run(req).await;
     let route = route.unwrap_or_else(|| "other".into());

@@ -23,7 +23,10 @@ impl Quiver {
         let started = std::time::Instant::now();
         let res = tokio::time::timeout(self.config().query_timeout, query.into_future()).await;
         metrics::histogram!("quiver_db_query_seconds", "kind" => "read").record(started.elapsed().as_secs_f64());
-        let res = res.map_err(|_| unavailable())?.map_err(store::internal)?;
+        let res = res.map_err(|_| unavailable())?.map_err(|e| match store::recognise(&e) {
+            Recognised::Unavailable => unavailable(),
+            _ => store::internal(e),
+        })?;
         store::first_error(res).map_err(store::internal)
     }
 
@@ -45,8 +48,13 @@ impl Quiver {
     /// request may win the race for the same record, which is fine: failures are logged, not
     /// returned, so the caller's request goes on.
     pub(crate) async fn bookkeeping(&self, query: Query<'_>, what: &str) {
-        if let Err(e) = query.await.and_then(store::first_error) {
-            tracing::debug!(error = %e, "skipped updating the {what}");
+        match tokio::time::timeout(self.config().query_timeout, query.into_future()).await {
+            Ok(res) => {
+                if let Err(e) = res.and_then(store::first_error) {
+                    tracing::debug!(error = %e, "skipped updating the {what}");
+                }
+            }
+            Err(_) => tracing::warn!("the store did not answer in time; skipped updating the {what}"),
         }
     }
 
@@ -115,6 +123,7 @@ pub(crate) fn write_error(e: surrealdb::Error, on_unique: impl Fn(&str) -> Error
     match store::recognise(&e) {
         Recognised::Domain(error) => error,
         Recognised::Unique(index) => on_unique(&index),
+        Recognised::Unavailable => unavailable(),
         _ => Error::internal(e),
     }
 }

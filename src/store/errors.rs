@@ -19,6 +19,8 @@ pub enum Recognised {
     Retryable,
     /// An embedded store's files are held by another process (or a handle still closing).
     Locked,
+    /// The connection to a SurrealDB server is down (the client reconnects by itself).
+    Unavailable,
     /// Anything else: a bug or an outage, logged and answered as an internal error.
     Other,
 }
@@ -27,6 +29,9 @@ pub enum Recognised {
 pub fn recognise(e: &surrealdb::Error) -> Recognised {
     if matches!(e.query_details(), Some(QueryError::TransactionConflict)) {
         return Recognised::Retryable;
+    }
+    if e.is_connection() {
+        return Recognised::Unavailable;
     }
     let message = e.message();
     if e.is_thrown() {

@@ -4,6 +4,8 @@
 use std::future::IntoFuture;
 use std::time::Duration;
 
+use sha2::Digest;
+
 use surrealdb::engine::any::{self, Any};
 use surrealdb::opt::auth::{Database, Namespace, Root};
 use surrealdb::types::{QueryError, RecordId, RecordIdKey, SurrealValue, ToSql};
@@ -140,21 +142,23 @@ const MIGRATION_WAIT: Duration = Duration::from_secs(600);
 /// and migrates, the others wait until the version is current (or the lease runs out).
 async fn migrate(db: &Db) -> Result<()> {
     let holder = hex::encode(rand::random::<[u8; 16]>());
+    let schema = rendered_schema();
+    let hash = hex::encode(sha2::Sha256::digest(schema.as_bytes()));
     let deadline = std::time::Instant::now() + MIGRATION_WAIT;
     let mut waited = false;
     prepare_meta(db).await?;
     loop {
-        let state = migration_state(db, &holder).await?;
+        let state = migration_state(db, &holder, &hash).await?;
         if let Some(v) = state.version.filter(|v| *v > SCHEMA_VERSION) {
             return Err(Error::internal(format!(
                 "the store has schema version {v}, newer than this Quiver understands ({SCHEMA_VERSION}); upgrade Quiver"
             )));
         }
-        if state.version == Some(SCHEMA_VERSION) {
+        if state.current {
             return Ok(());
         }
         if state.holder.as_deref() == Some(holder.as_str()) {
-            let applied = apply_schema(db, state.version).await;
+            let applied = apply_schema(db, &schema, &hash, state.version, &holder).await;
             let released =
                 db.query("DELETE meta:migration WHERE holder = $holder").bind(("holder", holder.clone())).await;
             applied?;
@@ -179,9 +183,16 @@ async fn migrate(db: &Db) -> Result<()> {
     }
 }
 
+/// The schema this build applies, with the functions Rust renders spliced in.
+fn rendered_schema() -> String {
+    SCHEMA.replace("\n-- @journal\n", &format!("\n{}\n", journal::functions()))
+}
+
 #[derive(SurrealValue)]
 struct MigrationState {
     version: Option<i64>,
+    /// The store has this build's version and exactly this build's schema text.
+    current: bool,
     holder: Option<String>,
 }
 
@@ -191,6 +202,8 @@ async fn prepare_meta(db: &Db) -> Result<()> {
         db.query(
             "DEFINE TABLE IF NOT EXISTS meta SCHEMAFULL;
              DEFINE FIELD OVERWRITE schema_version ON meta TYPE option<int>;
+             DEFINE FIELD IF NOT EXISTS schema_hash ON meta TYPE option<string>;
+             DEFINE FIELD IF NOT EXISTS migrations ON meta TYPE option<int>;
              DEFINE FIELD IF NOT EXISTS holder ON meta TYPE option<string>;
              DEFINE FIELD IF NOT EXISTS lease_until ON meta TYPE option<datetime>;
              DEFINE FIELD IF NOT EXISTS sealer ON meta TYPE option<string>;",
@@ -202,21 +215,24 @@ async fn prepare_meta(db: &Db) -> Result<()> {
     .map_err(internal)
 }
 
-/// The schema version and who holds the migration lease, taking the lease when it is free or
-/// has run out (in one transaction, so two processes cannot both take it).
-async fn migration_state(db: &Db, holder: &str) -> Result<MigrationState> {
+/// The schema version, whether the store's schema is this build's, and who holds the migration
+/// lease, taking the lease when the schema is not current and the lease is free or has run out
+/// (in one transaction, so two processes cannot both take it).
+async fn migration_state(db: &Db, holder: &str, hash: &str) -> Result<MigrationState> {
     let attempt = || {
         db.query(
             "BEGIN TRANSACTION;
              LET $version = meta:schema.schema_version;
-             IF $version != $current AND (meta:migration.lease_until = NONE OR meta:migration.lease_until < time::now()) {
+             LET $current = $version = $ours AND meta:schema.schema_hash = $hash;
+             IF !$current AND (meta:migration.lease_until = NONE OR meta:migration.lease_until < time::now()) {
                  UPSERT meta:migration SET holder = $holder, lease_until = time::now() + $lease;
              };
-             RETURN { version: $version, holder: meta:migration.holder };
+             RETURN { version: $version, current: $current, holder: meta:migration.holder };
              COMMIT TRANSACTION;",
         )
         .bind(("holder", holder.to_string()))
-        .bind(("current", SCHEMA_VERSION))
+        .bind(("ours", SCHEMA_VERSION))
+        .bind(("hash", hash.to_string()))
         .bind(("lease", surrealdb::types::Duration::from(MIGRATION_LEASE)))
     };
     let mut res = run_retrying(|| async { attempt().await }).await.map_err(internal)?;
@@ -226,18 +242,34 @@ async fn migration_state(db: &Db, holder: &str) -> Result<MigrationState> {
 }
 
 /// Applies the schema (every part idempotent) in the transactions its `-- @commit` lines
-/// separate; the version is written with the last, so an interrupted upgrade runs again.
-async fn apply_schema(db: &Db, current: Option<i64>) -> Result<()> {
-    let schema = SCHEMA.replace("\n-- @journal\n", &format!("\n{}\n", journal::functions()));
+/// separate; the version and the schema's hash are written with the last, so an interrupted
+/// upgrade runs again. Each part renews the lease first, and one that finds the lease taken by
+/// another process (this one took too long) stops.
+async fn apply_schema(db: &Db, schema: &str, hash: &str, current: Option<i64>, holder: &str) -> Result<()> {
     let parts: Vec<&str> = schema.split("\n-- @commit\n").collect();
     for (i, part) in parts.iter().enumerate() {
-        let stamp = if i + 1 == parts.len() { "UPSERT meta:schema SET schema_version = $version;" } else { "" };
+        let stamp = if i + 1 == parts.len() {
+            "UPSERT meta:schema SET schema_version = $version, schema_hash = $hash,
+                 migrations = (meta:schema.migrations ?? 0) + 1;"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             IF meta:migration.holder != $holder {{ THROW 'another process took over the schema upgrade' }};
+             UPDATE meta:migration SET lease_until = time::now() + $lease;
+             {part}
+             {stamp}
+             COMMIT TRANSACTION;"
+        );
         // Every part is idempotent, so a conflict (another process defining `meta`, an old
         // build still writing) is retried like any write.
-        let sql = format!("BEGIN TRANSACTION;\n{part}\n{stamp}\nCOMMIT TRANSACTION;");
         run_retrying(|| {
             db.query(sql.clone())
                 .bind(("version", SCHEMA_VERSION))
+                .bind(("hash", hash.to_string()))
+                .bind(("holder", holder.to_string()))
+                .bind(("lease", surrealdb::types::Duration::from(MIGRATION_LEASE)))
                 .bind(("from_version", current.unwrap_or(0)))
                 .into_future()
         })
@@ -284,7 +316,11 @@ pub(crate) async fn pin_sealer(db: &Db, fingerprint: &str) -> Result<()> {
     let mut res = run_retrying(|| async {
         db.query(
             "BEGIN TRANSACTION;
-             IF meta:sealer.sealer = NONE { UPSERT meta:sealer SET sealer = $fingerprint };
+             IF meta:sealer.sealer = NONE {
+                 -- A store from before the pin: the key its stored secrets were sealed with.
+                 LET $sealed = (SELECT VALUE secret FROM webhook LIMIT 1)[0];
+                 UPSERT meta:sealer SET sealer = IF $sealed THEN string::split($sealed, ':')[1] ELSE $fingerprint END;
+             };
              RETURN { sealer: meta:sealer.sealer };
              COMMIT TRANSACTION;",
         )

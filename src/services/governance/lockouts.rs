@@ -1,21 +1,21 @@
 //! Sign-in lockouts every Quiver process on a shared store honours. Each process throttles in
 //! memory (`auth::LoginThrottle`: reservations for checks in flight, failures, lockouts); when
 //! other processes may share the store, failures are also counted in `sign_in_failure`, one
-//! record per throttle key (keyed by its SHA-256, so typed names are not stored), and a key
+//! record per throttle key (keyed by its HMAC under the processes' shared secret key, so typed
+//! names and addresses are not stored, nor guessable from the store alone), and a key
 //! locked there is refused by every process. Failures are rare, so the extra read is paid only
 //! by password checks (HTTP Basic hits its cache first) and the write only by failures.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::error::Result;
 use crate::services::Quiver;
 
-fn record(key: &str) -> RecordId {
-    RecordId::new("sign_in_failure", hex::encode(Sha256::digest(key.as_bytes())))
+fn record(q: &Quiver, key: &str) -> RecordId {
+    RecordId::new("sign_in_failure", q.sealer().keyed_digest(key.as_bytes()))
 }
 
 impl Quiver {
@@ -29,7 +29,7 @@ impl Quiver {
         struct Locked {
             until: Vec<DateTime<Utc>>,
         }
-        let ids: Vec<RecordId> = keys.iter().map(|k| record(k)).collect();
+        let ids: Vec<RecordId> = keys.iter().map(|k| record(self, k)).collect();
         let locked: Option<Locked> = self
             .answer(
                 self.q("RETURN { until: (SELECT VALUE locked_until FROM $ids WHERE locked_until > time::now()) };")
@@ -46,7 +46,7 @@ impl Quiver {
         if !self.is_shared() {
             return Ok(false);
         }
-        let ids: Vec<RecordId> = keys.iter().map(|k| record(k)).collect();
+        let ids: Vec<RecordId> = keys.iter().map(|k| record(self, k)).collect();
         let config = self.config();
         let sql = "BEGIN TRANSACTION;
             LET $now = time::now();
@@ -88,7 +88,7 @@ impl Quiver {
         if !self.is_shared() || keys.len() < 2 {
             return;
         }
-        let write = self.q("DELETE $id WHERE locked_until = NONE").bind(("id", record(&keys[0])));
+        let write = self.q("DELETE $id WHERE locked_until = NONE").bind(("id", record(self, &keys[0])));
         self.bookkeeping(write, "sign-in failures").await;
     }
 
