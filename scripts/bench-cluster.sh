@@ -9,6 +9,7 @@
 #   BENCH_DURATION   seconds per wrk run (10)                 BENCH_ROTATE    names reads rotate over (300)
 #   BENCH_OUT        where the table goes (/tmp/bench-cluster.md)
 #   BENCH_SKIP_BUILD=1  use the existing release binaries (quiver, and surreal from tools/surreal)
+#   BENCH_PROFILE=debug  the debug binaries instead (to try the script quickly, not to measure)
 #
 # Needs wrk and the MLflow venv (for the populate script). Everything it starts is killed on exit.
 set -euo pipefail
@@ -29,8 +30,8 @@ if [[ "${BENCH_SKIP_BUILD:-}" != 1 ]]; then
   cargo build --release -p quiver -p app -p quiver-server --features quiver/server,app/ssr
   cargo build --release --manifest-path tools/surreal/Cargo.toml
 fi
-quiver="$CARGO_TARGET_DIR/release/quiver"
-surreal="$CARGO_TARGET_DIR/release/surreal"
+quiver="$CARGO_TARGET_DIR/${BENCH_PROFILE:-release}/quiver"
+surreal="$CARGO_TARGET_DIR/${BENCH_PROFILE:-release}/surreal"
 venv=$(scripts/mlflow-venv.sh)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -209,7 +210,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), quiver $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src app server Cargo.toml Cargo.lock || echo '+dirty'), $(nproc) cores (Quiver, SurrealDB and wrk share them), load $load_before before and $load_after after."
   echo "$models models x $versions versions; reads rotate over $rotate models. wrk ${duration} s per cell: concurrency 1 = -t1 -c1, 16 = -t2 -c16 (two processes: -c8 on each, req/s added, the worse p50/p99). Latencies in ms."
-  echo "SurrealDB $("$surreal" version 2>/dev/null | head -1) on SurrealKV (disk), reached over ws:// on loopback as a database user."
+  echo "SurrealDB $("$surreal" version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1) on SurrealKV (disk), reached over ws:// on loopback as a database user."
   echo
   echo "- embedded: $pop_embedded"
   echo "- server: $pop_remote"
@@ -222,5 +223,5 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   done; done
 } | tee "$out"
 echo "(written to $out; wrk outputs in $raw)" >&2
-failures=$(grep -cE 'errors\)|0 \| - \| -' "$out" || true)
+failures=$(grep -cE 'errors\)|\| 0 \| - \| -' "$out" || true)
 if (( failures > 0 )); then echo "bench-cluster: $failures row(s) had errors or no responses" >&2; exit 1; fi
