@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+source scripts/bench-wrk.sh   # lua (request scripts), parse (wrk output)
 
 models=${BENCH_MODELS:-500}
 versions=${BENCH_VERSIONS:-5}
@@ -101,51 +102,12 @@ echo "populating the SurrealDB server through one Quiver" >&2
 pop_remote=$(populate remote "$remote_a" "$remote_token"); echo "$pop_remote" >&2
 
 # --- wrk scripts (as in bench-mlflow.sh) -------------------------------------------------------
-lua() { # file method count path-expression [body-expression]
-  cat >"$work/lua/$1.lua" <<EOF
-local count, i, threads = $3, 0, 0
-function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-function init(args) i = ((tid or 0) * 7919 + (tonumber(os.getenv("BENCH_OFFSET") or "0"))) % count end
-wrk.method = "$2"
-wrk.headers["Content-Type"] = "application/json"
-local token = os.getenv("BENCH_TOKEN") or ""
-if token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
-request = function()
-  i = (i + 1) % count
-  local m = "prod.ml_team.model_" .. i
-  return wrk.format(nil, $4, nil, ${5:-nil})
-end
-EOF
-}
-api=/api/2.0/mlflow
-lua get_model GET "$rotate" "'$api/registered-models/get?name=' .. m"
-lua get_version GET "$rotate" "'$api/model-versions/get?name=' .. m .. '&version=$alias_version'"
-lua get_alias GET "$rotate" "'$api/registered-models/alias?name=' .. m .. '&alias=Champion'"
-lua search_versions GET "$rotate" "'$api/model-versions/search?filter=name%3D%27' .. m .. '%27'"
-lua create_version POST "$models" "'$api/model-versions/create'" \
-  "'{\"name\": \"' .. m .. '\", \"source\": \"s3://bucket/bench/' .. m .. '\"}'"
+mlflow_requests   # search_models is written too, not measured here
 ops=(get_model get_version get_alias search_versions create_version)
 declare -A label=(
   [get_model]="get model" [get_version]="get version" [get_alias]="get version by alias"
   [search_versions]="search versions by name" [create_version]="create version (write)")
 
-parse() { # wrk output → "req/s p50_ms p99_ms responses errors"
-  awk '
-    function ms(v) {
-      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-      if (v ~ /m$/)  return substr(v, 1, length(v) - 1) * 60000
-      if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
-      return v + 0
-    }
-    $1 == "50%" { p50 = ms($2) }
-    $1 == "99%" { p99 = ms($2) }
-    / requests in / { n = $1 }
-    /^Requests\/sec:/ { rps = $2 }
-    /Non-2xx or 3xx responses:/ { bad += $NF }
-    /Socket errors:/ { for (i = 3; i <= NF; i++) { gsub(",", "", $i); if ($i ~ /^[0-9]+$/) bad += $i } }
-    END { printf "%s %s %s %d %d\n", rps + 0, p50 + 0, p99 + 0, n, bad }' "$1"
-}
 run() { # out token op threads conns url [offset]
   BENCH_TOKEN="$2" BENCH_OFFSET="${7:-0}" timeout $(( duration + 30 )) wrk -t"$4" -c"$5" -d"${duration}s" \
     --timeout 5s --latency -s "$work/lua/$3.lua" "$6" >"$1" 2>&1 || { cat "$1" >&2; exit 1; }
@@ -170,8 +132,8 @@ measure() { # shape op conc → table cells; shape "pair" splits the clients bet
       run "$raw/pair-b-$op-$conc.txt" "$remote_token" "$op" 1 "$half" "$remote_b" 131 &
       local w2=$!
       wait $w1; wait $w2
-      read -r r1 a1 b1 n1 e1 < <(parse "$raw/pair-a-$op-$conc.txt")
-      read -r r2 a2 b2 n2 e2 < <(parse "$raw/pair-b-$op-$conc.txt")
+      read -r r1 a1 b1 n1 e1 s1 < <(parse "$raw/pair-a-$op-$conc.txt"); e1=$(( e1 + s1 ))
+      read -r r2 a2 b2 n2 e2 s2 < <(parse "$raw/pair-b-$op-$conc.txt"); e2=$(( e2 + s2 ))
       # Throughput adds up; latency is the worse of the two processes.
       awk -v r1="$r1" -v r2="$r2" -v a1="$a1" -v a2="$a2" -v b1="$b1" -v b2="$b2" -v n1="$n1" -v n2="$n2" -v e1="$e1" -v e2="$e2" \
         'BEGIN { printf "%s %s %s %d %d\n", r1 + r2, (a1 > a2 ? a1 : a2), (b1 > b2 ? b1 : b2), n1 + n2, e1 + e2 }' \
@@ -179,7 +141,7 @@ measure() { # shape op conc → table cells; shape "pair" splits the clients bet
       ;;
   esac
   if [[ $shape == pair ]]; then f="$raw/pair-$op-$conc.sum"; read -r r a b n e <"$f"
-  else read -r r a b n e < <(parse "$raw/$shape-$op-$conc.txt"); fi
+  else read -r r a b n e s < <(parse "$raw/$shape-$op-$conc.txt"); e=$(( e + s )); fi
   cell "$r" "$a" "$b" "$n" "$e"
 }
 

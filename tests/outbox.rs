@@ -14,16 +14,22 @@ async fn new_version(q: &Quiver, path: &quiver::names::ModelPath) {
     q.create_version(&actor("admin"), path, v).await.expect("create version");
 }
 
-#[tokio::test]
-async fn events_are_written_only_while_a_webhook_is_active() {
-    init_logs();
+/// A fresh store holding prod.ml.fraud, whose webhooks may reach loopback.
+async fn store_with_a_model() -> (Quiver, quiver::names::ModelPath) {
     let config = ServiceConfig { webhook_allow_private: true, ..ServiceConfig::default() };
     let q = Quiver::open(&StoreConfig::memory(), config).await.expect("open store");
     let a = actor("admin");
     q.create_catalog(&a, "prod", "").await.unwrap();
     q.create_schema(&a, "prod", "ml", "").await.unwrap();
     q.create_model(&a, "prod", "ml", "fraud", "").await.unwrap();
-    let path = quiver::names::ModelPath::new("prod", "ml", "fraud").unwrap();
+    (q, quiver::names::ModelPath::new("prod", "ml", "fraud").unwrap())
+}
+
+#[tokio::test]
+async fn events_are_written_only_while_a_webhook_is_active() {
+    init_logs();
+    let (q, path) = store_with_a_model().await;
+    let a = actor("admin");
 
     new_version(&q, &path).await;
     assert_eq!(q.fan_out_events(100).await.unwrap(), 0, "no webhook, no event");
@@ -58,13 +64,8 @@ async fn events_are_written_only_while_a_webhook_is_active() {
 #[tokio::test]
 async fn a_stopping_process_gives_back_the_deliveries_it_claimed() {
     init_logs();
-    let config = ServiceConfig { webhook_allow_private: true, ..ServiceConfig::default() };
-    let q = Quiver::open(&StoreConfig::memory(), config).await.expect("open store");
+    let (q, path) = store_with_a_model().await;
     let a = actor("admin");
-    q.create_catalog(&a, "prod", "").await.unwrap();
-    q.create_schema(&a, "prod", "ml", "").await.unwrap();
-    q.create_model(&a, "prod", "ml", "fraud", "").await.unwrap();
-    let path = quiver::names::ModelPath::new("prod", "ml", "fraud").unwrap();
     let hook = NewWebhook {
         url: "http://127.0.0.1:9/hook".into(),
         events: vec!["model_version.created".into()],

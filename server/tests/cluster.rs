@@ -205,6 +205,11 @@ async fn create_model(http: &reqwest::Client, base: &str, name: &str) {
     .await);
 }
 
+async fn create_user(http: &reqwest::Client, base: &str, username: &str, password: &str) {
+    let body = json!({ "username": username, "password": password });
+    ok(call(http, &ADMIN_AUTH, "POST", &format!("{base}/api/quiver/v1/users"), Some(body)).await);
+}
+
 async fn register(http: &reqwest::Client, base: &str, name: &str) -> (u16, Value) {
     call(
         http,
@@ -299,14 +304,7 @@ async fn two_processes_on_one_surrealdb_server_act_as_one_quiver() {
     assert_eq!(alias["model_version"]["version"], "2");
 
     // Disabling a user on A ends their Basic and token access on B at once, cached or not.
-    ok(call(
-        &http,
-        &ADMIN_AUTH,
-        "POST",
-        &format!("{a}/api/quiver/v1/users"),
-        Some(json!({ "username": "dana", "password": "dana-password-1" })),
-    )
-    .await);
+    create_user(&http, &a, "dana", "dana-password-1").await;
     let dana = Auth::Basic("dana", "dana-password-1");
     ok(call(&http, &dana, "GET", &format!("{b}/api/quiver/v1/me"), None).await);
     let token = ok(call(&http, &dana, "POST", &format!("{b}/api/quiver/v1/tokens"), Some(json!({ "name": "t" }))).await)
@@ -320,14 +318,7 @@ async fn two_processes_on_one_surrealdb_server_act_as_one_quiver() {
     assert_eq!(call(&http, &dana, "GET", &format!("{b}/api/quiver/v1/me"), None).await.0, 401, "Basic on B");
     assert_eq!(call(&http, &Auth::Bearer(&token), "GET", &format!("{b}/api/quiver/v1/me"), None).await.0, 401);
     // A changed password likewise.
-    ok(call(
-        &http,
-        &ADMIN_AUTH,
-        "POST",
-        &format!("{a}/api/quiver/v1/users"),
-        Some(json!({ "username": "omar", "password": "omar-password-1" })),
-    )
-    .await);
+    create_user(&http, &a, "omar", "omar-password-1").await;
     let omar = Auth::Basic("omar", "omar-password-1");
     ok(call(&http, &omar, "GET", &format!("{b}/api/quiver/v1/me"), None).await);
     ok(call(

@@ -128,19 +128,7 @@ pub(crate) fn write_error(e: surrealdb::Error, on_unique: impl Fn(&str) -> Error
     }
 }
 
-/// The answer of a write: the value of the `RETURN` that ends its `BEGIN … RETURN …; COMMIT`
-/// block (a row, rows, or an object naming each part).
-pub(crate) fn returned<R>(res: &mut surrealdb::IndexedResults) -> Result<R>
-where
-    R: surrealdb::types::SurrealValue,
-    usize: surrealdb::opt::QueryResult<R>,
-{
-    let n = res.num_statements();
-    if n < 2 {
-        return Err(Error::internal("transaction returned no rows"));
-    }
-    res.take(n - 2).map_err(store::internal)
-}
+pub(crate) use crate::store::returned;
 
 /// `$who` for the history functions (`fn::activity`, `fn::alias_event`): who acted, through
 /// which surface, in which request.

@@ -236,9 +236,7 @@ async fn migration_state(db: &Db, holder: &str, hash: &str) -> Result<MigrationS
         .bind(("lease", surrealdb::types::Duration::from(MIGRATION_LEASE)))
     };
     let mut res = run_retrying(|| async { attempt().await }).await.map_err(internal)?;
-    // The RETURN is the statement before COMMIT.
-    let last = res.num_statements() - 2;
-    res.take::<Option<MigrationState>>(last).map_err(internal)?.ok_or_else(|| internal("no migration state"))
+    returned::<Option<MigrationState>>(&mut res)?.ok_or_else(|| internal("no migration state"))
 }
 
 /// Applies the schema (every part idempotent) in the transactions its `-- @commit` lines
@@ -304,8 +302,7 @@ pub(crate) async fn take_turn(db: &Db, job: &str, holder: &str, every: Duration)
     struct Turn {
         holder: Option<String>,
     }
-    let last = res.num_statements() - 2;
-    let turn = res.take::<Option<Turn>>(last).map_err(internal)?.and_then(|t| t.holder);
+    let turn = returned::<Option<Turn>>(&mut res)?.and_then(|t| t.holder);
     Ok(turn.as_deref() == Some(holder))
 }
 
@@ -333,8 +330,7 @@ pub(crate) async fn pin_sealer(db: &Db, fingerprint: &str) -> Result<()> {
     struct Pinned {
         sealer: Option<String>,
     }
-    let last = res.num_statements() - 2;
-    let pinned = res.take::<Option<Pinned>>(last).map_err(internal)?.and_then(|p| p.sealer);
+    let pinned = returned::<Option<Pinned>>(&mut res)?.and_then(|p| p.sealer);
     match pinned {
         Some(p) if p != fingerprint => Err(Error::new(
             crate::error::ErrorKind::FailedPrecondition,
@@ -345,6 +341,20 @@ pub(crate) async fn pin_sealer(db: &Db, fingerprint: &str) -> Result<()> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The answer of a transaction: the value of the `RETURN` that ends its `BEGIN … RETURN …;
+/// COMMIT` block (a row, rows, or an object naming each part).
+pub(crate) fn returned<R>(res: &mut IndexedResults) -> Result<R>
+where
+    R: SurrealValue,
+    usize: surrealdb::opt::QueryResult<R>,
+{
+    let n = res.num_statements();
+    if n < 2 {
+        return Err(Error::internal("transaction returned no rows"));
+    }
+    res.take(n - 2).map_err(internal)
 }
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> Error {
