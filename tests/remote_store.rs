@@ -233,3 +233,60 @@ async fn a_store_that_went_away_is_unavailable_not_a_hang() {
     assert!(started.elapsed() < Duration::from_secs(10), "bounded by the timeout: {:?}", started.elapsed());
     assert!(q.ready(Duration::from_secs(1)).await.is_err(), "not ready");
 }
+
+/// Two processes on one server, each with its read cache: a write that returned on one is what
+/// the other answers with at once (content, tokens, privileges), while reads nobody wrote over
+/// keep coming from memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_cache_is_coherent_across_processes() {
+    use quiver::names::ModelPath;
+    use quiver::services::governance::{Securable, privileges::PermissionsChange, privileges::SecurableType};
+    let server = start_server().await;
+    let cfg = define_user(&server.addr, "coherent").await;
+    let a = Quiver::open(&cfg, ServiceConfig::default()).await.unwrap();
+    let b = Quiver::open(&cfg, ServiceConfig::default()).await.unwrap();
+    assert!(a.is_shared() && b.is_shared());
+    let admin = admin();
+    a.create_catalog(&admin, "prod", "").await.unwrap();
+    a.create_schema(&admin, "prod", "ml", "").await.unwrap();
+    a.create_model(&admin, "prod", "ml", "fraud", "one").await.unwrap();
+    let path = ModelPath::new("prod", "ml", "fraud").unwrap();
+
+    // Content: B keeps its answer until A writes over it.
+    assert_eq!(b.get_model(&admin, &path).await.unwrap().description, "one");
+    let hits = b.read_cache_hits();
+    assert_eq!(b.get_model(&admin, &path).await.unwrap().description, "one");
+    assert!(b.read_cache_hits() > hits, "nothing was written: B answers from memory");
+    a.update_model(&admin, &path, "two").await.unwrap();
+    assert_eq!(b.get_model(&admin, &path).await.unwrap().description, "two", "A's write, read on B at once");
+    let hits = b.read_cache_hits();
+    assert_eq!(b.get_model(&admin, &path).await.unwrap().description, "two");
+    assert!(b.read_cache_hits() > hits, "and cached again");
+    // B's own write ends A's entry the same way.
+    assert_eq!(a.get_model(&admin, &path).await.unwrap().description, "two");
+    b.update_model(&admin, &path, "three").await.unwrap();
+    assert_eq!(a.get_model(&admin, &path).await.unwrap().description, "three");
+
+    // Access: a token made and revoked on A; a grant on A.
+    let dana = a.create_user(&admin, "dana", "correct horse battery", false).await.unwrap();
+    let dana = Actor {
+        principal: Principal { user_id: dana.id, username: dana.username, admin: false },
+        source: Source::Rest,
+        request_id: "t".into(),
+    };
+    let token = a.create_token(&dana, "ci", None).await.unwrap();
+    assert_eq!(b.authenticate_token(&token.secret).await.unwrap().username, "dana");
+    let hits = b.read_cache_hits();
+    a.update_model(&admin, &path, "four").await.unwrap(); // content only: the token stays cached
+    assert_eq!(b.authenticate_token(&token.secret).await.unwrap().username, "dana");
+    assert!(b.read_cache_hits() > hits, "a content write does not end cached tokens");
+    let denied = b.get_model(&dana, &path).await.unwrap_err();
+    assert_eq!(denied.kind, ErrorKind::PermissionDenied);
+    let grant = PermissionsChange { principal: "dana".into(), add: vec!["ALL PRIVILEGES".into()], remove: vec![] };
+    let on = Securable::parse(SecurableType::Catalog, "prod").unwrap();
+    a.update_permissions(&admin, &on, &[grant]).await.unwrap();
+    assert_eq!(b.get_model(&dana, &path).await.unwrap().description, "four", "A's grant holds on B at once");
+    a.revoke_token(&dana, &token.token.id).await.unwrap();
+    let refused = b.authenticate_token(&token.secret).await.unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Unauthenticated, "a token revoked on A is refused on B at once");
+}

@@ -166,7 +166,7 @@ pub struct ServeArgs {
     /// Do not deliver webhooks from this process (another Quiver on the same store does).
     #[arg(long, env = "QUIVER_NO_DISPATCHER", default_value_t = false, value_parser = BoolishValueParser::new())]
     pub no_dispatcher: bool,
-    /// Memory the read cache (embedded stores) may hold: its entries weighed (`256MiB`, bytes;
+    /// Memory the read cache may hold: its entries weighed (`256MiB`, bytes;
     /// 0 turns it off).
     #[arg(long, env = "QUIVER_READ_CACHE_SIZE", default_value = "256MiB", value_parser = parse_bytes)]
     pub read_cache_size: u64,

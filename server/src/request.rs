@@ -27,7 +27,9 @@ pub async fn identify(mut req: Request, next: Next) -> Response {
     let id = uuid::Uuid::new_v4().to_string();
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
-    let mut response = REQUEST_ID.scope(id.clone(), next.run(req)).instrument(span).await;
+    // One read-cache generation check per request (see `quiver::services::in_request`).
+    let serve = quiver::services::in_request(next.run(req));
+    let mut response = REQUEST_ID.scope(id.clone(), serve).instrument(span).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
     }

@@ -6,8 +6,8 @@
 //! A read takes the generation *before* it queries, so a write that commits meanwhile makes the
 //! entry dead on arrival. There are two generations: content (every write bumps it) and access
 //! (only writes that may change who can do what bump it), so registering a version does not
-//! send every following request back to the store for its token and privileges. Only one process may write to the store for this to hold, so the
-//! cache is on for embedded stores (`surrealkv://`, `mem://`) and off for a shared server.
+//! send every following request back to the store for its token and privileges. On a store
+//! other processes write to as well, their writes end entries the same way (see `coherence`).
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -96,6 +96,8 @@ pub struct ReadCache {
     /// of thousands of versions is cheaper to read again than to pin in memory).
     max_bytes: usize,
     entries: Mutex<Entries>,
+    /// Answers served from memory.
+    hits: AtomicU64,
 }
 
 #[derive(Default)]
@@ -112,6 +114,7 @@ impl ReadCache {
             access: AtomicU64::new(0),
             max_bytes,
             entries: Mutex::new(Entries::default()),
+            hits: AtomicU64::new(0),
         }
     }
 
@@ -151,7 +154,11 @@ impl ReadCache {
         if *generation != self.generation(*class) {
             return None;
         }
-        value.downcast_ref::<T>().cloned()
+        let value = value.downcast_ref::<T>().cloned();
+        if value.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        value
     }
 
     /// Keeps `value` (weighing `weight` bytes), read under `generation` of `class`, unless a
@@ -175,6 +182,11 @@ impl ReadCache {
             entries.bytes -= old.3;
         }
         entries.bytes += weight;
+    }
+
+    /// Answers served from memory so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
     }
 
     /// What the entries weigh now.

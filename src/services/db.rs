@@ -95,11 +95,14 @@ impl Quiver {
         let Ok(result) = result else {
             // Whether it was applied is unknown: cached reads are dropped as for any write.
             self.inner.cache.invalidate(changed);
+            let _ = self.publish_write(changed).await;
             return Err(unavailable());
         };
         // Whatever happened, cached reads from before this write are no longer served.
         self.inner.cache.invalidate(changed);
         if result.is_ok() {
+            // ... here, and (before the caller hears of it) on the other processes.
+            self.publish_write(changed).await?;
             self.inner.wakeup.notify_one();
         }
         result.map_err(|e| write_error(e, on_unique))

@@ -35,7 +35,8 @@ pub struct ServiceConfig {
     pub mlflow_names: MlflowNames,
     /// How many models a search reads in name order before it asks an index for candidates.
     pub search_walk_budget: i64,
-    /// Keep hot reads in memory (only ever on for an embedded store, see `services/cache.rs`).
+    /// Keep hot reads in memory (see `services/cache.rs`; on a shared store kept coherent with
+    /// the other processes' writes, see `services/coherence.rs`).
     pub read_cache: bool,
     /// What the read cache may hold, in bytes (its entries weighed, see `cache::Weigh`).
     pub read_cache_bytes: usize,
@@ -98,21 +99,28 @@ pub(super) struct Inner {
     /// Where artifact files live.
     pub(super) artifacts: Arc<dyn ArtifactStore>,
     /// Other Quiver processes may share the store (a SurrealDB server): what one process
-    /// remembers in memory (HTTP Basic checks, sign-in failures) is checked against the store.
-    pub(super) shared: bool,
+    /// remembers in memory (HTTP Basic checks, sign-in failures, the read cache) is checked
+    /// against the store.
+    pub(super) shared: std::sync::atomic::AtomicBool,
+    /// This process's writes published to, and the others' read from, the store.
+    pub(super) coherence: super::coherence::Coherence,
 }
 
 impl Quiver {
     /// Opens the store described by `store` and returns the services on top of it.
     pub async fn open(store: &StoreConfig, config: ServiceConfig) -> Result<Self> {
-        // The read cache is coherent only when this process is the store's one writer.
+        // Alone on an embedded store; on a server, other processes may write too.
         let embedded = store.url.starts_with("surrealkv://") || store.url.starts_with("mem://");
-        Ok(Self::build(store::open(store).await?, config, embedded))
+        let quiver = Self::build(store::open(store).await?, config, embedded);
+        if let Err(e) = quiver.forget_gone_processes().await {
+            tracing::warn!(error = %e.message, "could not remove the cache generations of processes gone for a week");
+        }
+        Ok(quiver)
     }
 
     /// Whether other Quiver processes may share this store.
     pub fn is_shared(&self) -> bool {
-        self.inner.shared
+        self.inner.shared.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Whether this process should run the periodic job `job` now: on a shared store one
@@ -148,15 +156,17 @@ impl Quiver {
             .map_err(|_| crate::error::Error::internal("the store did not answer in time"))?
     }
 
-    /// Another handle on the same store with other settings and without the read cache, as a
-    /// second Quiver process on a shared store has (its writes do not pass through this one).
+    /// Another handle on the same store with other settings, as a second Quiver process on a
+    /// shared store has (its own read cache, its writes not passing through this one). Both
+    /// handles treat the store as shared from now on.
     pub fn handle_with(&self, config: ServiceConfig) -> Self {
+        self.inner.shared.store(true, std::sync::atomic::Ordering::Release);
         Self::build(self.inner.db.clone(), config, false)
     }
 
     fn build(db: Db, config: ServiceConfig, alone: bool) -> Self {
         let throttle = LoginThrottle::new(config.login_max_failures, config.login_window, config.login_lockout);
-        let cache = cache::ReadCache::new(alone && config.read_cache, config.read_cache_bytes);
+        let cache = cache::ReadCache::new(config.read_cache, config.read_cache_bytes);
         let wakeup = Arc::new(tokio::sync::Notify::new());
         let versions = Default::default();
         let artifacts: Arc<dyn ArtifactStore> = Arc::new(LocalDisk::new(config.artifact_root.clone()));
@@ -171,18 +181,21 @@ impl Quiver {
                 wakeup,
                 versions,
                 artifacts,
-                shared: !alone,
+                shared: std::sync::atomic::AtomicBool::new(!alone),
+                coherence: super::coherence::Coherence::new(),
             }),
         }
     }
 
-    /// `load`'s answer, from the read cache when no write happened since it was read.
+    /// `load`'s answer, from the read cache when no write happened since it was read (on any
+    /// process sharing the store).
     pub(super) async fn cached<T, F, Fut>(&self, class: cache::Class, key: String, load: F) -> Result<T>
     where
         T: Clone + Send + Sync + cache::Weigh + 'static,
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
+        self.cache_current().await?;
         if let Some(hit) = self.inner.cache.get::<T>(&key) {
             metrics::counter!("quiver_read_cache_total", "result" => "hit").increment(1);
             return Ok(hit);
@@ -206,6 +219,11 @@ impl Quiver {
     #[cfg(any(test, feature = "test-util"))]
     pub fn store(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// Reads answered from this process's read cache so far.
+    pub fn read_cache_hits(&self) -> u64 {
+        self.inner.cache.hits()
     }
 
     pub fn config(&self) -> &ServiceConfig {

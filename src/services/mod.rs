@@ -15,7 +15,8 @@
 //!   them, and what a version's files are.
 //!
 //! Shared pieces: [`paging`] (pages and their tokens), and on the server `handle` (the
-//! [`Quiver`] handle), `db` (query, transaction and retry plumbing) and `cache` (the read cache).
+//! [`Quiver`] handle), `db` (query, transaction and retry plumbing), `cache` (the read cache) and `coherence` (the
+//! read cache kept current with other processes' writes on a shared store).
 //! Each subdomain's data types sit in its `types.rs` and are built for the browser too; the
 //! rest is server-only.
 
@@ -29,9 +30,13 @@ pub mod tracking;
 #[cfg(feature = "server")]
 mod cache;
 #[cfg(feature = "server")]
+mod coherence;
+#[cfg(feature = "server")]
 pub(crate) mod db;
 #[cfg(feature = "server")]
 mod handle;
 
+#[cfg(feature = "server")]
+pub use coherence::in_request;
 #[cfg(feature = "server")]
 pub use handle::{Quiver, ServiceConfig, system_actor};

@@ -358,8 +358,8 @@ impl Quiver {
         Ok(row.ok_or_else(|| Error::internal("UPDATE returned nothing"))?.into())
     }
 
-    /// Whether any webhook is active, from the cache when answers are kept (embedded stores,
-    /// where every write passes through this process); `None` when the store must be asked.
+    /// Whether any webhook is active, from the cache when answers are kept; `None` when the
+    /// store must be asked.
     /// Creating, changing and removing webhooks end the cached answer.
     pub(crate) async fn webhooks_active(&self) -> Result<Option<bool>> {
         if !self.inner.cache.enabled() {
