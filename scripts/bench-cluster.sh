@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Load benchmark of the deployment shapes, in one run, through the same MLflow REST calls as
 # scripts/bench-mlflow.sh: Quiver on embedded SurrealKV (read cache on, and off), one Quiver on a
-# SurrealDB server (SurrealKV on disk, `ws://`, as a database user; the read cache is off there),
-# and two Quiver processes on that server with the clients split between them. Reads and a write
-# at concurrency 1 and 16; req/s, p50 and p99 per shape, as a Markdown table (also $BENCH_OUT).
+# SurrealDB server (SurrealKV on disk, `ws://`, as a database user) with its read cache (kept
+# coherent across processes) and without it, and two Quiver processes on that server with the
+# clients split between them. Reads and a write at concurrency 1 and 16; then reads on one process
+# while the other writes (what coherence costs when the cache keeps being invalidated). req/s, p50
+# and p99 per shape, as Markdown tables (also $BENCH_OUT).
 #
 #   BENCH_MODELS     models to create (default 500)           BENCH_VERSIONS  versions each (5)
 #   BENCH_DURATION   seconds per wrk run (10)                 BENCH_ROTATE    names reads rotate over (300)
@@ -125,6 +127,17 @@ measure() { # shape op conc → table cells; shape "pair" splits the clients bet
     embedded) run "$raw/$shape-$op-$conc.txt" "$embedded_token" "$op" "$t" "$conc" "$embedded" ;;
     nocache) run "$raw/$shape-$op-$conc.txt" "$nocache_token" "$op" "$t" "$conc" "$nocache" ;;
     remote) run "$raw/$shape-$op-$conc.txt" "$remote_token" "$op" "$t" "$conc" "$remote_a" ;;
+    remote_nocache) run "$raw/$shape-$op-$conc.txt" "$remote_token" "$op" "$t" "$conc" "$remote_c" ;;
+    mixed | mixed_nocache) # reads on B (or on the cache-less C) while A registers versions
+      local reader=$remote_b
+      [[ $shape == mixed_nocache ]] && reader=$remote_c
+      run "$raw/$shape-writes-$conc.txt" "$remote_token" create_version 1 2 "$remote_a" &
+      local w=$!
+      run "$raw/$shape-$op-$conc.txt" "$remote_token" "$op" 1 "$conc" "$reader" 37
+      wait $w
+      read -r wr _ _ _ _ _ < <(parse "$raw/$shape-writes-$conc.txt")
+      printf '%.0f' "$wr" >"$raw/$shape-$op-$conc.writes"
+      ;;
     pair)
       local half=$(( conc / 2 ))
       run "$raw/pair-a-$op-$conc.txt" "$remote_token" "$op" 1 "$half" "$remote_a" 0 &
@@ -160,11 +173,20 @@ start_quiver embedded2 "surrealkv://$work/embedded.db"; embedded=$base
 echo "embedded, read cache on" >&2
 for op in "${ops[@]:0:4}"; do run /dev/null "$embedded_token" "$op" 2 8 "$embedded"; done 2>/dev/null || true
 for op in "${ops[@]}"; do for c in 1 16; do table[embedded,$op,$c]=$(measure embedded "$op" "$c"); done; done
-echo "one Quiver on the SurrealDB server" >&2
+echo "one Quiver on the SurrealDB server, read cache on" >&2
 for op in "${ops[@]}"; do for c in 1 16; do table[remote,$op,$c]=$(measure remote "$op" "$c"); done; done
+start_quiver remote-c "ws://127.0.0.1:$sport" "${remote[@]}" --read-cache-size 0; remote_c=$base remote_c_pid=$last_pid
+echo "one Quiver on the SurrealDB server, read cache off" >&2
+for op in "${ops[@]}"; do for c in 1 16; do table[remote_nocache,$op,$c]=$(measure remote_nocache "$op" "$c"); done; done
 start_quiver remote-b "ws://127.0.0.1:$sport" "${remote[@]}"; remote_b=$base
 echo "two Quivers on the SurrealDB server, 8 connections each" >&2
 for op in "${ops[@]}"; do table[pair,$op,16]=$(measure pair "$op" 16); done
+echo "reads on one Quiver while another registers versions" >&2
+mixed_ops=(get_model get_alias)
+for op in "${mixed_ops[@]}"; do
+  table[mixed,$op,8]=$(measure mixed "$op" 8)
+  table[mixed_nocache,$op,8]=$(measure mixed_nocache "$op" 8)
+done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 {
@@ -177,12 +199,20 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "- embedded: $pop_embedded"
   echo "- server: $pop_remote"
   echo
-  echo "| operation | conc. | embedded req/s | p50 | p99 | embedded, no cache req/s | p50 | p99 | 1 process on server req/s | p50 | p99 | 2 processes req/s | p50 | p99 |"
-  echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+  echo "| operation | conc. | embedded req/s | p50 | p99 | embedded, no cache req/s | p50 | p99 | 1 process on server req/s | p50 | p99 | 1 process on server, no cache req/s | p50 | p99 | 2 processes req/s | p50 | p99 |"
+  echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
   for op in "${ops[@]}"; do for c in 1 16; do
     pair=${table[pair,$op,$c]:-"- | - | -"}
-    echo "| ${label[$op]} | $c | ${table[embedded,$op,$c]} | ${table[nocache,$op,$c]} | ${table[remote,$op,$c]} | $pair |"
+    echo "| ${label[$op]} | $c | ${table[embedded,$op,$c]} | ${table[nocache,$op,$c]} | ${table[remote,$op,$c]} | ${table[remote_nocache,$op,$c]} | $pair |"
   done; done
+  echo
+  echo "Reads on one process (8 connections) while another process registers versions (2 connections):"
+  echo
+  echo "| read | reader with cache req/s | p50 | p99 | writes/s meanwhile | reader without cache req/s | p50 | p99 | writes/s meanwhile |"
+  echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|"
+  for op in "${mixed_ops[@]}"; do
+    echo "| ${label[$op]} | ${table[mixed,$op,8]} | $(cat "$raw/mixed-$op-8.writes") | ${table[mixed_nocache,$op,8]} | $(cat "$raw/mixed_nocache-$op-8.writes") |"
+  done
 } | tee "$out"
 echo "(written to $out; wrk outputs in $raw)" >&2
 failures=$(grep -cE 'errors\)|\| 0 \| - \| -' "$out" || true)

@@ -65,9 +65,10 @@ enum Role {
     Manage,
     Admin,
     GroupMember,
+    ReportChecks,
 }
 
-const ROLES: [Role; 10] = [
+const ROLES: [Role; 11] = [
     Role::Anonymous,
     Role::NoGrants,
     Role::UseOnly,
@@ -78,6 +79,7 @@ const ROLES: [Role; 10] = [
     Role::Manage,
     Role::Admin,
     Role::GroupMember,
+    Role::ReportChecks,
 ];
 
 /// prod.ml.fraud with version 1, alias Existing → 1, tag existing=yes; and the caller for `role`
@@ -144,6 +146,12 @@ async fn fixture(role: Role) -> (Quiver, Actor) {
             let a = user(&q, "manager").await;
             use_both(&q, "manager".into()).await;
             grant(&q, SecurableType::Model, "prod.ml.fraud", "manager", &["MANAGE"]).await;
+            a
+        }
+        Role::ReportChecks => {
+            let a = user(&q, "ci").await;
+            use_both(&q, "ci".into()).await;
+            grant(&q, SecurableType::Model, "prod.ml.fraud", "ci", &["REPORT_CHECKS"]).await;
             a
         }
         Role::GroupMember => {
@@ -239,6 +247,17 @@ async fn run(q: &Quiver, a: &Actor, op: Operation) -> Result<(), Error> {
             let bundle = include_str!("fixtures/model_signing/model.sig");
             q.attach_signature(a, &p, 1, bundle).await.map(drop)
         }
+        ReportCheck => {
+            let report = quiver::services::governance::CheckReport {
+                status: quiver::services::governance::CheckStatus::InProgress,
+                conclusion: None,
+                details_url: Some("https://ci.example.com/runs/1".into()),
+                summary: None,
+                started_at: None,
+                completed_at: None,
+            };
+            q.report_check(a, &p, 1, "eval", &report).await.map(drop)
+        }
     }
 }
 
@@ -263,6 +282,7 @@ fn allowed(role: Role, op: Operation) -> bool {
         ManageWebhooks,
         ManageSigningKeys,
         AttachSignature,
+        ReportCheck,
     ];
     match role {
         Role::Anonymous => false,
@@ -278,6 +298,7 @@ fn allowed(role: Role, op: Operation) -> bool {
                 || [SetTag, DeleteTag, CreateVersion].contains(&op)
         }
         Role::Manage => reach.contains(&op) || manage.contains(&op),
+        Role::ReportChecks => reach.contains(&op) || op == ReportCheck,
         Role::Admin => true,
     }
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::rest::{account, admin, approvals, catalogs, integrity, webhooks};
+use crate::rest::{account, admin, approvals, catalogs, checks, integrity, webhooks};
 use crate::uc;
 
 #[derive(OpenApi)]
@@ -74,6 +74,8 @@ use crate::uc;
         integrity::add_key,
         integrity::revoke_key,
         integrity::verify,
+        checks::report_check,
+        checks::list_checks,
     ),
     components(schemas(approvals::Verdict, quiver::services::governance::privileges::PermissionsChange, quiver::services::governance::privileges::PrivilegeAssignment, quiver::services::governance::privileges::EffectivePrivilege)),
     modifiers(&Credentials),
@@ -84,6 +86,7 @@ use crate::uc;
         (name = "admin", description = "Users, groups, service principals, audit log (administrators)"),
         (name = "webhooks", description = "Signed, durable webhooks (Standard Webhooks) and their delivery logs"),
         (name = "approvals", description = "Approval requests for alias changes, and protected aliases"),
+        (name = "checks", description = "Deployment checks CI reports against versions"),
     )
 )]
 struct ApiDoc;

@@ -180,3 +180,133 @@ async fn the_openapi_document_describes_every_quiver_endpoint() {
         assert!(schemas.contains_key(name), "schema {name} missing");
     }
 }
+
+/// CI reports deployment checks as a service principal holding REPORT CHECKS (not MANAGE), over
+/// REST: each state replaces the last, times are kept, bad reports are refused naming the field,
+/// and readers list them. A protected-alias policy with a rule Quiver does not know is refused.
+#[tokio::test]
+async fn ci_reports_deployment_checks_and_unknown_policy_rules_are_refused() {
+    let app = spawn(ServiceConfig::default()).await;
+    let admin = basic("admin", ADMIN_PASSWORD);
+    let ok = |(s, b): (StatusCode, Value)| {
+        assert_eq!(s, StatusCode::OK, "{b}");
+        b
+    };
+    let a = quiver::services::system_actor(quiver::services::governance::Source::Cli);
+    app.quiver.create_catalog(&a, "prod", "").await.unwrap();
+    app.quiver.create_schema(&a, "prod", "ml", "").await.unwrap();
+    app.quiver.create_model(&a, "prod", "ml", "fraud", "").await.unwrap();
+    let p = quiver::names::ModelPath::parse_full("prod.ml.fraud").unwrap();
+    let v = quiver::services::registry::NewVersion { source: "s3://b/1".into(), ..Default::default() };
+    app.quiver.create_version(&a, &p, v).await.unwrap();
+
+    ok(call(&app, &admin, Method::POST, "/api/quiver/v1/service-principals", Some(json!({"name": "ci-bot"}))).await);
+    let grant = json!({"changes": [{"principal": "ci-bot", "add": ["USE_CATALOG", "USE_SCHEMA", "REPORT_CHECKS"]}]});
+    ok(call(&app, &admin, Method::PATCH, "/api/2.1/unity-catalog/permissions/catalog/prod", Some(grant)).await);
+    let token = ok(call(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/quiver/v1/service-principals/ci-bot/tokens",
+        Some(json!({"name": "ci"})),
+    )
+    .await);
+    let bot = format!("Bearer {}", token["secret"].as_str().unwrap());
+    let checks = "/api/quiver/v1/models/prod.ml.fraud/versions/1/checks";
+
+    let running = ok(call(
+        &app,
+        &bot,
+        Method::PUT,
+        &format!("{checks}/eval%2Faccuracy"),
+        Some(json!({"status": "in_progress", "details_url": "https://ci.example.com/runs/7"})),
+    )
+    .await);
+    assert_eq!((running["name"].as_str(), running["status"].as_str()), (Some("eval/accuracy"), Some("in_progress")));
+    assert!(running["started_at"].is_string(), "{running}");
+    assert_eq!(running["reported_by"], "ci-bot");
+    let done = ok(call(
+        &app,
+        &bot,
+        Method::PUT,
+        &format!("{checks}/eval%2Faccuracy"),
+        Some(json!({"status": "completed", "conclusion": "success", "details_url": "https://ci.example.com/runs/7",
+            "summary": "accuracy **0.93** (threshold 0.9)"})),
+    )
+    .await);
+    assert_eq!(done["conclusion"], "success");
+    assert_eq!(done["started_at"], running["started_at"], "the start is kept");
+    assert!(done["completed_at"].is_string());
+
+    // Refusals: each names its field, in the API's error shape; nothing is written.
+    for (body, field) in [
+        (json!({"status": "completed"}), "conclusion"),
+        (json!({"status": "queued", "details_url": "javascript:alert(1)"}), "details_url"),
+        (json!({"status": "queued", "conclusoin": "success"}), "conclusoin"),
+        (json!({"status": "finished"}), "finished"),
+    ] {
+        let (s, e) = call(&app, &bot, Method::PUT, &format!("{checks}/lint"), Some(body)).await;
+        assert_eq!((s, e["error_code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_PARAMETER_VALUE")), "{e}");
+        let named = e["field"].as_str() == Some(field) || e["message"].as_str().unwrap().contains(field);
+        assert!(named, "{field}: {e}");
+    }
+    let (s, e) = call(
+        &app,
+        &bot,
+        Method::PUT,
+        "/api/quiver/v1/models/prod.ml.fraud/versions/9/checks/lint",
+        Some(json!({"status": "queued"})),
+    )
+    .await;
+    assert_eq!((s, e["error_code"].as_str()), (StatusCode::NOT_FOUND, Some("RESOURCE_DOES_NOT_EXIST")), "{e}");
+    // REPORT CHECKS is not MANAGE.
+    let (s, e) = call(
+        &app,
+        &bot,
+        Method::PATCH,
+        "/api/2.1/unity-catalog/permissions/registered_model/prod.ml.fraud",
+        Some(json!({"changes": [{"principal": "ci-bot", "add": ["MANAGE"]}]})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+
+    let listed = ok(call(&app, &admin, Method::GET, checks, None).await);
+    let names: Vec<&str> = listed["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["eval/accuracy"], "refused reports left nothing");
+    assert_eq!(listed["checks"][0]["summary"], "accuracy **0.93** (threshold 0.9)");
+
+    // Activity: one entry per change of state, in a sentence.
+    let activity = app
+        .quiver
+        .list_activity(&a, &p, Some(1), &Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.action == "model_version_check.updated")
+        .map(|e| e.summary())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        activity,
+        [
+            "reported check \"eval/accuracy\" on version 1: success (was in progress)",
+            "reported check \"eval/accuracy\" on version 1: in progress"
+        ]
+    );
+
+    // A policy rule Quiver does not know is refused, not dropped.
+    let (s, e) = call(
+        &app,
+        &admin,
+        Method::PUT,
+        "/api/quiver/v1/protected-aliases/registered_model/prod.ml.fraud",
+        Some(json!({"aliases": ["Champion"], "required_approvals": 1, "required_checks": ["eval/accuracy"]})),
+    )
+    .await;
+    assert_eq!((s, e["error_code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_PARAMETER_VALUE")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("required_checks"), "{e}");
+    let policy =
+        ok(call(&app, &admin, Method::GET, "/api/quiver/v1/protected-aliases/registered_model/prod.ml.fraud", None)
+            .await);
+    assert_eq!(policy["defined"], false, "nothing was set: {policy}");
+}

@@ -150,3 +150,26 @@ pub async fn version_run(
     let at = quiver::names::VersionRef::parse(&version)?;
     Ok(quiver().version_run(&actor()?, &path, &at).await?)
 }
+
+/// A version's deployment checks, each with its summary rendered (sanitized) for the page.
+#[server]
+pub async fn version_checks(
+    catalog: String,
+    schema: String,
+    model: String,
+    version: String,
+) -> AppResult<Vec<Described<quiver::services::governance::VersionCheck>>> {
+    let path = ModelPath::new(&catalog, &schema, &model)?;
+    let n = match quiver::names::VersionRef::parse(&version)? {
+        quiver::names::VersionRef::Number(n) => n,
+        at => quiver().get_version_ref(&actor()?, &path, &at).await?.version,
+    };
+    let checks = quiver().version_checks(&actor()?, &path, n).await?;
+    Ok(checks
+        .into_iter()
+        .map(|c| {
+            let summary = c.summary.clone().unwrap_or_default();
+            super::described(c, &summary)
+        })
+        .collect())
+}

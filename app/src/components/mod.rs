@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod aliases;
 pub mod approvals;
+pub mod checks;
 pub mod comments;
 pub mod crumbs;
 pub mod datasets;

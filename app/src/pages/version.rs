@@ -12,10 +12,12 @@ use super::{loaded, param};
 use crate::RegistryVersion;
 use crate::api::tags::{delete_tag, set_tag};
 use crate::api::versions::{
-    attach_signature, copy_version, delete_version, get_version, update_version, version_files, version_run,
+    attach_signature, copy_version, delete_version, get_version, update_version, version_checks, version_files,
+    version_run,
 };
 use crate::components::activity::ActivityList;
 use crate::components::aliases::{ModelRef, RemoveAliasButton, SetAliasForm};
+use crate::components::checks::VersionChecks;
 use crate::components::comments::CommentThread;
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href, url_encode};
 use crate::components::form::{FormError, TextField, field_error};
@@ -73,6 +75,11 @@ pub fn VersionPage() -> impl IntoView {
         move || (registry.get(), catalog.get(), schema.get(), model.get(), reference.get()),
         |(_, c, s, m, r)| version_files(c, s, m, r),
     );
+    let checks = Resource::new(
+        move || (registry.get(), catalog.get(), schema.get(), model.get(), reference.get()),
+        |(_, c, s, m, r)| version_checks(c, s, m, r),
+    );
+    let full_name = Signal::derive(move || format!("{}.{}.{}", catalog.get(), schema.get(), model.get()));
     let attach = Action::new(move |bundle: &String| {
         let (c, s, m, r) =
             (catalog.get_untracked(), schema.get_untracked(), model.get_untracked(), reference.get_untracked());
@@ -187,6 +194,7 @@ pub fn VersionPage() -> impl IntoView {
             })}
         </Suspense>
         <div class="tab-area">
+        <VersionChecks checks full_name number=number.into()/>
         <ArtifactFiles files attach/>
         <Tabs tabs=&TABS current=tab base/>
         {move || {

@@ -15,7 +15,7 @@ use quiver::services::storage::{SignatureCheck, VerifyReport, VersionFiles};
 use serde::Deserialize;
 
 use crate::api::{ApiError, ApiJson, ApiResult, Caller, SecurablePath};
-use crate::rest::reply;
+use crate::rest::{reply, version_of};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,16 +24,6 @@ pub fn router() -> Router<AppState> {
         .route("/signing-keys/{securable_type}/{full_name}", get(list_keys).post(add_key))
         .route("/signing-keys/{securable_type}/{full_name}/{name}", axum::routing::delete(revoke_key))
         .route("/verify", post(verify))
-}
-
-fn version_of(full_name: &str, version: &str) -> Result<(ModelPath, i64), ApiError> {
-    let path = ModelPath::parse_full(full_name)?;
-    let n = version
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| ApiError(Error::invalid("version", format!("'{version}' is not a version number."))))?;
-    Ok((path, n))
 }
 
 #[utoipa::path(get, path = "/api/quiver/v1/model-versions/{full_name}/{version}/files", tag = "integrity", summary = "A version's files as registered (path, size, SHA-256), their root digest (OpenSSF model-signing's) and what its signature says", params(("full_name" = String, Path, description = "catalog.schema.model"), ("version" = i64, Path, description = "Version number")), responses((status = 200, description = "OK", body = VersionFiles), (status = 403, description = "Missing privilege"), (status = 404, description = "No such version")), security(("bearer" = []), ("basic" = [])))]

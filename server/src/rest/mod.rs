@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod approvals;
 pub mod catalogs;
+pub mod checks;
 pub mod integrity;
 pub mod webhooks;
 
@@ -25,6 +26,19 @@ pub fn router() -> Router<AppState> {
         .merge(webhooks::router())
         .merge(approvals::router())
         .merge(integrity::router())
+        .merge(checks::router())
+}
+
+/// A model's full name and a version number from a path, or the API's error for either.
+pub(crate) fn version_of(
+    full_name: &str,
+    version: &str,
+) -> Result<(quiver::names::ModelPath, i64), crate::api::ApiError> {
+    let path = quiver::names::ModelPath::parse_full(full_name)?;
+    let n = version.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        crate::api::ApiError(quiver::error::Error::invalid("version", format!("'{version}' is not a version number.")))
+    })?;
+    Ok((path, n))
 }
 
 /// A service's answer as the API's: the value as JSON, or the error in the API's shape.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Every event type a webhook may subscribe to (MLflow's `entity.action` names).
-pub const EVENT_TYPES: [&str; 22] = [
+pub const EVENT_TYPES: [&str; 23] = [
     "registered_model.created",
     "registered_model.renamed",
     "registered_model.deleted",
@@ -21,6 +21,7 @@ pub const EVENT_TYPES: [&str; 22] = [
     "model_version_tag.deleted",
     "registered_model.description_updated",
     "model_version.description_updated",
+    "model_version_check.updated",
     "comment.created",
     "approval_request.created",
     "approval_request.approved",

@@ -173,9 +173,12 @@ pub struct RequestFilter {
     pub actionable: bool,
 }
 
-/// Aliases on a catalog, schema or model that change only through approved requests.
+/// Aliases on a catalog, schema or model that change only through approved requests. A field
+/// Quiver does not know is refused (naming it), never silently dropped: a rule someone meant to
+/// set must not read as set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct AliasPolicy {
     /// Alias names, as typed; matched without regard to case.
     pub aliases: Vec<String>,

@@ -4,16 +4,19 @@
 //!   checked against (shared with the browser, which disables what a user may not do).
 //! - `access`: the check itself (holdings along a path, visibility of lists); `grants`
 //!   (grant, revoke, ownership, effective permissions).
-//! - `policies` (protected aliases) and `approvals` (requests that move them); `signing_keys`
+//! - `policies` (protected aliases) and `approvals` (requests that move them); `checks`
+//!   (deployment checks CI reports against versions, shared types in `check_types`); `signing_keys`
 //!   (public keys trusted to sign a catalog's, schema's or model's versions).
 //! - `audit` (the log), `principals` (groups, service principals, the directory), `accounts`
 //!   (users, sign-in, sessions), `lockouts` (sign-in failures every process on a shared store
 //!   honours), `tokens` (personal access tokens).
 
 mod approval_types;
+mod check_types;
 pub mod privileges;
 mod types;
 pub use approval_types::*;
+pub use check_types::*;
 pub use types::*;
 
 #[cfg(feature = "server")]
@@ -24,6 +27,8 @@ pub(crate) mod accounts;
 pub(crate) mod approvals;
 #[cfg(feature = "server")]
 pub(crate) mod audit;
+#[cfg(feature = "server")]
+pub(crate) mod checks;
 #[cfg(feature = "server")]
 pub(crate) mod grants;
 #[cfg(feature = "server")]

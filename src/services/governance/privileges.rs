@@ -71,13 +71,14 @@ pub enum Privilege {
     CreateModelVersion,
     Execute,
     ApplyTag,
+    ReportChecks,
     Browse,
     Manage,
     AllPrivileges,
 }
 
 impl Privilege {
-    pub const ALL: [Privilege; 11] = [
+    pub const ALL: [Privilege; 12] = [
         Privilege::CreateCatalog,
         Privilege::UseCatalog,
         Privilege::UseSchema,
@@ -86,6 +87,7 @@ impl Privilege {
         Privilege::CreateModelVersion,
         Privilege::Execute,
         Privilege::ApplyTag,
+        Privilege::ReportChecks,
         Privilege::Browse,
         Privilege::Manage,
         Privilege::AllPrivileges,
@@ -102,6 +104,7 @@ impl Privilege {
             Privilege::CreateModelVersion => "CREATE MODEL VERSION",
             Privilege::Execute => "EXECUTE",
             Privilege::ApplyTag => "APPLY TAG",
+            Privilege::ReportChecks => "REPORT CHECKS",
             Privilege::Browse => "BROWSE",
             Privilege::Manage => "MANAGE",
             Privilege::AllPrivileges => "ALL PRIVILEGES",
@@ -119,6 +122,7 @@ impl Privilege {
             Privilege::CreateModelVersion => "CREATE_MODEL_VERSION",
             Privilege::Execute => "EXECUTE",
             Privilege::ApplyTag => "APPLY_TAG",
+            Privilege::ReportChecks => "REPORT_CHECKS",
             Privilege::Browse => "BROWSE",
             Privilege::Manage => "MANAGE",
             Privilege::AllPrivileges => "ALL_PRIVILEGES",
@@ -139,7 +143,7 @@ impl Privilege {
             Privilege::CreateCatalog => on == Metastore,
             Privilege::UseCatalog | Privilege::CreateSchema | Privilege::Browse => on == Catalog,
             Privilege::UseSchema | Privilege::CreateModel => matches!(on, Catalog | Schema),
-            Privilege::CreateModelVersion | Privilege::Execute | Privilege::ApplyTag => {
+            Privilege::CreateModelVersion | Privilege::Execute | Privilege::ApplyTag | Privilege::ReportChecks => {
                 matches!(on, Catalog | Schema | Model)
             }
             Privilege::Manage | Privilege::AllPrivileges => true,
@@ -222,10 +226,11 @@ pub enum Operation {
     ManageWebhooks,
     ManageSigningKeys,
     AttachSignature,
+    ReportCheck,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 34] = [
+    pub const ALL: [Operation; 35] = [
         Operation::ListCatalogs,
         Operation::CreateCatalog,
         Operation::GetCatalog,
@@ -260,6 +265,7 @@ impl Operation {
         Operation::ManageWebhooks,
         Operation::ManageSigningKeys,
         Operation::AttachSignature,
+        Operation::ReportCheck,
     ];
 
     /// Operations on an object of any level (catalog, schema or model; some on the metastore),
@@ -343,6 +349,12 @@ pub const RULES: &[Rule] = &[
         any_of: &[P::CreateModelVersion, P::Manage],
         what: "attach a signature to a version",
     },
+    Rule {
+        op: O::ReportCheck,
+        on: S::Model,
+        any_of: &[P::ReportChecks, P::Manage],
+        what: "report a deployment check on a version",
+    },
 ];
 
 /// The rule table as Markdown, for the docs (`docs/privileges.md` holds it; a test keeps them equal).
@@ -361,9 +373,10 @@ pub fn rules_markdown() -> String {
 }
 
 /// Privileges that let a holder see an object in lists (beyond the USE privileges of its path).
-pub const REVEALING: [Privilege; 7] = [
+pub const REVEALING: [Privilege; 8] = [
     Privilege::Execute,
     Privilege::ApplyTag,
+    Privilege::ReportChecks,
     Privilege::CreateModelVersion,
     Privilege::Manage,
     Privilege::Browse,

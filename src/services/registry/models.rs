@@ -300,5 +300,6 @@ pub(crate) fn dedup_tags(tags: &[Tag]) -> Vec<Tag> {
 pub(crate) const PURGE_MODEL: &str = "DELETE version_tag WHERE model = $m; \
      LET $gone = (SELECT VALUE id FROM model_version WHERE model = $m); \
      DELETE version_file WHERE version IN $gone; DELETE version_signature WHERE version IN $gone; \
+     DELETE version_check WHERE model = $m; \
      DELETE model_version WHERE model = $m; \
      DELETE model_tag WHERE model = $m; DELETE model_alias WHERE model = $m; DELETE comment WHERE model = $m;";

@@ -303,6 +303,22 @@ impl Activity {
                 v(&self.before),
                 v(&self.after)
             ),
+            "model_version_check.updated" => {
+                let n = self.version.unwrap_or_default();
+                match (self.before.as_deref(), v(&self.after)) {
+                    (None, after) => {
+                        format!("reported check \"{subject}\" on version {n}: {}", after.replace('_', " "))
+                    }
+                    (Some(b), after) => format!(
+                        "reported check \"{subject}\" on version {n}: {} (was {})",
+                        after.replace('_', " "),
+                        b.replace('_', " ")
+                    ),
+                }
+            }
+            "model_version.signature_attached" => {
+                format!("attached a signature to version {}", self.version.unwrap_or_default())
+            }
             other => other.to_string(),
         }
     }

@@ -243,6 +243,7 @@ impl Quiver {
              DELETE version_tag WHERE version = $id;
              DELETE version_file WHERE version = $id;
              DELETE version_signature WHERE version = $id;
+             DELETE version_check WHERE version = $id;
              DELETE comment WHERE model = $mdl AND version = $version;
              DELETE $id;
              fn::activity($mdl, $version, 'model_version.deleted', NONE, NONE, NONE, $who);

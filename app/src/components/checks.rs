@@ -1,0 +1,107 @@
+//! A version's deployment checks: what CI reported (status, name, how long it ran, a link to
+//! the run, the summary on demand), or how to report one when there is none.
+
+use leptos::prelude::*;
+use quiver::services::governance::{CheckConclusion, CheckStatus, VersionCheck};
+
+use crate::api::Described;
+use crate::components::markdown::Markdown;
+use crate::components::widgets::{EmptyState, Time};
+use crate::error::AppResult;
+
+/// The icon and class of a check's state: passed, failed, skipped, running, waiting.
+fn state(c: &VersionCheck) -> (&'static str, &'static str) {
+    match (c.status, c.conclusion) {
+        (CheckStatus::Completed, Some(CheckConclusion::Success)) => ("passed", "M3 8.5l3 3 7-7"),
+        (CheckStatus::Completed, Some(CheckConclusion::Failure | CheckConclusion::TimedOut)) => {
+            ("failed", "M4 4l8 8M12 4l-8 8")
+        }
+        (CheckStatus::Completed, _) => ("skipped", "M4 8h8"),
+        (CheckStatus::InProgress, _) => ("running", "M8 3v5l3 2"),
+        (CheckStatus::Queued, _) => ("waiting", "M5 8h.01M8 8h.01M11 8h.01"),
+    }
+}
+
+/// A check's state as an inline SVG with its words beside it.
+#[component]
+pub fn CheckState(check: VersionCheck) -> impl IntoView {
+    let (class, path) = state(&check);
+    view! {
+        <span class=format!("check-state {class}")>
+            <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+                <circle cx="8" cy="8" r="7.25" fill="none" stroke="currentColor" stroke-width="1.5"/>
+                <path d=path fill="none" stroke="currentColor" stroke-width="1.75" stroke-linecap="round" stroke-linejoin="round"/>
+            </svg>
+            <span>{check.state_label()}</span>
+        </span>
+    }
+}
+
+/// "1 min 5 s", "42 s".
+fn duration_label(c: &VersionCheck) -> Option<String> {
+    let secs = c.duration()?.num_seconds().max(0);
+    Some(match secs {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
+        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    })
+}
+
+#[component]
+pub fn VersionChecks(
+    checks: Resource<AppResult<Vec<Described<VersionCheck>>>>,
+    /// The model's full name and the version number, for the how-to when there is no check.
+    full_name: Signal<String>,
+    number: Signal<i64>,
+) -> impl IntoView {
+    view! {
+        <h2 id="checks">"Checks"</h2>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                crate::pages::loaded_part(checks.await, move |list| {
+                    if list.is_empty() {
+                        let put = format!(
+                            "PUT /api/quiver/v1/models/{}/versions/{}/checks/<name>",
+                            full_name.get_untracked(),
+                            number.get_untracked()
+                        );
+                        return view! {
+                            <EmptyState title="No checks reported">
+                                <p>"CI reports evaluation and deployment checks here with " <code>{put}</code>
+                                   " (status, conclusion, a link and a summary), as a principal holding REPORT CHECKS on the model."</p>
+                            </EmptyState>
+                        }.into_any();
+                    }
+                    view! {
+                        <table class="checks" data-testid="checks">
+                            <thead><tr><th scope="col">"State"</th><th scope="col">"Check"</th><th scope="col">"Ran for"</th><th scope="col">"Reported"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|d| {
+                                    let c = d.item;
+                                    let summary = (!d.html.is_empty()).then(|| view! {
+                                        <details>
+                                            <summary>"Summary"</summary>
+                                            <Markdown html=d.html.clone()/>
+                                        </details>
+                                    });
+                                    let name = match c.details_url.clone() {
+                                        Some(url) => view! { <a href=url target="_blank" rel="noopener noreferrer nofollow">{c.name.clone()}</a> }.into_any(),
+                                        None => view! { <span>{c.name.clone()}</span> }.into_any(),
+                                    };
+                                    view! {
+                                        <tr data-check=c.name.clone()>
+                                            <td><CheckState check=c.clone()/></td>
+                                            <td>{name}{summary}</td>
+                                            <td>{duration_label(&c).unwrap_or_else(|| "—".into())}</td>
+                                            <td><Time at=c.updated_at/> " by " <strong>{c.reported_by.clone()}</strong></td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                })
+            })}
+        </Suspense>
+    }
+}
