@@ -6,7 +6,7 @@ mod common;
 use common::{actor, registry};
 use quiver::error::ErrorKind;
 use quiver::names::ModelPath;
-use quiver::services::governance::{CheckConclusion, CheckReport, CheckStatus};
+use quiver::services::governance::{CheckConclusion, CheckReport, CheckRollup, CheckStatus};
 use quiver::services::registry::NewVersion;
 
 fn report(status: CheckStatus, conclusion: Option<CheckConclusion>) -> CheckReport {
@@ -71,6 +71,14 @@ async fn a_check_moves_from_queued_to_completed_and_leaves_its_history() {
         "one entry per change of state, none for the heartbeat"
     );
 
+    // The versions table's roll-up: one query for the page's versions, those without checks left out.
+    let rollups = q.check_rollups(&a, &p, &[1, 2]).await.unwrap();
+    assert_eq!(rollups, [(2, CheckRollup { passed: 1, failed: 0, pending: 1 })]);
+    q.report_check(&a, &p, 2, "bias", &report(CheckStatus::Completed, Some(CheckConclusion::TimedOut))).await.unwrap();
+    let rollups = q.check_rollups(&a, &p, &[2]).await.unwrap();
+    assert_eq!(rollups, [(2, CheckRollup { passed: 1, failed: 1, pending: 1 })]);
+    assert!(q.check_rollups(&a, &p, &[1]).await.unwrap().is_empty());
+
     // Refusals leave nothing; a missing version is not found.
     let e = q.report_check(&a, &p, 2, "x", &report(CheckStatus::Completed, None)).await.unwrap_err();
     assert_eq!((e.kind, e.field.as_deref()), (ErrorKind::InvalidArgument, Some("conclusion")));
@@ -78,7 +86,7 @@ async fn a_check_moves_from_queued_to_completed_and_leaves_its_history() {
     assert_eq!(e.field.as_deref(), Some("name"));
     let e = q.report_check(&a, &p, 9, "eval", &report(CheckStatus::Queued, None)).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
-    assert_eq!(q.version_checks(&a, &p, 2).await.unwrap().len(), 2);
+    assert_eq!(q.version_checks(&a, &p, 2).await.unwrap().len(), 3);
 
     // Deleting the version deletes its checks; a model of the same name starts without any.
     q.delete_version(&a, &p, 2).await.unwrap();

@@ -19,9 +19,20 @@ pub async fn list_versions(
     model: String,
     page_token: Option<String>,
     max_results: Option<u32>,
-) -> AppResult<Page<ModelVersion>> {
+) -> AppResult<VersionsPage> {
     let path = ModelPath::new(&catalog, &schema, &model)?;
-    Ok(quiver().list_versions(&actor()?, &path, &PageRequest { max_results, page_token }).await?)
+    let actor = actor()?;
+    let page = quiver().list_versions(&actor, &path, &PageRequest { max_results, page_token }).await?;
+    let numbers: Vec<i64> = page.items.iter().map(|v| v.version).collect();
+    let checks = quiver().check_rollups(&actor, &path, &numbers).await?;
+    Ok(VersionsPage { page, checks })
+}
+
+/// A page of a model's versions and their checks counted by outcome.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct VersionsPage {
+    pub page: Page<ModelVersion>,
+    pub checks: Vec<(i64, quiver::services::governance::CheckRollup)>,
 }
 
 /// A version named by number (`3`) or alias (`Champion`).

@@ -2,7 +2,7 @@
 //! the run, the summary on demand), or how to report one when there is none.
 
 use leptos::prelude::*;
-use quiver::services::governance::{CheckConclusion, CheckStatus, VersionCheck};
+use quiver::services::governance::{CheckConclusion, CheckRollup, CheckStatus, VersionCheck};
 
 use crate::api::Described;
 use crate::components::markdown::Markdown;
@@ -73,7 +73,7 @@ pub fn VersionChecks(
                         }.into_any();
                     }
                     view! {
-                        <table class="checks" data-testid="checks">
+                        <table class="list checks" data-testid="checks">
                             <thead><tr><th scope="col">"State"</th><th scope="col">"Check"</th><th scope="col">"Ran for"</th><th scope="col">"Reported"</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|d| {
@@ -104,4 +104,29 @@ pub fn VersionChecks(
             })}
         </Suspense>
     }
+}
+
+/// A version's checks in a table cell: "3 passed · 1 failed · 1 running", linking to them.
+#[component]
+pub fn CheckRollupCell(rollup: Option<CheckRollup>, href: String) -> impl IntoView {
+    let Some(r) = rollup.filter(|r| r.total() > 0) else {
+        return view! { <span class="muted">"—"</span> }.into_any();
+    };
+    let mut parts = Vec::new();
+    if r.failed > 0 {
+        parts.push(view! { <span class="check-state failed">{format!("{} failed", r.failed)}</span> }.into_any());
+    }
+    if r.pending > 0 {
+        parts.push(view! { <span class="check-state running">{format!("{} pending", r.pending)}</span> }.into_any());
+    }
+    if r.passed > 0 {
+        parts.push(view! { <span class="check-state passed">{format!("{} passed", r.passed)}</span> }.into_any());
+    }
+    let label = format!("{} checks: {} passed, {} failed, {} pending", r.total(), r.passed, r.failed, r.pending);
+    view! {
+        <a class="check-rollup" href=format!("{href}#checks") aria-label=label.clone() title=label>
+            {parts.into_iter().enumerate().map(|(i, p)| view! { {(i > 0).then_some(" · ")} {p} }).collect_view()}
+        </a>
+    }
+    .into_any()
 }

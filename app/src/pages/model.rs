@@ -16,6 +16,7 @@ use crate::api::versions::list_versions;
 use crate::components::activity::ActivityList;
 use crate::components::aliases::{AliasBadges, AliasPanel, ModelRef};
 use crate::components::approvals::ApprovalsTab;
+use crate::components::checks::CheckRollupCell;
 use crate::components::comments::CommentThread;
 use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::form::{FormError, TextField, field_error};
@@ -206,7 +207,8 @@ fn VersionsTab(model: ModelRef) -> impl IntoView {
             {move || {
                 let base = base.clone();
                 Suspend::new(async move {
-                    loaded_part(data.await, move |page| {
+                    loaded_part(data.await, move |data| {
+                        let crate::api::versions::VersionsPage { page, checks } = data;
                         if page.items.is_empty() {
                             return view! {
                                 <EmptyState title="No versions yet">
@@ -217,13 +219,16 @@ fn VersionsTab(model: ModelRef) -> impl IntoView {
                         }
                         view! {
                             <table class="list" data-testid="versions">
-                                <thead><tr><th>"Version"</th><th>"Aliases"</th><th>"Status"</th><th>"Created"</th><th>"By"</th><th>"Source"</th></tr></thead>
+                                <thead><tr><th>"Version"</th><th>"Aliases"</th><th>"Status"</th><th>"Checks"</th><th>"Created"</th><th>"By"</th><th>"Source"</th></tr></thead>
                                 <tbody>
                                     {page.items.into_iter().map(|v| view! {
                                         <tr>
                                             <td class="num"><a href=format!("{base}/versions/{}", v.version)>{format!("Version {}", v.version)}</a></td>
                                             <td>{v.aliases.iter().map(|a| view! { <span class="badge alias">{format!("@{a}")}</span> " " }).collect_view()}</td>
                                             <td><StatusBadge status=v.status/></td>
+                                            <td><CheckRollupCell
+                                                rollup=checks.iter().find(|(n, _)| *n == v.version).map(|(_, r)| *r)
+                                                href=format!("{base}/versions/{}", v.version)/></td>
                                             <td><Time at=v.created.at/></td>
                                             <td>{v.created.by.clone()}</td>
                                             <td class="mono">{v.source.clone()}</td>

@@ -188,6 +188,31 @@ impl VersionCheck {
     }
 }
 
+/// A version's checks counted by outcome, for lists of versions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckRollup {
+    /// Completed with success or neutral.
+    pub passed: u32,
+    /// Completed with failure, cancelled or timed out.
+    pub failed: u32,
+    /// Queued or in progress.
+    pub pending: u32,
+}
+
+impl CheckRollup {
+    pub fn add(&mut self, status: CheckStatus, conclusion: Option<CheckConclusion>, count: u32) {
+        match (status, conclusion) {
+            (CheckStatus::Completed, Some(CheckConclusion::Success | CheckConclusion::Neutral)) => self.passed += count,
+            (CheckStatus::Completed, _) => self.failed += count,
+            _ => self.pending += count,
+        }
+    }
+
+    pub fn total(&self) -> u32 {
+        self.passed + self.failed + self.pending
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,9 @@ use crate::services::Quiver;
 use crate::services::db::{no_unique, returned, throwable, who};
 use crate::services::governance::access::Target;
 use crate::services::governance::privileges::Operation;
-use crate::services::governance::{Actor, CheckConclusion, CheckReport, CheckStatus, VersionCheck, check_name};
+use crate::services::governance::{
+    Actor, CheckConclusion, CheckReport, CheckRollup, CheckStatus, VersionCheck, check_name,
+};
 use crate::services::registry::lookup::{RESOLVE, model_not_found, version_not_found};
 
 /// How many checks one version may carry.
@@ -156,5 +158,48 @@ impl Quiver {
             return Err(version_not_found(path, version));
         }
         Ok(found.checks.into_iter().map(Into::into).collect())
+    }
+
+    /// The checks of some of a model's versions (a page of them), counted by outcome, in one
+    /// query; versions without checks are left out.
+    pub async fn check_rollups(
+        &self,
+        actor: &Actor,
+        path: &ModelPath,
+        versions: &[i64],
+    ) -> Result<Vec<(i64, CheckRollup)>> {
+        self.authorize(actor, Operation::GetVersion, Target::Model(path)).await?;
+        if versions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "{RESOLVE}
+             LET $vs = IF $mdl THEN (SELECT VALUE id FROM model_version WHERE model = $mdl AND version IN $numbers) ELSE [] END;
+             SELECT version.version AS n, status, conclusion, count() AS count FROM version_check
+                 WHERE model = $mdl AND version IN $vs GROUP BY n, status, conclusion;"
+        );
+        #[derive(SurrealValue)]
+        struct Count {
+            n: i64,
+            status: String,
+            conclusion: Option<String>,
+            count: i64,
+        }
+        let counts: Vec<Count> = self.answer(self.path_query(&sql, path).bind(("numbers", versions.to_vec()))).await?;
+        let mut out: Vec<(i64, CheckRollup)> = Vec::new();
+        for c in counts {
+            let status = CheckStatus::parse(&c.status).unwrap_or(CheckStatus::Queued);
+            let conclusion = c.conclusion.as_deref().and_then(CheckConclusion::parse);
+            let count = u32::try_from(c.count).unwrap_or(u32::MAX);
+            match out.iter_mut().find(|(n, _)| *n == c.n) {
+                Some((_, r)) => r.add(status, conclusion, count),
+                None => {
+                    let mut r = CheckRollup::default();
+                    r.add(status, conclusion, count);
+                    out.push((c.n, r));
+                }
+            }
+        }
+        Ok(out)
     }
 }
