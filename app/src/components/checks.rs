@@ -130,3 +130,21 @@ pub fn CheckRollupCell(rollup: Option<CheckRollup>, href: String) -> impl IntoVi
     }
     .into_any()
 }
+
+/// The checks of one version, loaded on their own (the approval request page shows those of the
+/// version it would promote).
+#[component]
+pub fn ChecksOf(full_name: String, version: i64) -> impl IntoView {
+    let registry = expect_context::<crate::RegistryVersion>();
+    let parts: Vec<String> = full_name.split('.').map(str::to_string).collect();
+    let checks = Resource::new(
+        move || registry.get(),
+        move |_| {
+            let p = parts.clone();
+            let at = |i: usize| p.get(i).cloned().unwrap_or_default();
+            crate::api::versions::version_checks(at(0), at(1), at(2), version.to_string())
+        },
+    );
+    let full = full_name.clone();
+    view! { <VersionChecks checks full_name=Signal::derive(move || full.clone()) number=Signal::derive(move || version)/> }
+}

@@ -8,6 +8,7 @@ use quiver::services::governance::{RequestFilter, RequestState};
 use super::{loaded, param};
 use crate::api::approvals::{comment_request, decide_request, get_request, list_requests, my_requests};
 use crate::components::approvals::{RequestStateBadge, RequestTable};
+use crate::components::checks::ChecksOf;
 use crate::components::markdown::Markdown;
 use crate::components::permissions::confirm;
 use crate::components::toast::use_toasts;
@@ -102,6 +103,10 @@ pub fn RequestPage() -> impl IntoView {
                                 {r.reason.clone().map(|why| view! { <p class="muted" data-testid="request-reason">{why}</p> })}
                             </div>
                         </div>
+                        {(r.action == quiver::services::governance::RequestAction::Set).then(|| view! {
+                            <ChecksOf full_name=r.model.clone() version=r.version/>
+                            <h2>"Discussion"</h2>
+                        })}
                         <ol class="timeline" data-testid="timeline">
                             {d.notes.into_iter().map(|n| view! {
                                 <li class=format!("note note-{}", n.kind)>
