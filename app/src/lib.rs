@@ -118,6 +118,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/explore/:catalog/:schema") view=SchemaPage ssr=SsrMode::Async/>
                     <Route path=path!("/explore/:catalog/:schema/:model") view=ModelPage ssr=SsrMode::Async/>
                     <Route path=path!("/explore/:catalog/:schema/:model/versions/new") view=NewVersionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/explore/:catalog/:schema/:model/compare") view=pages::compare::ComparePage ssr=SsrMode::Async/>
                     <Route path=path!("/explore/:catalog/:schema/:model/versions/:n") view=VersionPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>

@@ -184,3 +184,22 @@ pub async fn version_checks(
         })
         .collect())
 }
+
+/// Versions `a` and `b` of a model side by side (numbers or aliases).
+#[server]
+pub async fn compare_versions(
+    catalog: String,
+    schema: String,
+    model: String,
+    a: String,
+    b: String,
+) -> AppResult<quiver::services::registry::Comparison> {
+    let path = ModelPath::new(&catalog, &schema, &model)?;
+    let (a, b) = (
+        quiver::names::VersionRef::parse(a.trim())
+            .map_err(|e| quiver::error::Error { field: Some("a".into()), ..e })?,
+        quiver::names::VersionRef::parse(b.trim())
+            .map_err(|e| quiver::error::Error { field: Some("b".into()), ..e })?,
+    );
+    Ok(quiver().compare_versions(&actor()?, &path, &a, &b).await?)
+}

@@ -104,6 +104,10 @@ pub fn RequestPage() -> impl IntoView {
                             </div>
                         </div>
                         {(r.action == quiver::services::governance::RequestAction::Set).then(|| view! {
+                            {r.from_version.filter(|f| *f != r.version).map(|f| view! {
+                                <p><a data-testid="compare-current" href=format!("/explore/{}/compare?a={f}&b={}", parts.join("/"), r.version)>
+                                    {format!("Compare with version {f} (@{} now)", r.alias)}</a></p>
+                            })}
                             <ChecksOf full_name=r.model.clone() version=r.version/>
                             <h2>"Discussion"</h2>
                         })}

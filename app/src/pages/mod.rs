@@ -4,6 +4,7 @@ pub mod admin;
 pub mod approvals;
 pub mod catalog;
 pub mod catalogs;
+pub mod compare;
 pub mod dialogs;
 pub mod experiment;
 pub mod login;

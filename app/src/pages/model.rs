@@ -217,12 +217,16 @@ fn VersionsTab(model: ModelRef) -> impl IntoView {
                                 </EmptyState>
                             }.into_any();
                         }
+                        let compare = format!("{base}/compare");
                         view! {
+                            <form method="get" action=compare class="versions-form">
                             <table class="list" data-testid="versions">
-                                <thead><tr><th>"Version"</th><th>"Aliases"</th><th>"Status"</th><th>"Checks"</th><th>"Created"</th><th>"By"</th><th>"Source"</th></tr></thead>
+                                <thead><tr><th><span class="visually-hidden">"Compare"</span></th><th>"Version"</th><th>"Aliases"</th><th>"Status"</th><th>"Checks"</th><th>"Created"</th><th>"By"</th><th>"Source"</th></tr></thead>
                                 <tbody>
                                     {page.items.into_iter().map(|v| view! {
                                         <tr>
+                                            <td><input type="checkbox" name="v" value=v.version.to_string()
+                                                aria-label=format!("Pick version {} to compare", v.version)/></td>
                                             <td class="num"><a href=format!("{base}/versions/{}", v.version)>{format!("Version {}", v.version)}</a></td>
                                             <td>{v.aliases.iter().map(|a| view! { <span class="badge alias">{format!("@{a}")}</span> " " }).collect_view()}</td>
                                             <td><StatusBadge status=v.status/></td>
@@ -236,6 +240,8 @@ fn VersionsTab(model: ModelRef) -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
+                            <div class="actions"><button type="submit" data-testid="compare-picked">"Compare two picked versions"</button></div>
+                            </form>
                             <Pager current=token.get_untracked() next=page.next_page_token base=base.clone()/>
                         }.into_any()
                     })

@@ -7,10 +7,13 @@
 //!   transactions), reading, updating and deleting them.
 //! - `aliases` (`@Champion`, with history), `tags`, `stages` (MLflow's legacy stages),
 //!   `copy` (a version into another model), `comments`, `activity` (a model's change feed).
+//! - `compare`: two versions side by side (shared rows for every surface).
 //! - `search` (names, tags and aliases across catalogs) and `mlflow_search` (the
 //!   registry-wide searches MLflow clients make).
 
+mod compare;
 mod types;
+pub use compare::*;
 pub use types::*;
 
 #[cfg(feature = "server")]

@@ -1,0 +1,61 @@
+import { expect, test } from '@playwright/test';
+import { ADMIN_PASSWORD, hydrated, signIn, unique } from './helpers';
+
+const admin = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
+
+test('checks CI reports show on the version, in the versions table and on the approval request', async ({ page, request }) => {
+  const catalog = unique('checks');
+  const full = `${catalog}.ml.fraud`;
+  const call = async (method: string, url: string, data?: object) => {
+    const r = await request.fetch(url, { method, headers: { authorization: admin }, data });
+    expect(r.ok(), `${method} ${url}: ${await r.text()}`).toBeTruthy();
+    return r.json();
+  };
+  await call('post', '/api/2.1/unity-catalog/catalogs', { name: catalog });
+  await call('post', '/api/2.1/unity-catalog/schemas', { name: 'ml', catalog_name: catalog });
+  await call('post', '/api/2.0/mlflow/registered-models/create', { name: full });
+  for (const i of [1, 2]) {
+    await call('post', '/api/2.0/mlflow/model-versions/create', { name: full, source: `s3://bucket/fraud/${i}` });
+  }
+  const checks = `/api/quiver/v1/models/${full}/versions/2/checks`;
+  await call('put', `${checks}/eval%2Faccuracy`, {
+    status: 'completed', conclusion: 'success', details_url: 'https://ci.example.com/runs/7',
+    summary: 'accuracy **0.93** <script>window.pwned = 1</script>',
+    started_at: '2026-12-08T00:40:00Z', completed_at: '2026-12-08T00:44:12Z',
+  });
+  await call('put', `${checks}/bias-audit`, { status: 'completed', conclusion: 'failure' });
+  await call('put', `${checks}/load-test`, { status: 'in_progress' });
+
+  await signIn(page);
+  await page.goto(`/explore/${catalog}/ml/fraud/versions/2`);
+  await hydrated(page);
+  const table = page.getByTestId('checks');
+  await expect(table.locator('tr[data-check]')).toHaveCount(3);
+  const evalRow = table.locator('tr[data-check="eval/accuracy"]');
+  await expect(evalRow).toContainText('success');
+  await expect(evalRow).toContainText('4 min 12 s');
+  await expect(evalRow.getByRole('link', { name: 'eval/accuracy' })).toHaveAttribute('href', 'https://ci.example.com/runs/7');
+  await evalRow.getByText('Summary').click();
+  await expect(evalRow.locator('.markdown strong')).toHaveText('0.93');
+  expect(await page.evaluate(() => (window as any).pwned)).toBeUndefined();
+  await expect(table.locator('tr[data-check="bias-audit"]')).toContainText('failure');
+  await expect(table.locator('tr[data-check="load-test"]')).toContainText('in progress');
+
+  // Version 1 has none, and says how to report one.
+  await page.goto(`/explore/${catalog}/ml/fraud/versions/1`);
+  await expect(page.getByText('No checks reported')).toBeVisible();
+  await expect(page.getByText(`PUT /api/quiver/v1/models/${full}/versions/1/checks/<name>`)).toBeVisible();
+
+  // The versions table rolls them up and links to them.
+  await page.goto(`/explore/${catalog}/ml/fraud`);
+  const rollup = page.getByTestId('versions').locator('a.check-rollup');
+  await expect(rollup).toHaveCount(1);
+  await expect(rollup).toHaveText('1 failed · 1 pending · 1 passed');
+  await rollup.click();
+  await expect(page).toHaveURL(new RegExp(`/versions/2#checks$`));
+
+  // An approval request to point an alias at version 2 shows its checks.
+  const req = await call('post', '/api/quiver/v1/approval-requests', { model: full, version: 2, alias: 'Champion', action: 'set', justification: 'v2' });
+  await page.goto(`/approvals/${req.id}`);
+  await expect(page.getByTestId('checks').locator('tr[data-check]')).toHaveCount(3);
+});
