@@ -59,3 +59,48 @@ test('checks CI reports show on the version, in the versions table and on the ap
   await page.goto(`/approvals/${req.id}`);
   await expect(page.getByTestId('checks').locator('tr[data-check]')).toHaveCount(3);
 });
+
+test('two versions compare side by side, picked from the versions table', async ({ page, request }) => {
+  const catalog = unique('cmp');
+  const full = `${catalog}.ml.fraud`;
+  const call = async (method: string, url: string, data?: object) => {
+    const r = await request.fetch(url, { method, headers: { authorization: admin }, data });
+    expect(r.ok(), `${method} ${url}: ${await r.text()}`).toBeTruthy();
+    return r.json();
+  };
+  await call('post', '/api/2.1/unity-catalog/catalogs', { name: catalog });
+  await call('post', '/api/2.1/unity-catalog/schemas', { name: 'ml', catalog_name: catalog });
+  await call('post', '/api/2.0/mlflow/registered-models/create', { name: full });
+  const experiment = (await call('post', '/api/2.0/mlflow/experiments/create', { name: unique('exp') })).experiment_id;
+  for (const [i, acc] of [[1, 0.91], [2, 0.93]] as const) {
+    const run = (await call('post', '/api/2.0/mlflow/runs/create', { experiment_id: experiment, run_name: `train-${i}` })).run.info;
+    await call('post', '/api/2.0/mlflow/runs/log-batch', {
+      run_id: run.run_id,
+      metrics: [{ key: 'accuracy', value: acc, timestamp: 1, step: 0 }],
+      params: [{ key: 'max_depth', value: String(4 + i) }],
+    });
+    await call('post', '/api/2.0/mlflow/model-versions/create', { name: full, source: `s3://bucket/fraud/${i}`, run_id: run.run_id });
+  }
+  await call('post', '/api/2.0/mlflow/registered-models/alias', { name: full, alias: 'Champion', version: '1' });
+
+  await signIn(page);
+  await page.goto(`/explore/${catalog}/ml/fraud`);
+  await hydrated(page);
+  await page.getByLabel('Pick version 1 to compare').check();
+  await page.getByLabel('Pick version 2 to compare').check();
+  await page.getByTestId('compare-picked').click();
+  await expect(page).toHaveURL(/\/compare\?v=\d&v=\d$/);
+  const metrics = page.getByTestId('compare-metrics');
+  await expect(metrics.locator('tr[data-key="accuracy"]')).toContainText('0.91');
+  await expect(metrics.locator('tr[data-key="accuracy"]')).toContainText('+0.02');
+  await expect(page.getByTestId('compare-params').locator('tr[data-key="max_depth"]')).toHaveClass(/row-changed/);
+  await expect(page.getByTestId('compare-overview').locator('tr[data-key="aliases"]')).toContainText('@Champion');
+
+  // By alias, straight from the URL, and the form shows what it compares.
+  await page.goto(`/explore/${catalog}/ml/fraud/compare?a=Champion&b=2`);
+  await expect(page.locator('#compare-a')).toHaveValue('Champion');
+  await expect(page.getByTestId('compare-summary')).toContainText('differences');
+  // An unknown version is a clear not-found, not an error page.
+  await page.goto(`/explore/${catalog}/ml/fraud/compare?a=1&b=9`);
+  await expect(page.getByText(/version 9/i)).toBeVisible();
+});

@@ -53,11 +53,11 @@ pub fn ComparePage() -> impl IntoView {
         <form class="compare-pick card" method="get" data-testid="compare-form">
             <div class="field">
                 <label for="compare-a">"Version A"</label>
-                <input id="compare-a" name="a" prop:value=move || a.get() placeholder="2 or Champion" required/>
+                <input id="compare-a" name="a" value=move || a.get() placeholder="2 or Champion" required/>
             </div>
             <div class="field">
                 <label for="compare-b">"Version B"</label>
-                <input id="compare-b" name="b" prop:value=move || b.get() placeholder="3" required/>
+                <input id="compare-b" name="b" value=move || b.get() placeholder="3" required/>
             </div>
             <button type="submit" class="primary">"Compare"</button>
         </form>
