@@ -35,6 +35,10 @@ fn surreal_binary() -> std::path::PathBuf {
 }
 
 async fn start_server() -> Server {
+    start_server_with(&[]).await
+}
+
+async fn start_server_with(extra: &[&str]) -> Server {
     let bin = surreal_binary();
     assert!(
         bin.exists(),
@@ -44,7 +48,9 @@ async fn start_server() -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr = format!("127.0.0.1:{port}");
     let child = Command::new(bin)
-        .args(["start", "--username", "root", "--password", "root", "--bind", &addr, "memory"])
+        .args(["start", "--username", "root", "--password", "root", "--bind", &addr])
+        .args(extra)
+        .arg("memory")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -65,6 +71,7 @@ fn config(addr: &str, user: &str, pass: &str, level: AuthLevel, database: &str) 
         auth_level: level,
         namespace: "quiver".into(),
         database: database.into(),
+        ca_file: None,
     }
 }
 
@@ -289,4 +296,86 @@ async fn the_read_cache_is_coherent_across_processes() {
     a.revoke_token(&dana, &token.token.id).await.unwrap();
     let refused = b.authenticate_token(&token.secret).await.unwrap_err();
     assert_eq!(refused.kind, ErrorKind::Unauthenticated, "a token revoked on A is refused on B at once");
+}
+
+/// `wss://` to a server whose certificate a private CA signed: refused without that CA, opened
+/// with `--db-ca-file`, and the CA file is refused for a plain `ws://` URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_with_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |f: &str| dir.path().join(f).display().to_string();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).output().expect("openssl");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                &d("ca.key"),
+                "-out",
+                &d("ca.pem"),
+                "-days",
+                "1",
+                "-subj",
+                "/CN=Quiver test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[&["req"][..], &ec, &["-keyout", &d("server.key"), "-out", &d("server.csr"), "-subj", "/CN=127.0.0.1"]]
+            .concat(),
+    );
+    std::fs::write(
+        d("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &d("server.csr"),
+        "-CA",
+        &d("ca.pem"),
+        "-CAkey",
+        &d("ca.key"),
+        "-CAcreateserial",
+        "-out",
+        &d("server.pem"),
+        "-days",
+        "1",
+        "-extfile",
+        &d("ext.cnf"),
+    ]);
+    let server = start_server_with(&["--web-crt", &d("server.pem"), "--web-key", &d("server.key")]).await;
+
+    // The operator's setup, as root over TLS (trusting the CA).
+    let tls = StoreConfig {
+        url: format!("wss://{}", server.addr),
+        user: Some("root".into()),
+        pass: Some("root".into()),
+        auth_level: AuthLevel::Root,
+        ca_file: Some(dir.path().join("ca.pem")),
+        ..StoreConfig::memory()
+    };
+    let q = Quiver::open(&tls, ServiceConfig::default()).await.expect("wss with the private CA opens");
+    q.create_catalog(&admin(), "prod", "over TLS").await.unwrap();
+    assert_eq!(q.get_catalog(&admin(), "prod").await.unwrap().description, "over TLS");
+
+    let untrusted = StoreConfig { ca_file: None, ..tls.clone() };
+    let e = Quiver::open(&untrusted, ServiceConfig::default()).await.err().expect("an unknown CA is refused");
+    assert_eq!(e.kind, ErrorKind::Internal);
+    let plain = StoreConfig { url: format!("ws://{}", server.addr), ..tls.clone() };
+    let e = Quiver::open(&plain, ServiceConfig::default()).await.err().expect("a CA file for ws:// is refused");
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    assert!(e.message.contains("wss://"), "{}", e.message);
 }

@@ -99,6 +99,10 @@ pub struct StoreArgs {
     /// SurrealDB database.
     #[arg(long, env = "QUIVER_DB_NAME", default_value = "quiver")]
     pub db_name: String,
+    /// For wss://: a PEM file of CA certificates to trust besides the public ones (a company CA,
+    /// or the server's own self-signed certificate).
+    #[arg(long, env = "QUIVER_DB_CA_FILE")]
+    pub db_ca_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -303,6 +307,7 @@ impl StoreArgs {
             auth_level: quiver::store::AuthLevel::parse(&self.db_auth_level).unwrap_or_default(),
             namespace: self.db_ns.clone(),
             database: self.db_name.clone(),
+            ca_file: self.db_ca_file.clone(),
         }
     }
 }

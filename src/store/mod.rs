@@ -40,6 +40,8 @@ pub struct StoreConfig {
     pub auth_level: AuthLevel,
     pub namespace: String,
     pub database: String,
+    /// For `wss://`: CA certificates (PEM) to trust besides the public roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// The level a remote SurrealDB user is defined at (`DEFINE USER … ON DATABASE|NAMESPACE|ROOT`).
@@ -71,6 +73,7 @@ impl StoreConfig {
             auth_level: AuthLevel::Database,
             namespace: "quiver".into(),
             database: "quiver".into(),
+            ca_file: None,
         }
     }
 }
@@ -90,7 +93,16 @@ pub(crate) async fn open(config: &StoreConfig) -> Result<Db> {
 
 /// Connects and signs in, without touching the schema.
 pub(crate) async fn connect_as(config: &StoreConfig) -> Result<Db> {
-    let db = connect(&config.url).await?;
+    let db = match &config.ca_file {
+        Some(ca) if config.url.starts_with("wss://") => connect_tls(&config.url, ca).await?,
+        Some(_) => {
+            return Err(Error::new(
+                crate::error::ErrorKind::InvalidArgument,
+                format!("--db-ca-file is for wss:// servers; {} is not one", config.url),
+            ));
+        }
+        None => connect(&config.url).await?,
+    };
     if let (Some(user), Some(pass)) = (&config.user, &config.pass) {
         let (username, password) = (user.clone(), pass.clone());
         let (namespace, database) = (config.namespace.clone(), config.database.clone());
@@ -114,6 +126,7 @@ pub(crate) async fn connect_as(config: &StoreConfig) -> Result<Db> {
 /// Connects, waiting up to two seconds for an embedded store that a process (or a dropped
 /// handle in this one) is still releasing.
 async fn connect(url: &str) -> Result<Db> {
+    install_tls_provider();
     let deadline = std::time::Instant::now() + Duration::from_secs(2);
     loop {
         match any::connect(url).await {
@@ -130,6 +143,47 @@ async fn connect(url: &str) -> Result<Db> {
             Err(e) => return Err(Error::internal(format!("cannot open the store at {url}: {e}"))),
         }
     }
+}
+
+/// Picks rustls's cryptography for the process. Both of its providers are in the build (the
+/// HTTP client brings `ring`, SurrealDB's client `aws-lc-rs`), so rustls cannot choose one by
+/// itself and a `wss://` connection would panic without this. Idempotent.
+fn install_tls_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// Connects to a `wss://` server whose certificate chains to a CA in `ca_file` (PEM) or to one
+/// of the public roots.
+async fn connect_tls(url: &str, ca_file: &std::path::Path) -> Result<Db> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Error::new(
+            crate::error::ErrorKind::InvalidArgument,
+            format!("cannot read the CA certificates in {}: {e}", ca_file.display()),
+        )
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let mut added = 0;
+    for cert in CertificateDer::pem_file_iter(ca_file).map_err(|e| unreadable(&e))? {
+        roots.add(cert.map_err(|e| unreadable(&e))?).map_err(|e| unreadable(&e))?;
+        added += 1;
+    }
+    if added == 0 {
+        return Err(unreadable(&"no certificate in it"));
+    }
+    install_tls_provider();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::internal(format!("TLS setup: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let config = surrealdb::opt::Config::new().rustls(tls);
+    any::connect((url.to_string(), config))
+        .await
+        .map_err(|e| Error::internal(format!("cannot open the store at {url}: {e}")))
 }
 
 /// How long a process may hold the migration lock before others take over (it crashed).
