@@ -156,3 +156,41 @@ test("an experiment's owner shares it from its page; a user sees it only as far 
   await expect(erin.page.getByText(`You need CAN_READ on experiment ${id}`)).toBeVisible();
   await erin.context.close();
 });
+
+test('a non-admin gets a 403 page for administration; keyboard users skip to content and arrow through tabs', async ({ page, browser, request }) => {
+  const admin = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
+  const user = unique('erin');
+  const r = await request.post('/api/quiver/v1/users', { headers: { authorization: admin }, data: { username: user, password: PASSWORD } });
+  expect(r.ok(), await r.text()).toBeTruthy();
+  const { page: erin, context } = await asUser(browser, user);
+  for (const path of ['/admin', '/admin/audit']) {
+    const response = await erin.goto(path);
+    expect(response?.status(), path).toBe(403);
+    await expect(erin.getByTestId('forbidden')).toContainText('for administrators');
+    await expect(erin.getByTestId('create-user')).toHaveCount(0);
+  }
+  await context.close();
+
+  await signIn(page);
+  const catalog = unique('keys');
+  const path = await seedModel(page, catalog, 'fraud', 1);
+  await page.goto(path);
+  await hydrated(page);
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await skip.press('Enter');
+  await expect(page.locator('main#main')).toBeFocused();
+  const tabs = page.getByRole('tablist');
+  const selected = tabs.getByRole('tab', { selected: true });
+  await expect(selected).toHaveAttribute('tabindex', '0');
+  await selected.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(tabs.getByRole('tab').nth(1)).toBeFocused();
+  await page.keyboard.press('End');
+  await expect(tabs.getByRole('tab').last()).toBeFocused();
+  await page.keyboard.press('Home');
+  await expect(tabs.getByRole('tab').first()).toBeFocused();
+  await page.keyboard.press('ArrowLeft');
+  await expect(tabs.getByRole('tab').last()).toBeFocused();
+});

@@ -18,6 +18,7 @@ pub fn Layout() -> impl IntoView {
     Effect::new(move || mounted.set(true));
     view! {
         <MlflowLinks/>
+        <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
             <a class="brand" href="/">"Quiver"<span>"·"</span></a>
             <nav aria-label="Main">
@@ -52,7 +53,7 @@ pub fn Layout() -> impl IntoView {
                     <Tree/>
                 </Show>
             </aside>
-            <main class="content">
+            <main class="content" id="main" tabindex="-1">
                 <Outlet/>
             </main>
         </div>

@@ -36,6 +36,36 @@ fn report<T: Clone + Send + Sync + 'static, I: Send + Sync + 'static>(
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
+    view! { <AdminOnly><AdminSections/></AdminOnly> }
+}
+
+/// Administrators see `children`; anyone else a 403 page saying why (not a page of disabled
+/// forms).
+#[component]
+fn AdminOnly(children: ChildrenFn) -> impl IntoView {
+    let user = Resource::new(|| (), |_| crate::api::auth::current_user());
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(u)) if u.admin => children().into_any(),
+                        Ok(Some(_)) => view! {
+                            <super::not_found::Forbidden message="Administration is for administrators: ask one to create users, groups and service principals, or to read the audit log."/>
+                        }.into_any(),
+                        _ => view! {
+                            <div class="empty-state"><strong>"Your session has ended."</strong><a href="/login">"Sign in again"</a></div>
+                        }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AdminSections() -> impl IntoView {
     view! {
         <Title text="Administration"/>
         <div class="page-head">
@@ -294,6 +324,11 @@ fn ServicePrincipals() -> impl IntoView {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    view! { <AdminOnly><AuditLog/></AdminOnly> }
+}
+
+#[component]
+fn AuditLog() -> impl IntoView {
     let principal = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());
     let securable = RwSignal::new(String::new());

@@ -60,12 +60,40 @@ pub fn Tabs(
     current: Memo<&'static str>,
     base: Memo<String>,
 ) -> impl IntoView {
+    // The ARIA tabs pattern: one tab stop (the selected tab); arrow keys, Home and End move
+    // between tabs, Enter follows the link.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(tab) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) else { return };
+            let Some(list) = tab.parent_element() else { return };
+            let tabs = list.children();
+            let count = tabs.length();
+            let me: &web_sys::Element = tab.as_ref();
+            let at = (0..count).find(|i| tabs.item(*i).is_some_and(|t| &t == me)).unwrap_or(0);
+            let next = match ev.key().as_str() {
+                "ArrowRight" => (at + 1) % count,
+                "ArrowLeft" => (at + count - 1) % count,
+                "Home" => 0,
+                "End" => count - 1,
+                _ => return,
+            };
+            ev.prevent_default();
+            if let Some(el) = tabs.item(next).and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = el.focus();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
     view! {
-        <nav class="tabs" role="tablist">
+        <nav class="tabs" role="tablist" on:keydown=on_key>
             {tabs.iter().map(|(key, label)| {
                 let href = move || if *key == tabs[0].0 { base.get() } else { format!("{}?tab={key}", base.get()) };
                 view! {
                     <a href=href role="tab" aria-selected=move || (current.get() == *key).to_string()
+                        tabindex=move || if current.get() == *key { "0" } else { "-1" }
                         class:active=move || current.get() == *key data-tab=*key>{*label}</a>
                 }
             }).collect_view()}

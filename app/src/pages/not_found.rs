@@ -18,3 +18,21 @@ pub fn NotFound(#[prop(optional, into)] message: String) -> impl IntoView {
         </div>
     }
 }
+
+/// The 403 page: the caller is signed in but may not see this page; during server rendering it
+/// also sets the status.
+#[component]
+pub fn Forbidden(#[prop(into)] message: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <Title text="Not allowed"/>
+        <div class="not-found">
+            <h1>"Not allowed"</h1>
+            <p class="muted" data-testid="forbidden">{message}</p>
+            <a class="button" href="/explore">"Back to catalogs"</a>
+        </div>
+    }
+}
