@@ -45,12 +45,28 @@ fn image_or_link<'u>(element: &str, attribute: &str, value: &'u str) -> Option<s
     }
 }
 
-/// Renders `markdown` into HTML that is safe to insert into a page.
+/// Renders `markdown` into HTML that is safe to insert into a page. Headings are demoted by two
+/// levels (`#` becomes `h3`, down to `h6`): the page has its `h1` and sections their `h2`, so a
+/// description's outline sits under them for screen readers and the eye.
 pub fn render(markdown: &str) -> String {
+    use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_FOOTNOTES;
+    let demote = |level: HeadingLevel| match level {
+        HeadingLevel::H1 => HeadingLevel::H3,
+        HeadingLevel::H2 => HeadingLevel::H4,
+        HeadingLevel::H3 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
+    };
+    let events = Parser::new_ext(markdown, options).map(|e| match e {
+        Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+            Event::Start(Tag::Heading { level: demote(level), id, classes, attrs })
+        }
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(demote(level))),
+        other => other,
+    });
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut raw, Parser::new_ext(markdown, options));
+    html::push_html(&mut raw, events);
     SANITIZER.clean(&raw).to_string()
 }
 
@@ -61,7 +77,9 @@ mod tests {
     #[test]
     fn formats_markdown() {
         let html = render("# Iris\n\n**bold** and `code`\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done");
-        assert!(html.contains("<h1>Iris</h1>"), "{html}");
+        assert!(html.contains("<h3>Iris</h3>"), "demoted under the page's h1 and h2: {html}");
+        let outline = render("# a\n## b\n### c\n#### d\n###### e");
+        assert!(["<h3>a</h3>", "<h4>b</h4>", "<h5>c</h5>", "<h6>d</h6>", "<h6>e</h6>"].iter().all(|h| outline.contains(h)));
         assert!(html.contains("<strong>bold</strong>"));
         assert!(html.contains("<code>code</code>"));
         assert!(html.contains("<table>"));

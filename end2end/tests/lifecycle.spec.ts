@@ -114,7 +114,9 @@ test('write a markdown description with a live preview and see it rendered', asy
   await block.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId('toast').last()).toContainText('Description saved.');
   const rendered = page.getByTestId('description').locator('.markdown');
-  await expect(rendered.locator('h1')).toHaveText('Ranker');
+  // The description's heading sits under the page's h1 and the section's h2.
+  await expect(rendered.locator('h3')).toHaveText('Ranker');
+  await expect(page.locator('h1')).toHaveCount(1);
   await expect(rendered.locator('li')).toHaveCount(2);
   await expect(rendered.getByRole('link', { name: 'docs' })).toHaveAttribute('rel', 'noopener noreferrer');
   // Rendered on the server: present before hydration too.
