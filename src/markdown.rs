@@ -79,7 +79,9 @@ mod tests {
         let html = render("# Iris\n\n**bold** and `code`\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done");
         assert!(html.contains("<h3>Iris</h3>"), "demoted under the page's h1 and h2: {html}");
         let outline = render("# a\n## b\n### c\n#### d\n###### e");
-        assert!(["<h3>a</h3>", "<h4>b</h4>", "<h5>c</h5>", "<h6>d</h6>", "<h6>e</h6>"].iter().all(|h| outline.contains(h)));
+        assert!(
+            ["<h3>a</h3>", "<h4>b</h4>", "<h5>c</h5>", "<h6>d</h6>", "<h6>e</h6>"].iter().all(|h| outline.contains(h))
+        );
         assert!(html.contains("<strong>bold</strong>"));
         assert!(html.contains("<code>code</code>"));
         assert!(html.contains("<table>"));

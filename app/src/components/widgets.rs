@@ -98,3 +98,43 @@ pub fn EmptyState(title: &'static str, children: Children) -> impl IntoView {
         </div>
     }
 }
+
+/// The first line of a description as plain text for lists and tables: markdown markers
+/// dropped (headings, quotes, bullets, emphasis, code), links shown by their text, shortened.
+pub fn snippet(text: &str) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("```")).unwrap_or("");
+    let line = line.trim_start_matches(['#', '>', '-', '*', '+', ' ']);
+    // `[text](url)` → `text`, `![alt](src)` → `alt`.
+    let mut plain = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(open) = rest.find('[') {
+        let (before, after) = rest.split_at(open);
+        plain.push_str(before.strip_suffix('!').unwrap_or(before));
+        match after.find("](").and_then(|m| after[m..].find(')').map(|c| (m, m + c))) {
+            Some((mid, close)) => {
+                plain.push_str(&after[1..mid]);
+                rest = &after[close + 1..];
+            }
+            None => {
+                plain.push('[');
+                rest = &after[1..];
+            }
+        }
+    }
+    plain.push_str(rest);
+    let line: String = plain.chars().filter(|c| !matches!(c, '*' | '`' | '_')).collect();
+    if line.chars().count() > 120 { format!("{}…", line.chars().take(120).collect::<String>()) } else { line }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snippet;
+
+    #[test]
+    fn snippets_are_plain_text() {
+        assert_eq!(snippet("\n# Fraud **scores**\n\nmore"), "Fraud scores");
+        assert_eq!(snippet("See [the docs](https://x.example/d) and ![plot](p.png)."), "See the docs and plot.");
+        assert_eq!(snippet("a [b c"), "a [b c");
+        assert_eq!(snippet(&"x".repeat(130)).chars().count(), 121);
+    }
+}

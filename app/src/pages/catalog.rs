@@ -14,7 +14,7 @@ use crate::components::crumbs::{Crumbs, crumbs_for, explore_href};
 use crate::components::markdown::DescriptionEditor;
 use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
 use crate::components::signing_keys::SigningKeysSection;
-use crate::components::widgets::{EmptyState, Pager, StampView};
+use crate::components::widgets::{EmptyState, Pager, StampView, snippet};
 
 #[component]
 pub fn CatalogPage() -> impl IntoView {
@@ -100,7 +100,7 @@ pub fn CatalogPage() -> impl IntoView {
                                         {page.items.into_iter().map(|s| view! {
                                             <tr>
                                                 <td><a href=explore_href(&[&s.catalog_name, &s.name])>{s.name.clone()}</a></td>
-                                                <td class="muted">{s.description.clone()}</td>
+                                                <td class="muted">{snippet(&s.description)}</td>
                                                 <td>{s.owner.clone()}</td>
                                                 <td><StampView stamp=s.created.clone()/></td>
                                             </tr>

@@ -8,7 +8,7 @@ use super::{loaded, page_token};
 use crate::RegistryVersion;
 use crate::api::catalogs::{create_catalog, list_catalogs};
 use crate::components::crumbs::explore_href;
-use crate::components::widgets::{EmptyState, Pager, StampView};
+use crate::components::widgets::{EmptyState, Pager, StampView, snippet};
 
 #[component]
 pub fn CatalogsPage() -> impl IntoView {
@@ -53,7 +53,7 @@ pub fn CatalogsPage() -> impl IntoView {
                                 {page.items.into_iter().map(|c| view! {
                                     <tr>
                                         <td><a href=explore_href(&[&c.name])>{c.name.clone()}</a></td>
-                                        <td class="muted">{c.description.clone()}</td>
+                                        <td class="muted">{snippet(&c.description)}</td>
                                         <td>{c.owner.clone()}</td>
                                         <td><StampView stamp=c.created.clone()/></td>
                                     </tr>

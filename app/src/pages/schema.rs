@@ -16,7 +16,7 @@ use crate::components::crumbs::{Crumbs, crumbs_for, explore_href, url_encode};
 use crate::components::markdown::DescriptionEditor;
 use crate::components::permissions::{PermissionsPanel, denied, provide_denials};
 use crate::components::signing_keys::SigningKeysSection;
-use crate::components::widgets::{EmptyState, Pager, StampView};
+use crate::components::widgets::{EmptyState, Pager, StampView, snippet};
 
 #[component]
 pub fn SchemaPage() -> impl IntoView {
@@ -176,16 +176,4 @@ fn filtered_href(base: String, q: &str, tag: &str) -> String {
         .map(|(k, v)| format!("{k}={}", url_encode(v)))
         .collect();
     if params.is_empty() { base } else { format!("{base}?{}", params.join("&")) }
-}
-
-/// The first line of a description without its markdown markers, shortened for tables.
-pub fn snippet(text: &str) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("```")).unwrap_or("");
-    let line = line.trim_start_matches(['#', '>', '-', '*', '+', ' ']);
-    let line: String = line.chars().filter(|c| !matches!(c, '*' | '`')).collect();
-    if line.chars().count() > 120 {
-        format!("{}…", line.chars().take(120).collect::<String>())
-    } else {
-        line.to_string()
-    }
 }

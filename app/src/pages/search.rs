@@ -4,11 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::schema::snippet;
 use super::{loaded, page_token};
 use crate::api::models::search_models;
 use crate::components::crumbs::{explore_href, url_encode};
-use crate::components::widgets::{EmptyState, Pager};
+use crate::components::widgets::{EmptyState, Pager, snippet};
 
 #[component]
 pub fn SearchPage() -> impl IntoView {
