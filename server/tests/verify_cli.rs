@@ -37,6 +37,7 @@ async fn verify_reports_a_changed_file_and_passes_once_it_is_right() {
             db_auth_level: "database".into(),
             db_ns: "quiver".into(),
             db_name: "quiver".into(),
+            db_ca_file: None,
         },
         data_dir: data.path().to_path_buf(),
         model: model.map(str::to_string),
