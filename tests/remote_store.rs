@@ -296,6 +296,12 @@ async fn the_read_cache_is_coherent_across_processes() {
     a.revoke_token(&dana, &token.token.id).await.unwrap();
     let refused = b.authenticate_token(&token.secret).await.unwrap_err();
     assert_eq!(refused.kind, ErrorKind::Unauthenticated, "a token revoked on A is refused on B at once");
+
+    // A process that keeps no cache itself still tells the others of its writes.
+    let c = Quiver::open(&cfg, ServiceConfig { read_cache: false, ..ServiceConfig::default() }).await.unwrap();
+    assert_eq!(b.get_model(&admin, &path).await.unwrap().description, "four");
+    c.update_model(&admin, &path, "five").await.unwrap();
+    assert_eq!(b.get_model(&admin, &path).await.unwrap().description, "five");
 }
 
 /// `wss://` to a server whose certificate a private CA signed: refused without that CA, opened

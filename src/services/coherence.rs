@@ -127,7 +127,8 @@ impl Quiver {
     /// Records a write in this process's generation record, so every other process stops
     /// serving what it may have changed. Returns once the record says so.
     pub(super) async fn publish_write(&self, changed: cache::Changed) -> Result<()> {
-        if !self.coherent() {
+        // Published even when this process keeps no cache: the others may.
+        if !self.is_shared() {
             return Ok(());
         }
         let c = &self.inner.coherence;
