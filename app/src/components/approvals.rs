@@ -65,7 +65,8 @@ pub fn ApprovalsTab(model: ModelRef, #[prop(optional)] version: Option<i64>) -> 
                         <p class="muted" data-testid="protected-aliases">"Protected aliases (change only through approved requests): "
                             {list.into_iter().map(|p| view! {
                                 <span class="badge protected" title=format!("set on {}", p.set_on)>
-                                    {format!("🔒 @{} · {} approval{}{}", p.alias, p.required_approvals,
+                                    <LockIcon/>
+                                    {format!("@{} · {} approval{}{}", p.alias, p.required_approvals,
                                         if p.required_approvals == 1 { "" } else { "s" },
                                         if p.allow_self_approval { "" } else { ", not by the requester" })}
                                 </span> " "
@@ -238,5 +239,16 @@ pub fn AliasPolicyEditor(kind: SecurableType, full_name: String) -> impl IntoVie
                 })
             })}
         </Suspense>
+    }
+}
+
+/// A padlock, for protected aliases (inline SVG: no emoji font needed, inherits the text colour).
+#[component]
+pub fn LockIcon() -> impl IntoView {
+    view! {
+        <svg class="icon" viewBox="0 0 16 16" width="12" height="12" aria-hidden="true" focusable="false">
+            <rect x="3" y="7" width="10" height="7" rx="1.5" fill="currentColor"/>
+            <path d="M5 7V5a3 3 0 0 1 6 0v2" fill="none" stroke="currentColor" stroke-width="1.6"/>
+        </svg>
     }
 }
