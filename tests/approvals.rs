@@ -62,6 +62,7 @@ fn champion() -> AliasPolicy {
         required_approvals: 1,
         allow_self_approval: false,
         require_signature: false,
+        ..AliasPolicy::default()
     }
 }
 
@@ -212,6 +213,7 @@ async fn policies_are_validated_read_back_and_lifted() {
         required_approvals: 3,
         allow_self_approval: false,
         require_signature: false,
+        ..AliasPolicy::default()
     };
     let view = q.set_alias_policy(&manager, &model, &own).await.unwrap();
     assert_eq!(view.policy.aliases, ["Prod"]);

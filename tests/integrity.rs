@@ -246,6 +246,7 @@ async fn signatures_are_checked_against_the_keys_trusted_for_the_model() {
         required_approvals: 1,
         allow_self_approval: false,
         require_signature: true,
+        ..AliasPolicy::default()
     };
     s.q.set_alias_policy(&s.admin, &catalog, &policy).await.unwrap();
     let ask = |version| NewApprovalRequest {

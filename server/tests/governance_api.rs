@@ -294,19 +294,49 @@ async fn ci_reports_deployment_checks_and_unknown_policy_rules_are_refused() {
         ]
     );
 
-    // A policy rule Quiver does not know is refused, not dropped.
+    // A policy rule Quiver does not know (here a typo) is refused naming it, not dropped.
+    let policy_url = "/api/quiver/v1/protected-aliases/registered_model/prod.ml.fraud";
     let (s, e) = call(
         &app,
         &admin,
         Method::PUT,
-        "/api/quiver/v1/protected-aliases/registered_model/prod.ml.fraud",
-        Some(json!({"aliases": ["Champion"], "required_approvals": 1, "required_checks": ["eval/accuracy"]})),
+        policy_url,
+        Some(json!({"aliases": ["Champion"], "required_checks": ["eval/accuracy"], "metric_threshold": "auc > 0.9"})),
     )
     .await;
     assert_eq!((s, e["error_code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_PARAMETER_VALUE")), "{e}");
-    assert!(e["message"].as_str().unwrap().contains("required_checks"), "{e}");
-    let policy =
-        ok(call(&app, &admin, Method::GET, "/api/quiver/v1/protected-aliases/registered_model/prod.ml.fraud", None)
-            .await);
+    assert!(e["message"].as_str().unwrap().contains("metric_threshold"), "{e}");
+    let policy = ok(call(&app, &admin, Method::GET, policy_url, None).await);
     assert_eq!(policy["defined"], false, "nothing was set: {policy}");
+
+    // The rules as meant: CI waits on the request's evaluation over REST.
+    let rules = json!({"aliases": ["Champion"], "required_checks": ["eval/accuracy", "bias"],
+        "metric_thresholds": [{"metric": "auc", "op": ">=", "value": 0.9}]});
+    let set = ok(call(&app, &admin, Method::PUT, policy_url, Some(rules)).await);
+    assert_eq!(set["policy"]["required_checks"], json!(["eval/accuracy", "bias"]));
+    let ask = json!({"model": "prod.ml.fraud", "version": 1, "alias": "Champion", "action": "set"});
+    let request = ok(call(&app, &admin, Method::POST, "/api/quiver/v1/approval-requests", Some(ask)).await);
+    let detail = ok(call(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/quiver/v1/approval-requests/{}", request["id"].as_str().unwrap()),
+        None,
+    )
+    .await);
+    let states: Vec<(String, String)> = detail["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["rule"].as_str().unwrap().to_string(), r["state"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("check eval/accuracy".to_string(), "passed".to_string()),
+            ("check bias".to_string(), "waiting".to_string()),
+            ("auc >= 0.9".to_string(), "failing".to_string()),
+        ],
+        "{detail}"
+    );
 }

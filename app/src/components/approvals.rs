@@ -184,6 +184,10 @@ pub fn AliasPolicyEditor(kind: SecurableType, full_name: String) -> impl IntoVie
     let required = RwSignal::new("1".to_string());
     let allow_self = RwSignal::new(false);
     let signed = RwSignal::new(false);
+    let checks = RwSignal::new(String::new());
+    let tags = RwSignal::new(String::new());
+    let thresholds = RwSignal::new(String::new());
+    let compatible = RwSignal::new(false);
     let toasts = use_toasts();
     let save = Action::new(move |p: &AliasPolicy| {
         let (p, f) = (p.clone(), full_name.clone());
@@ -208,6 +212,10 @@ pub fn AliasPolicyEditor(kind: SecurableType, full_name: String) -> impl IntoVie
                     required.set(view_.policy.required_approvals.to_string());
                     allow_self.set(view_.policy.allow_self_approval);
                     signed.set(view_.policy.require_signature);
+                    checks.set(view_.policy.required_checks.join(", "));
+                    tags.set(view_.policy.required_tags.iter().map(|t| format!("{}={}", t.key, t.value)).collect::<Vec<_>>().join(", "));
+                    thresholds.set(view_.policy.metric_thresholds.iter().map(|t| t.label()).collect::<Vec<_>>().join(", "));
+                    compatible.set(view_.policy.compatible_signature);
                     view! {
                         {(!view_.inherited.is_empty()).then(|| view! {
                             <p class="muted">"Also protected here by a parent: "
@@ -217,11 +225,26 @@ pub fn AliasPolicyEditor(kind: SecurableType, full_name: String) -> impl IntoVie
                             ev.prevent_default();
                             let list = aliases.get_untracked().split(',').map(|a| a.trim().to_string())
                                 .filter(|a| !a.is_empty()).collect();
+                            let items = |s: RwSignal<String>| s.get_untracked().split(',').map(|a| a.trim().to_string())
+                                .filter(|a| !a.is_empty()).collect::<Vec<_>>();
+                            let required_tags = items(tags).into_iter().map(|t| match t.split_once('=') {
+                                Some((k, v)) => quiver::services::governance::RequiredTag { key: k.trim().into(), value: v.trim().into() },
+                                None => quiver::services::governance::RequiredTag { key: t, value: String::new() },
+                            }).collect();
+                            let metric_thresholds = match items(thresholds).iter()
+                                .map(|t| quiver::services::governance::MetricThreshold::parse(t)).collect::<Result<Vec<_>, _>>() {
+                                Ok(t) => t,
+                                Err(e) => { toasts.error(e.message); return; }
+                            };
                             save.dispatch(AliasPolicy {
                                 aliases: list,
                                 required_approvals: required.get_untracked().trim().parse().unwrap_or(0),
                                 allow_self_approval: allow_self.get_untracked(),
                                 require_signature: signed.get_untracked(),
+                                required_checks: items(checks),
+                                required_tags,
+                                metric_thresholds,
+                                compatible_signature: compatible.get_untracked(),
                             });
                         }>
                             <TextField label="Protected aliases" name="aliases" value=aliases error=field_error(error, "aliases")
@@ -233,6 +256,15 @@ pub fn AliasPolicyEditor(kind: SecurableType, full_name: String) -> impl IntoVie
                             <label class="check"><input type="checkbox" data-testid="require-signature" prop:checked=move || signed.get()
                                 on:change=move |ev| signed.set(event_target_checked(&ev))/>
                                 "Only versions signed by a trusted key, over exactly their registered files"</label>
+                            <TextField label="Required checks" name="required_checks" value=checks error=field_error(error, "required_checks")
+                                hint="Comma-separated check names that must pass on the version, e.g. eval/accuracy, bias-audit."/>
+                            <TextField label="Required tags" name="required_tags" value=tags error=field_error(error, "required_tags")
+                                hint="Comma-separated key=value, e.g. validation_status=approved."/>
+                            <TextField label="Metric thresholds" name="metric_thresholds" value=thresholds error=field_error(error, "metric_thresholds")
+                                hint="Comma-separated, on the training run's latest metrics, e.g. val_accuracy >= 0.9, latency_ms < 50."/>
+                            <label class="check"><input type="checkbox" data-testid="compatible-signature" prop:checked=move || compatible.get()
+                                on:change=move |ev| compatible.set(event_target_checked(&ev))/>
+                                "The version's signature keeps the inputs and outputs of the version the alias names now"</label>
                             <button type="submit" disabled=move || save.pending().get()>"Save protection"</button>
                         </form>
                     }

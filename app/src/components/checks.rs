@@ -9,31 +9,69 @@ use crate::components::markdown::Markdown;
 use crate::components::widgets::{EmptyState, Time};
 use crate::error::AppResult;
 
-/// The icon and class of a check's state: passed, failed, skipped, running, waiting.
-fn state(c: &VersionCheck) -> (&'static str, &'static str) {
+/// The class of a check's state: passed, failed, skipped, running, waiting.
+fn state(c: &VersionCheck) -> &'static str {
     match (c.status, c.conclusion) {
-        (CheckStatus::Completed, Some(CheckConclusion::Success)) => ("passed", "M3 8.5l3 3 7-7"),
-        (CheckStatus::Completed, Some(CheckConclusion::Failure | CheckConclusion::TimedOut)) => {
-            ("failed", "M4 4l8 8M12 4l-8 8")
-        }
-        (CheckStatus::Completed, _) => ("skipped", "M4 8h8"),
-        (CheckStatus::InProgress, _) => ("running", "M8 3v5l3 2"),
-        (CheckStatus::Queued, _) => ("waiting", "M5 8h.01M8 8h.01M11 8h.01"),
+        (CheckStatus::Completed, Some(CheckConclusion::Success)) => "passed",
+        (CheckStatus::Completed, Some(CheckConclusion::Failure | CheckConclusion::TimedOut)) => "failed",
+        (CheckStatus::Completed, _) => "skipped",
+        (CheckStatus::InProgress, _) => "running",
+        (CheckStatus::Queued, _) => "waiting",
+    }
+}
+
+/// The icon of a state class (passed, failed, skipped, running, waiting), as inline SVG.
+fn icon_path(class: &str) -> &'static str {
+    match class {
+        "passed" => "M3 8.5l3 3 7-7",
+        "failed" => "M4 4l8 8M12 4l-8 8",
+        "running" => "M8 3v5l3 2",
+        "waiting" => "M5 8h.01M8 8h.01M11 8h.01",
+        _ => "M4 8h8",
+    }
+}
+
+/// A state's icon with its words beside it.
+#[component]
+pub fn StateBadge(class: &'static str, label: String) -> impl IntoView {
+    view! {
+        <span class=format!("check-state {class}")>
+            <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+                <circle cx="8" cy="8" r="7.25" fill="none" stroke="currentColor" stroke-width="1.5"/>
+                <path d=icon_path(class) fill="none" stroke="currentColor" stroke-width="1.75" stroke-linecap="round" stroke-linejoin="round"/>
+            </svg>
+            <span>{label}</span>
+        </span>
     }
 }
 
 /// A check's state as an inline SVG with its words beside it.
 #[component]
 pub fn CheckState(check: VersionCheck) -> impl IntoView {
-    let (class, path) = state(&check);
+    let class = state(&check);
+    view! { <StateBadge class label=check.state_label().to_string()/> }
+}
+
+/// A promotion rule's standing for a request: passed, failing or waiting, and why.
+#[component]
+pub fn RuleList(rules: Vec<quiver::services::governance::RuleOutcome>) -> impl IntoView {
+    use quiver::services::governance::RuleState;
     view! {
-        <span class=format!("check-state {class}")>
-            <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
-                <circle cx="8" cy="8" r="7.25" fill="none" stroke="currentColor" stroke-width="1.5"/>
-                <path d=path fill="none" stroke="currentColor" stroke-width="1.75" stroke-linecap="round" stroke-linejoin="round"/>
-            </svg>
-            <span>{check.state_label()}</span>
-        </span>
+        <ul class="rules" data-testid="rules">
+            {rules.into_iter().map(|r| {
+                let (class, word) = match r.state {
+                    RuleState::Passed => ("passed", "passed"),
+                    RuleState::Failing => ("failed", "failing"),
+                    RuleState::Waiting => ("waiting", "waiting"),
+                };
+                view! {
+                    <li data-rule=r.rule.clone() data-state=word>
+                        <StateBadge class label=word.to_string()/> " " <strong>{r.rule.clone()}</strong>
+                        <span class="muted">{format!(" — {}", r.reason)}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
     }
 }
 

@@ -8,7 +8,7 @@ use quiver::services::governance::{RequestFilter, RequestState};
 use super::{loaded, param};
 use crate::api::approvals::{comment_request, decide_request, get_request, list_requests, my_requests};
 use crate::components::approvals::{RequestStateBadge, RequestTable};
-use crate::components::checks::ChecksOf;
+use crate::components::checks::{ChecksOf, RuleList};
 use crate::components::markdown::Markdown;
 use crate::components::permissions::confirm;
 use crate::components::toast::use_toasts;
@@ -103,6 +103,18 @@ pub fn RequestPage() -> impl IntoView {
                                 {r.reason.clone().map(|why| view! { <p class="muted" data-testid="request-reason">{why}</p> })}
                             </div>
                         </div>
+                        {(!d.rules.is_empty()).then(|| {
+                            let waiting = !quiver::services::governance::all_pass(&d.rules);
+                            view! {
+                                <h2>"Rules"</h2>
+                                <p class="muted">{if waiting {
+                                    format!("@{} moves only once every rule passes; approvals given meanwhile count, and the request settles as soon as checks or tags change.", r.alias)
+                                } else {
+                                    "Every rule passes.".to_string()
+                                }}</p>
+                                <RuleList rules=d.rules.clone()/>
+                            }
+                        })}
                         {(r.action == quiver::services::governance::RequestAction::Set).then(|| view! {
                             {r.from_version.filter(|f| *f != r.version).map(|f| view! {
                                 <p><a data-testid="compare-current" href=format!("/explore/{}/compare?a={f}&b={}", parts.join("/"), r.version)>
@@ -161,6 +173,7 @@ fn note_label(kind: &str) -> &'static str {
         "comment" => "commented",
         "approval" => "approved",
         "approved" => "— the request is approved and the alias changed",
+        "waiting" => "— approvals are complete; the alias waits for the policy's rules",
         "rejected" => "rejected it",
         "cancelled" => "withdrew it",
         _ => "— the request went stale",

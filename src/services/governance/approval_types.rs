@@ -159,6 +159,10 @@ pub struct RequestDetail {
     pub can_cancel: bool,
     /// Why the caller may not approve (when `can_approve` is false and the request is pending).
     pub approve_denied: Option<String>,
+    /// The policy's rules for a pending request to point the alias at a version, each passed,
+    /// failing or waiting with the reason; the alias moves only once all pass.
+    #[serde(default)]
+    pub rules: Vec<crate::services::governance::RuleOutcome>,
 }
 
 /// Which requests to list.
@@ -192,6 +196,19 @@ pub struct AliasPolicy {
     /// registered files, before a request to point the alias at it is approved.
     #[serde(default)]
     pub require_signature: bool,
+    /// Checks (by name) that must have completed with success (or neutral) on the version.
+    #[serde(default)]
+    pub required_checks: Vec<String>,
+    /// Tags the version must carry, with these values.
+    #[serde(default)]
+    pub required_tags: Vec<crate::services::governance::RequiredTag>,
+    /// Thresholds on the latest metrics of the version's training run.
+    #[serde(default)]
+    pub metric_thresholds: Vec<crate::services::governance::MetricThreshold>,
+    /// The version's signature must be compatible with that of the version the alias names now:
+    /// the same inputs by name and type (more are fine) and the same outputs.
+    #[serde(default)]
+    pub compatible_signature: bool,
 }
 
 fn one() -> i64 {
@@ -200,7 +217,26 @@ fn one() -> i64 {
 
 impl Default for AliasPolicy {
     fn default() -> Self {
-        AliasPolicy { aliases: Vec::new(), required_approvals: 1, allow_self_approval: false, require_signature: false }
+        AliasPolicy {
+            aliases: Vec::new(),
+            required_approvals: 1,
+            allow_self_approval: false,
+            require_signature: false,
+            required_checks: Vec::new(),
+            required_tags: Vec::new(),
+            metric_thresholds: Vec::new(),
+            compatible_signature: false,
+        }
+    }
+}
+
+impl AliasPolicy {
+    /// Whether it sets any rule beyond approvals and signing.
+    pub fn has_gates(&self) -> bool {
+        !self.required_checks.is_empty()
+            || !self.required_tags.is_empty()
+            || !self.metric_thresholds.is_empty()
+            || self.compatible_signature
     }
 }
 

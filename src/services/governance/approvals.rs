@@ -194,13 +194,61 @@ impl Quiver {
         Ok(row.ok_or_else(|| Error::internal("CREATE returned nothing"))?.into())
     }
 
-    /// Reads a request, its model's path and the caller's rights on it; refuses callers who
-    /// may not read the model.
-    async fn request_for(&self, actor: &Actor, id: &str, op: Operation) -> Result<(ApprovalRequest, ModelPath)> {
+    /// Reads a request (no privilege check: the callers check, or act for Quiver itself).
+    pub(crate) async fn load_request(&self, id: &str) -> Result<ApprovalRequest> {
         let rid = request_id(id)?;
         let row: Option<RequestRow> =
             self.answer(self.q(&format!("SELECT {REQUEST_FIELDS} FROM ONLY $rid;")).bind(("rid", rid))).await?;
-        let request: ApprovalRequest = row.ok_or_else(|| request_not_found(id))?.into();
+        Ok(row.ok_or_else(|| request_not_found(id))?.into())
+    }
+
+    /// Moves the alias of a request whose approvals are complete and whose rules now all pass
+    /// (the caller evaluated them), and closes it as approved — in one transaction that checks
+    /// again that it is still pending with enough approvals for the alias's policy.
+    pub(crate) async fn apply_approved(&self, id: &str, path: &ModelPath, request: &ApprovalRequest) -> Result<()> {
+        let rid = request_id(id)?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $r = (SELECT * FROM ONLY $rid);
+             LET $required = fn::alias_policy($r.model, $r.alias_lc).required_approvals ?? 1;
+             IF $r.state = 'pending' AND $r.action = 'set' AND array::len($r.approvals) >= $required {{
+                 LET $mdl = $r.model;
+                 LET $alias = (SELECT VALUE alias FROM model_alias WHERE model = $mdl AND alias_lc = $r.alias_lc
+                     LIMIT 1)[0] ?? $r.alias;
+                 LET $alias_lc = $r.alias_lc;
+                 LET $version = $r.version;
+                 IF !(SELECT VALUE id FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0] {{
+                     THROW $no_version
+                 }};
+                 fn::close_request($r, 'approved', 'Every rule of the policy passed.', $who);
+                 LET $via = {{ by: $who.by, source: $who.source, request_id: $who.request_id, approval: $rid }};
+                 {SET_ALIAS}
+             }};
+             COMMIT TRANSACTION;"
+        );
+        let actor = crate::services::system_actor(crate::services::governance::Source::Rest);
+        let no_version = throwable(&Error::precondition(&format!("Version {} no longer exists.", request.version)));
+        self.write_content(
+            || {
+                self.q(&sql)
+                    .bind(("rid", rid.clone()))
+                    .bind(("who", who(&actor)))
+                    .bind(("no_version", no_version.clone()))
+            },
+            crate::services::db::no_unique,
+        )
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e.message, model = %path, "could not apply an approved request");
+            e
+        })?;
+        Ok(())
+    }
+
+    /// Reads a request, its model's path and the caller's rights on it; refuses callers who
+    /// may not read the model.
+    async fn request_for(&self, actor: &Actor, id: &str, op: Operation) -> Result<(ApprovalRequest, ModelPath)> {
+        let request = self.load_request(id).await?;
         let path = ModelPath::parse_full(&request.model)?;
         if op == Operation::GetModel && !actor.principal.admin && !actor.principal.user_id.is_empty() {
             // Readers of the model, and those who decide its requests (MANAGE), see them.
@@ -254,7 +302,9 @@ impl Quiver {
         } else {
             None
         };
+        let rules = if pending { self.evaluate_gates(&path, &request).await? } else { Vec::new() };
         Ok(RequestDetail {
+            rules,
             can_approve: pending && approve_denied.is_none(),
             can_reject: pending && decide.is_none(),
             can_cancel: pending && mine,
@@ -355,12 +405,24 @@ impl Quiver {
         let (request, path) = self.request_for(actor, id, op).await?;
         let comment = check_text("comment", comment, false)?;
         let rid = request_id(id)?;
+        // The policy's rules, as they stand now: the approval counts either way, but the alias
+        // moves only when they all pass (until then the request waits, and is settled again when
+        // the version's checks or tags change).
+        let mut rules = Vec::new();
         if decision == Decision::Approve && request.state == RequestState::Pending {
             if let Some(refusal) = self.signature_refusal(&path, &request).await? {
                 self.note_refusal(actor, &rid, &refusal).await;
                 return Err(Error::precondition(refusal));
             }
+            rules = self.evaluate_gates(&path, &request).await?;
         }
+        let gates_ok = crate::services::governance::all_pass(&rules);
+        let gates_wait = format!(
+            "Approved; @{} moves to version {} once every rule passes. Waiting for: {}.",
+            request.alias,
+            request.version,
+            crate::services::governance::pending_summary(&rules)
+        );
         let step = match decision {
             Decision::Cancel => "IF $r.requester_lc != $me { THROW $not_requester };
                  fn::close_request($r, 'cancelled', $comment OR NONE, $who);"
@@ -376,7 +438,9 @@ impl Quiver {
                      required_approvals = $required;
                  CREATE request_note SET request = $rid, kind = 'approval', by = $who.by, at = $now, body = $comment;
                  LET $r = (SELECT * FROM ONLY $rid);
-                 IF array::len($r.approvals) >= $required {{
+                 IF array::len($r.approvals) >= $required AND !$gates_ok {{
+                     CREATE request_note SET request = $rid, kind = 'waiting', by = $who.by, at = $now, body = $gates_wait;
+                 }} ELSE IF array::len($r.approvals) >= $required {{
                      LET $mdl = $r.model;
                      LET $alias = (SELECT VALUE alias FROM model_alias WHERE model = $mdl AND alias_lc = $r.alias_lc
                          LIMIT 1)[0] ?? $r.alias;
@@ -431,6 +495,8 @@ impl Quiver {
                             )),
                         ))
                         .bind(("again", throwable(&Error::precondition("You have already approved this request."))))
+                        .bind(("gates_ok", gates_ok))
+                        .bind(("gates_wait", gates_wait.clone()))
                 },
                 crate::services::db::no_unique,
             )

@@ -127,7 +127,12 @@ impl Quiver {
             )
             .await?;
         let row: Option<CheckRow> = returned(&mut res)?;
-        Ok(row.ok_or_else(|| Error::internal("the check write answered nothing"))?.into())
+        let check: VersionCheck = row.ok_or_else(|| Error::internal("the check write answered nothing"))?.into();
+        if check.conclusion.is_some() {
+            // A required check may be what an approved request waits for.
+            self.settle_requests(path, version).await;
+        }
+        Ok(check)
     }
 
     /// The checks of a version, by name.

@@ -13,10 +13,12 @@
 
 mod approval_types;
 mod check_types;
+mod gate_types;
 pub mod privileges;
 mod types;
 pub use approval_types::*;
 pub use check_types::*;
+pub use gate_types::*;
 pub use types::*;
 
 #[cfg(feature = "server")]
@@ -29,6 +31,8 @@ pub(crate) mod approvals;
 pub(crate) mod audit;
 #[cfg(feature = "server")]
 pub(crate) mod checks;
+#[cfg(feature = "server")]
+pub(crate) mod gates;
 #[cfg(feature = "server")]
 pub(crate) mod grants;
 #[cfg(feature = "server")]

@@ -26,6 +26,7 @@ struct PolicyRow {
     required_approvals: i64,
     allow_self_approval: bool,
     require_signature: Option<bool>,
+    gates: Option<String>,
     updated_at: DateTime<Utc>,
     updated_by: String,
 }
@@ -39,7 +40,7 @@ struct PoliciesRow {
 
 /// The policies on `$path` (from `OBJECT`), with the level and full name of where each is set.
 const POLICIES_ON_PATH: &str = "(SELECT securable, aliases, required_approvals, allow_self_approval, require_signature,
-        updated_at, updated_by,
+        gates, updated_at, updated_by,
         IF record::tb(securable) = 'catalog' THEN 1 ELSE IF record::tb(securable) = 'catalog_schema' THEN 2 ELSE 3 END AS depth,
         IF record::tb(securable) = 'catalog' THEN securable.name
         ELSE IF record::tb(securable) = 'catalog_schema' THEN securable.catalog.name + '.' + securable.name
@@ -93,6 +94,7 @@ impl Quiver {
         if !(1..=10).contains(&policy.required_approvals) {
             return Err(Error::invalid("required_approvals", "Between 1 and 10 approvals."));
         }
+        let gates = gates_json(policy)?;
         self.authorize(actor, Operation::ProtectAliases, securable.target()).await?;
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -102,17 +104,18 @@ impl Quiver {
                  DELETE alias_policy WHERE securable = $obj;
              }} ELSE IF (SELECT VALUE id FROM alias_policy WHERE securable = $obj LIMIT 1)[0] {{
                  UPDATE alias_policy SET aliases = $aliases, aliases_lc = $folded, required_approvals = $required,
-                     allow_self_approval = $allow_self, require_signature = $signed, updated_at = time::now(),
-                     updated_by = $who.by WHERE securable = $obj;
+                     allow_self_approval = $allow_self, require_signature = $signed, gates = $gates,
+                     updated_at = time::now(), updated_by = $who.by WHERE securable = $obj;
              }} ELSE {{
                  CREATE alias_policy SET securable = $obj, aliases = $aliases, aliases_lc = $folded, required_approvals = $required,
-                     allow_self_approval = $allow_self, require_signature = $signed, updated_at = time::now(),
-                     updated_by = $who.by;
+                     allow_self_approval = $allow_self, require_signature = $signed, gates = $gates,
+                     updated_at = time::now(), updated_by = $who.by;
              }};
              fn::audit('alias_policy.updated', $type, $full_name, 'allowed',
                  IF $aliases = [] THEN 'no protected aliases' ELSE 'protected: ' + array::join($aliases, ', ')
                  + '; approvals: ' + <string> $required + (IF $allow_self THEN '; self-approval allowed' ELSE '' END)
-                 + (IF $signed THEN '; a verified signature required' ELSE '' END) END,
+                 + (IF $signed THEN '; a verified signature required' ELSE '' END)
+                 + (IF $gates THEN '; rules: ' + $gates_text ELSE '' END) END,
                  $who);
              RETURN {{ found: true, depth: $depth, rows: {POLICIES_ON_PATH} }};
              COMMIT TRANSACTION;"
@@ -126,6 +129,8 @@ impl Quiver {
                         .bind(("required", policy.required_approvals))
                         .bind(("allow_self", policy.allow_self_approval))
                         .bind(("signed", policy.require_signature))
+                        .bind(("gates", gates.clone()))
+                        .bind(("gates_text", gates_text(policy)))
                         .bind(("who", who(actor)))
                         .bind(("type", securable.kind.api_name()))
                         .bind(("full_name", securable.target().full_name()))
@@ -177,6 +182,82 @@ struct Terms {
     require_signature: Option<bool>,
 }
 
+/// The rules of a policy beyond approvals and signing, checked, as stored (NONE: none).
+fn gates_json(policy: &AliasPolicy) -> Result<Option<String>> {
+    use crate::services::governance::MAX_RULES;
+    if !policy.has_gates() {
+        return Ok(None);
+    }
+    let too_many = |field: &str| Error::invalid(field, format!("At most {MAX_RULES} rules of each kind."));
+    if policy.required_checks.len() > MAX_RULES {
+        return Err(too_many("required_checks"));
+    }
+    if policy.required_tags.len() > MAX_RULES {
+        return Err(too_many("required_tags"));
+    }
+    if policy.metric_thresholds.len() > MAX_RULES {
+        return Err(too_many("metric_thresholds"));
+    }
+    let mut checks: Vec<String> = Vec::new();
+    for c in &policy.required_checks {
+        let name =
+            crate::services::governance::check_name(c).map_err(|e| Error::invalid("required_checks", e.message))?;
+        if !checks.contains(&name) {
+            checks.push(name);
+        }
+    }
+    for t in &policy.required_tags {
+        if t.key.trim().is_empty() || t.key.len() > 250 || t.value.len() > 5000 {
+            return Err(Error::invalid(
+                "required_tags",
+                "Each required tag needs a key (and a value of at most 5000 characters).",
+            ));
+        }
+    }
+    for t in &policy.metric_thresholds {
+        t.validate()?;
+    }
+    let gates = serde_json::json!({
+        "required_checks": checks,
+        "required_tags": policy.required_tags,
+        "metric_thresholds": policy.metric_thresholds,
+        "compatible_signature": policy.compatible_signature,
+    });
+    Ok(Some(gates.to_string()))
+}
+
+/// The rules as stored, read back into a policy (approvals and signing left at their defaults).
+pub(crate) fn read_gates(stored: Option<&str>) -> AliasPolicy {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct Gates {
+        required_checks: Vec<String>,
+        required_tags: Vec<crate::services::governance::RequiredTag>,
+        metric_thresholds: Vec<crate::services::governance::MetricThreshold>,
+        compatible_signature: bool,
+    }
+    let g: Gates = stored.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+    AliasPolicy {
+        required_checks: g.required_checks,
+        required_tags: g.required_tags,
+        metric_thresholds: g.metric_thresholds,
+        compatible_signature: g.compatible_signature,
+        ..AliasPolicy::default()
+    }
+}
+
+/// The rules in words, for the audit entry.
+fn gates_text(policy: &AliasPolicy) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    parts.extend(policy.required_checks.iter().map(|c| format!("check {c}")));
+    parts.extend(policy.required_tags.iter().map(|t| format!("tag {} = {}", t.key, t.value)));
+    parts.extend(policy.metric_thresholds.iter().map(|t| t.label()));
+    if policy.compatible_signature {
+        parts.push("compatible signature".into());
+    }
+    parts.join(", ")
+}
+
 fn check_kind(securable: &Securable) -> Result<()> {
     if securable.kind == SecurableType::Metastore {
         return Err(Error::invalid("securable_type", "Aliases are protected on a catalog, schema or model."));
@@ -200,11 +281,15 @@ fn view(securable: &Securable, row: PoliciesRow) -> AliasPolicyView {
         securable_type: securable.kind.api_name().to_string(),
         full_name: securable.target().full_name(),
         policy: own
-            .map(|r| AliasPolicy {
-                aliases: r.aliases.clone(),
-                required_approvals: r.required_approvals,
-                allow_self_approval: r.allow_self_approval,
-                require_signature: r.require_signature.unwrap_or(false),
+            .map(|r| {
+                let gates = read_gates(r.gates.as_deref());
+                AliasPolicy {
+                    aliases: r.aliases.clone(),
+                    required_approvals: r.required_approvals,
+                    allow_self_approval: r.allow_self_approval,
+                    require_signature: r.require_signature.unwrap_or(false),
+                    ..gates
+                }
             })
             .unwrap_or_default(),
         defined: own.is_some(),

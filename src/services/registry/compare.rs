@@ -53,7 +53,7 @@ pub struct Comparison {
 }
 
 /// Rows for every key of either side, in key order.
-fn rows(a: Vec<(String, String)>, b: Vec<(String, String)>) -> Vec<CompareRow> {
+pub(crate) fn rows(a: Vec<(String, String)>, b: Vec<(String, String)>) -> Vec<CompareRow> {
     let mut keys: Vec<String> = a.iter().chain(b.iter()).map(|(k, _)| k.clone()).collect();
     keys.sort();
     keys.dedup();
@@ -85,7 +85,7 @@ pub fn number(v: f64) -> String {
 
 /// A signature side's fields by name ("name: type", "required" noted), or the whole side as text
 /// when it does not parse.
-fn signature_side(json: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn signature_side(json: Option<&str>) -> Vec<(String, String)> {
     let Some(json) = json else { return Vec::new() };
     match Signature::fields(json) {
         Ok(fields) => fields

@@ -11,7 +11,7 @@
 //! - `search` (names, tags and aliases across catalogs) and `mlflow_search` (the
 //!   registry-wide searches MLflow clients make).
 
-mod compare;
+pub(crate) mod compare;
 mod types;
 pub use compare::*;
 pub use types::*;

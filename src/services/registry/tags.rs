@@ -115,7 +115,12 @@ impl Quiver {
                 crate::services::db::no_unique,
             )
             .await?;
-        tags_returned(&mut res)
+        let tags = tags_returned(&mut res)?;
+        if let TagTarget::Version(n) = target {
+            // A required tag may be what an approved request waits for.
+            self.settle_requests(path, n).await;
+        }
+        Ok(tags)
     }
 
     /// Removes a tag; returns the remaining tags of the target.
