@@ -104,3 +104,42 @@ test('two versions compare side by side, picked from the versions table', async 
   await page.goto(`/explore/${catalog}/ml/fraud/compare?a=1&b=9`);
   await expect(page.getByText(/version 9/i)).toBeVisible();
 });
+
+test('a protected alias with gates moves only once its required check passes', async ({ page, request }) => {
+  const catalog = unique('gate');
+  const full = `${catalog}.ml.fraud`;
+  const call = async (method: string, url: string, data?: object) => {
+    const r = await request.fetch(url, { method, headers: { authorization: admin }, data });
+    expect(r.ok(), `${method} ${url}: ${await r.text()}`).toBeTruthy();
+    return r.json();
+  };
+  await call('post', '/api/2.1/unity-catalog/catalogs', { name: catalog });
+  await call('post', '/api/2.1/unity-catalog/schemas', { name: 'ml', catalog_name: catalog });
+  await call('post', '/api/2.0/mlflow/registered-models/create', { name: full });
+  for (const i of [1, 2]) {
+    await call('post', '/api/2.0/mlflow/model-versions/create', { name: full, source: `s3://bucket/fraud/${i}` });
+  }
+  await call('post', '/api/2.0/mlflow/registered-models/alias', { name: full, alias: 'Champion', version: '1' });
+  await call('put', `/api/quiver/v1/protected-aliases/registered_model/${full}`, {
+    aliases: ['Champion'], required_approvals: 1, allow_self_approval: true, required_checks: ['eval'],
+  });
+  const req = await call('post', '/api/quiver/v1/approval-requests', { model: full, version: 2, alias: 'Champion', action: 'set', justification: 'v2' });
+
+  await signIn(page);
+  await page.goto(`/approvals/${req.id}`);
+  await hydrated(page);
+  const rules = page.getByTestId('rules');
+  await expect(rules.locator('li[data-rule="check eval"]')).toHaveAttribute('data-state', 'waiting');
+  await expect(rules).toContainText('not reported yet');
+  await page.getByTestId('approve').click();
+  await expect(page.getByTestId('toast').last()).toContainText('waits');
+  await expect(page.getByTestId('timeline')).toContainText('waits for the policy');
+  const alias = async () => (await (await request.get(`/api/2.0/mlflow/registered-models/alias?name=${full}&alias=Champion`, { headers: { authorization: admin } })).json()).model_version.version;
+  expect(await alias()).toBe('1');
+
+  // CI reports the check: the request settles and the alias moves.
+  await call('put', `/api/quiver/v1/models/${full}/versions/2/checks/eval`, { status: 'completed', conclusion: 'success' });
+  expect(await alias()).toBe('2');
+  await page.reload();
+  await expect(page.getByTestId('request-state')).toHaveText('approved');
+});

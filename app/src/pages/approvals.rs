@@ -61,7 +61,11 @@ pub fn RequestPage() -> impl IntoView {
     });
     Effect::new(move || match decide.value().get() {
         Some(Ok(r)) => {
-            toasts.success(format!("The request is {}.", r.state.as_str()));
+            if r.state == RequestState::Pending {
+                toasts.success("Your approval counts; the request waits for what it still needs.");
+            } else {
+                toasts.success(format!("The request is {}.", r.state.as_str()));
+            }
             comment.set(String::new());
             changed.update(|c| *c += 1);
         }
