@@ -142,13 +142,17 @@ impl Quiver {
             return Ok(()); // published with a later write's counts meanwhile
         }
         let now = (c.wrote.0.load(Ordering::Acquire), c.wrote.1.load(Ordering::Acquire));
-        self.read(
+        let publish = || {
             self.q("UPSERT type::record('cache_gen', $me) SET content = $writes, access = $access_writes, at = time::now()")
                 .bind(("me", c.me.clone()))
                 .bind(("writes", now.0 as i64))
-                .bind(("access_writes", now.1 as i64)),
-        )
-        .await?;
+                .bind(("access_writes", now.1 as i64))
+        };
+        // Only this process writes its record; a conflict (another process removing records of
+        // processes gone for a week) is worth one more try.
+        if self.read(publish()).await.is_err() {
+            self.read(publish()).await?;
+        }
         *published = now;
         Ok(())
     }
