@@ -11,6 +11,7 @@ use crate::services::governance::policies::read_gates;
 use crate::services::governance::{
     AliasPolicy, ApprovalRequest, RequestAction, RuleOutcome, RuleState, Source, VersionCheck,
 };
+use crate::services::registry::aliases::SET_ALIAS;
 use crate::services::registry::compare::{rows, signature_side};
 use crate::services::registry::lookup::RESOLVE;
 use crate::services::registry::{ModelVersion, number};
@@ -121,6 +122,54 @@ impl Quiver {
                 self.apply_approved(&id, path, &request).await?;
             }
         }
+        Ok(())
+    }
+}
+
+impl Quiver {
+    /// Moves the alias of a request whose approvals are complete and whose rules now all pass
+    /// (the caller evaluated them), and closes it as approved — in one transaction that checks
+    /// again that it is still pending with enough approvals for the alias's policy.
+    pub(crate) async fn apply_approved(&self, id: &str, path: &ModelPath, request: &ApprovalRequest) -> Result<()> {
+        let rid = crate::services::governance::approvals::request_id(id)?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $r = (SELECT * FROM ONLY $rid);
+             LET $required = fn::alias_policy($r.model, $r.alias_lc).required_approvals ?? 1;
+             IF $r.state = 'pending' AND $r.action = 'set' AND array::len($r.approvals) >= $required {{
+                 LET $mdl = $r.model;
+                 LET $alias = (SELECT VALUE alias FROM model_alias WHERE model = $mdl AND alias_lc = $r.alias_lc
+                     LIMIT 1)[0] ?? $r.alias;
+                 LET $alias_lc = $r.alias_lc;
+                 LET $version = $r.version;
+                 IF !(SELECT VALUE id FROM model_version WHERE model = $mdl AND version = $version LIMIT 1)[0] {{
+                     THROW $no_version
+                 }};
+                 fn::close_request($r, 'approved', 'Every rule of the policy passed.', $who);
+                 LET $via = {{ by: $who.by, source: $who.source, request_id: $who.request_id, approval: $rid }};
+                 {SET_ALIAS}
+             }};
+             COMMIT TRANSACTION;"
+        );
+        let actor = crate::services::system_actor(crate::services::governance::Source::Rest);
+        let no_version = crate::services::db::throwable(&crate::error::Error::precondition(&format!(
+            "Version {} no longer exists.",
+            request.version
+        )));
+        self.write_content(
+            || {
+                self.q(&sql)
+                    .bind(("rid", rid.clone()))
+                    .bind(("who", crate::services::db::who(&actor)))
+                    .bind(("no_version", no_version.clone()))
+            },
+            crate::services::db::no_unique,
+        )
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e.message, model = %path, "could not apply an approved request");
+            e
+        })?;
         Ok(())
     }
 }
