@@ -88,9 +88,9 @@ fn duration_label(c: &VersionCheck) -> Option<String> {
 #[component]
 pub fn VersionChecks(
     checks: Resource<AppResult<Vec<Described<VersionCheck>>>>,
-    /// The model's full name and the version number, for the how-to when there is no check.
+    /// The model's full name and the version (number or alias), for the how-to when there is no check.
     full_name: Signal<String>,
-    number: Signal<i64>,
+    version: Signal<String>,
 ) -> impl IntoView {
     view! {
         <h2 id="checks">"Checks"</h2>
@@ -101,7 +101,7 @@ pub fn VersionChecks(
                         let put = format!(
                             "PUT /api/quiver/v1/models/{}/versions/{}/checks/<name>",
                             full_name.get_untracked(),
-                            number.get_untracked()
+                            version.get_untracked()
                         );
                         return view! {
                             <EmptyState title="No checks reported">
@@ -184,5 +184,5 @@ pub fn ChecksOf(full_name: String, version: i64) -> impl IntoView {
         },
     );
     let full = full_name.clone();
-    view! { <VersionChecks checks full_name=Signal::derive(move || full.clone()) number=Signal::derive(move || version)/> }
+    view! { <VersionChecks checks full_name=Signal::derive(move || full.clone()) version=Signal::derive(move || version.to_string())/> }
 }

@@ -18,7 +18,7 @@ pub fn Layout() -> impl IntoView {
     Effect::new(move || mounted.set(true));
     view! {
         <MlflowLinks/>
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to content"</a>
         <header class="topbar">
             <a class="brand" href="/">"Quiver"<span>"·"</span></a>
             <nav aria-label="Main">
@@ -59,6 +59,17 @@ pub fn Layout() -> impl IntoView {
         </div>
         <ToastHost/>
     }
+}
+
+/// Moves focus to the page's content (the router would otherwise take over the `#main` link).
+fn skip_to_main(ev: leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    if let Some(main) = document().get_element_by_id("main") {
+        ev.prevent_default();
+        let _ = wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>(main).focus();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
 }
 
 /// The header's search box: `/` focuses it from anywhere; Enter shows the results page.

@@ -18,13 +18,17 @@ pub fn ComparePage() -> impl IntoView {
     let schema = param("schema");
     let model = param("model");
     let query = use_query_map();
-    // `a` and `b`, or the first two `v` the versions table's checkboxes send.
+    // `a` and `b`, or the first two `v` the versions table's checkboxes send, older first.
     let pick = move |k: &'static str, i: usize| {
         Memo::new(move |_| {
             let q = query.read();
             q.get(k)
                 .filter(|v| !v.is_empty())
-                .or_else(|| q.get_all("v").and_then(|v| v.get(i).cloned()))
+                .or_else(|| {
+                    let mut picked = q.get_all("v").unwrap_or_default();
+                    picked.sort_by_key(|v| v.parse::<i64>().unwrap_or(i64::MAX));
+                    picked.get(i).cloned()
+                })
                 .unwrap_or_default()
         })
     };

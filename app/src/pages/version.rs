@@ -194,7 +194,7 @@ pub fn VersionPage() -> impl IntoView {
             })}
         </Suspense>
         <div class="tab-area">
-        <VersionChecks checks full_name number=number.into()/>
+        <VersionChecks checks full_name version=Signal::derive(move || reference.get())/>
         <ArtifactFiles files attach/>
         <Tabs tabs=&TABS current=tab base/>
         {move || {
