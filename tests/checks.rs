@@ -5,25 +5,19 @@ mod common;
 
 use common::{actor, registry};
 use quiver::error::ErrorKind;
-use quiver::names::ModelPath;
+
 use quiver::services::governance::{CheckConclusion, CheckReport, CheckRollup, CheckStatus};
 use quiver::services::registry::NewVersion;
 
 fn report(status: CheckStatus, conclusion: Option<CheckConclusion>) -> CheckReport {
-    CheckReport { status, conclusion, details_url: None, summary: None, started_at: None, completed_at: None }
+    CheckReport::new(status, conclusion)
 }
 
 #[tokio::test]
 async fn a_check_moves_from_queued_to_completed_and_leaves_its_history() {
     let q = registry().await;
     let a = actor("admin");
-    q.create_catalog(&a, "prod", "").await.unwrap();
-    q.create_schema(&a, "prod", "ml", "").await.unwrap();
-    q.create_model(&a, "prod", "ml", "fraud", "").await.unwrap();
-    let p = ModelPath::new("prod", "ml", "fraud").unwrap();
-    for i in 1..=2 {
-        q.create_version(&a, &p, NewVersion { source: format!("s3://b/{i}"), ..Default::default() }).await.unwrap();
-    }
+    let p = common::fraud_model(&q, &a, 2).await;
 
     let queued = q.report_check(&a, &p, 2, "eval", &report(CheckStatus::Queued, None)).await.unwrap();
     assert_eq!((queued.started_at, queued.completed_at), (None, None));

@@ -48,3 +48,17 @@ pub async fn user_with(q: &Quiver, name: &str, catalog: &str, privileges: &[&str
         request_id: format!("test-{name}"),
     }
 }
+
+/// prod.ml.fraud (catalog, schema and model created by `a`), with `versions` versions from
+/// `s3://b/1` on.
+pub async fn fraud_model(q: &Quiver, a: &Actor, versions: i64) -> quiver::names::ModelPath {
+    q.create_catalog(a, "prod", "").await.unwrap();
+    q.create_schema(a, "prod", "ml", "").await.unwrap();
+    q.create_model(a, "prod", "ml", "fraud", "").await.unwrap();
+    let p = quiver::names::ModelPath::new("prod", "ml", "fraud").unwrap();
+    for i in 1..=versions {
+        let new = quiver::services::registry::NewVersion { source: format!("s3://b/{i}"), ..Default::default() };
+        q.create_version(a, &p, new).await.unwrap();
+    }
+    p
+}

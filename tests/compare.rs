@@ -4,7 +4,7 @@ mod common;
 
 use common::{actor, registry};
 use quiver::error::ErrorKind;
-use quiver::names::{ModelPath, VersionRef};
+use quiver::names::VersionRef;
 use quiver::services::governance::{CheckConclusion, CheckReport, CheckStatus};
 use quiver::services::registry::{CompareRow, NewVersion, Signature, Tag, TagTarget};
 use quiver::services::tracking::{Metric, RunBatch};
@@ -17,10 +17,7 @@ fn find<'a>(rows: &'a [CompareRow], key: &str) -> &'a CompareRow {
 async fn two_versions_compare_row_by_row() {
     let q = registry().await;
     let a = actor("admin");
-    q.create_catalog(&a, "prod", "").await.unwrap();
-    q.create_schema(&a, "prod", "ml", "").await.unwrap();
-    q.create_model(&a, "prod", "ml", "fraud", "").await.unwrap();
-    let p = ModelPath::new("prod", "ml", "fraud").unwrap();
+    let p = common::fraud_model(&q, &a, 0).await;
     let exp = q.create_experiment(&a, "fraud", None, &[]).await.unwrap();
     let sig = |y: &str| Signature {
         inputs: format!(
@@ -48,14 +45,7 @@ async fn two_versions_compare_row_by_row() {
     }
     q.set_alias(&a, &p, "Champion", 1).await.unwrap();
     q.set_tag(&a, &p, TagTarget::Version(2), "validation_status", "approved").await.unwrap();
-    let done = CheckReport {
-        status: CheckStatus::Completed,
-        conclusion: Some(CheckConclusion::Success),
-        details_url: None,
-        summary: None,
-        started_at: None,
-        completed_at: None,
-    };
+    let done = CheckReport::new(CheckStatus::Completed, Some(CheckConclusion::Success));
     q.report_check(&a, &p, 2, "eval", &done).await.unwrap();
 
     let champion = VersionRef::parse("Champion").unwrap();

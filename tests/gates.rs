@@ -20,7 +20,7 @@ fn path() -> ModelPath {
 }
 
 fn report(status: CheckStatus, conclusion: Option<CheckConclusion>) -> CheckReport {
-    CheckReport { status, conclusion, details_url: None, summary: None, started_at: None, completed_at: None }
+    CheckReport::new(status, conclusion)
 }
 
 fn sig(inputs: &[(&str, &str)]) -> (Option<String>, Option<String>) {
@@ -34,9 +34,7 @@ fn sig(inputs: &[(&str, &str)]) -> (Option<String>, Option<String>) {
 async fn setup() -> (Quiver, Actor, Actor) {
     let q = registry().await;
     let admin = actor("admin");
-    q.create_catalog(&admin, "prod", "").await.unwrap();
-    q.create_schema(&admin, "prod", "ml", "").await.unwrap();
-    q.create_model(&admin, "prod", "ml", "fraud", "").await.unwrap();
+    common::fraud_model(&q, &admin, 0).await;
     let exp = q.create_experiment(&admin, "fraud", None, &[]).await.unwrap();
     let inputs: [&[(&str, &str)]; 3] = [
         &[("amount", "double"), ("country", "string")],

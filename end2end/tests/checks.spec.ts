@@ -1,19 +1,31 @@
-import { expect, test } from '@playwright/test';
+import { APIRequestContext, expect, test } from '@playwright/test';
 import { ADMIN_PASSWORD, hydrated, signIn, unique } from './helpers';
 
 const admin = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
 
-test('checks CI reports show on the version, in the versions table and on the approval request', async ({ page, request }) => {
-  const catalog = unique('checks');
-  const full = `${catalog}.ml.fraud`;
-  const call = async (method: string, url: string, data?: object) => {
+type Call = (method: string, url: string, data?: object) => Promise<any>;
+
+/** Admin JSON calls that must succeed. */
+function api(request: APIRequestContext): Call {
+  return async (method, url, data) => {
     const r = await request.fetch(url, { method, headers: { authorization: admin }, data });
     expect(r.ok(), `${method} ${url}: ${await r.text()}`).toBeTruthy();
     return r.json();
   };
+}
+
+/** `<catalog>.ml.fraud`, without versions. */
+async function seedModel(call: Call, catalog: string) {
   await call('post', '/api/2.1/unity-catalog/catalogs', { name: catalog });
   await call('post', '/api/2.1/unity-catalog/schemas', { name: 'ml', catalog_name: catalog });
-  await call('post', '/api/2.0/mlflow/registered-models/create', { name: full });
+  await call('post', '/api/2.0/mlflow/registered-models/create', { name: `${catalog}.ml.fraud` });
+}
+
+test('checks CI reports show on the version, in the versions table and on the approval request', async ({ page, request }) => {
+  const catalog = unique('checks');
+  const full = `${catalog}.ml.fraud`;
+  const call = api(request);
+  await seedModel(call, catalog);
   for (const i of [1, 2]) {
     await call('post', '/api/2.0/mlflow/model-versions/create', { name: full, source: `s3://bucket/fraud/${i}` });
   }
@@ -63,14 +75,8 @@ test('checks CI reports show on the version, in the versions table and on the ap
 test('two versions compare side by side, picked from the versions table', async ({ page, request }) => {
   const catalog = unique('cmp');
   const full = `${catalog}.ml.fraud`;
-  const call = async (method: string, url: string, data?: object) => {
-    const r = await request.fetch(url, { method, headers: { authorization: admin }, data });
-    expect(r.ok(), `${method} ${url}: ${await r.text()}`).toBeTruthy();
-    return r.json();
-  };
-  await call('post', '/api/2.1/unity-catalog/catalogs', { name: catalog });
-  await call('post', '/api/2.1/unity-catalog/schemas', { name: 'ml', catalog_name: catalog });
-  await call('post', '/api/2.0/mlflow/registered-models/create', { name: full });
+  const call = api(request);
+  await seedModel(call, catalog);
   const experiment = (await call('post', '/api/2.0/mlflow/experiments/create', { name: unique('exp') })).experiment_id;
   for (const [i, acc] of [[1, 0.91], [2, 0.93]] as const) {
     const run = (await call('post', '/api/2.0/mlflow/runs/create', { experiment_id: experiment, run_name: `train-${i}` })).run.info;
@@ -108,14 +114,8 @@ test('two versions compare side by side, picked from the versions table', async 
 test('a protected alias with gates moves only once its required check passes', async ({ page, request }) => {
   const catalog = unique('gate');
   const full = `${catalog}.ml.fraud`;
-  const call = async (method: string, url: string, data?: object) => {
-    const r = await request.fetch(url, { method, headers: { authorization: admin }, data });
-    expect(r.ok(), `${method} ${url}: ${await r.text()}`).toBeTruthy();
-    return r.json();
-  };
-  await call('post', '/api/2.1/unity-catalog/catalogs', { name: catalog });
-  await call('post', '/api/2.1/unity-catalog/schemas', { name: 'ml', catalog_name: catalog });
-  await call('post', '/api/2.0/mlflow/registered-models/create', { name: full });
+  const call = api(request);
+  await seedModel(call, catalog);
   for (const i of [1, 2]) {
     await call('post', '/api/2.0/mlflow/model-versions/create', { name: full, source: `s3://bucket/fraud/${i}` });
   }

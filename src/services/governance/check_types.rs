@@ -95,6 +95,11 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// A report of `status` (and `conclusion`), the other fields left to their defaults.
+    pub fn new(status: CheckStatus, conclusion: Option<CheckConclusion>) -> Self {
+        CheckReport { status, conclusion, details_url: None, summary: None, started_at: None, completed_at: None }
+    }
+
     /// The report's own consistency (the name is checked by [`check_name`]).
     pub fn validate(&self) -> Result<()> {
         match (self.status, self.conclusion) {
@@ -217,19 +222,15 @@ impl CheckRollup {
 mod tests {
     use super::*;
 
-    fn report(status: CheckStatus, conclusion: Option<CheckConclusion>) -> CheckReport {
-        CheckReport { status, conclusion, details_url: None, summary: None, started_at: None, completed_at: None }
-    }
-
     #[test]
     fn reports_are_consistent_or_refused_with_the_field() {
-        assert!(report(CheckStatus::Queued, None).validate().is_ok());
-        assert!(report(CheckStatus::Completed, Some(CheckConclusion::Failure)).validate().is_ok());
-        let e = report(CheckStatus::Completed, None).validate().unwrap_err();
+        assert!(CheckReport::new(CheckStatus::Queued, None).validate().is_ok());
+        assert!(CheckReport::new(CheckStatus::Completed, Some(CheckConclusion::Failure)).validate().is_ok());
+        let e = CheckReport::new(CheckStatus::Completed, None).validate().unwrap_err();
         assert_eq!(e.field.as_deref(), Some("conclusion"));
-        let e = report(CheckStatus::InProgress, Some(CheckConclusion::Success)).validate().unwrap_err();
+        let e = CheckReport::new(CheckStatus::InProgress, Some(CheckConclusion::Success)).validate().unwrap_err();
         assert_eq!(e.field.as_deref(), Some("conclusion"));
-        let mut r = report(CheckStatus::Completed, Some(CheckConclusion::Success));
+        let mut r = CheckReport::new(CheckStatus::Completed, Some(CheckConclusion::Success));
         r.details_url = Some("javascript:alert(1)".into());
         assert_eq!(r.validate().unwrap_err().field.as_deref(), Some("details_url"));
         r.details_url = Some("https://ci.example/run/1".into());
